@@ -1,0 +1,35 @@
+# Each target works on a fresh machine with Python 3.11 and make: it creates .venv and installs the project first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+
+.PHONY: install demo dev test bench clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+## demo: local emulator -> config assets + the last three complete days of conversations -> DuckDB; prints row counts
+demo: install
+	$(BIN)/python scripts/demo.py
+
+## dev: local emulator + `dagster dev` on http://127.0.0.1:3000 with the environment set
+dev: install
+	$(BIN)/python scripts/with_emulator.py -- $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+## test: the whole suite
+test: install
+	$(BIN)/python -m pytest
+
+## bench: throughput benchmark against the emulator (prints a table)
+bench: install
+	$(BIN)/python benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules

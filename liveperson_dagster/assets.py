@@ -1,0 +1,76 @@
+"""The LivePerson assets: account configuration snapshots and daily-partitioned conversations."""
+
+import os
+import tempfile
+from typing import List
+
+import dlt
+from dagster import AssetExecutionContext, Config
+from dagster_dlt import DagsterDltResource, dlt_assets
+from pydantic import Field
+
+from .liveperson import Window, liveperson_source
+from .liveperson import settings as api_settings
+from .loading import load_resources
+from .partitions import daily_partitions
+from .resources import DATASET_NAME, PIPELINE_NAME, LivePersonCredentials, LivePersonWarehouse
+from .translator import CONFIG_RESOURCES, LivePersonTranslator
+
+# Runs that call LivePerson and write the warehouse share this pool; its limit is set in the Dagster instance.
+POOL = "liveperson"
+
+
+def _spec_pipeline() -> dlt.Pipeline:
+    """Only describes the destination to dagster-dlt when the definitions load; each run builds its own."""
+    destination = os.environ.get("LIVEPERSON_DESTINATION") or "duckdb"
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        pipelines_dir=os.path.join(tempfile.gettempdir(), "liveperson-dagster-specs"),
+        destination=destination,
+        dataset_name=DATASET_NAME,
+    )
+
+
+class ConversationsConfig(Config):
+    content_parts: List[str] = Field(
+        default=list(api_settings.ALL_CONTENT_PARTS),
+        description="Conversation parts to fetch (contentToRetrieve); every documented part by default",
+    )
+
+
+@dlt_assets(
+    dlt_source=liveperson_source().with_resources(*CONFIG_RESOURCES),
+    dlt_pipeline=_spec_pipeline(),
+    name="liveperson_account_config",
+    dagster_dlt_translator=LivePersonTranslator(),
+    pool=POOL,
+)
+def liveperson_account_config(
+    context: AssetExecutionContext,
+    dlt: DagsterDltResource,
+    liveperson: LivePersonCredentials,
+    warehouse: LivePersonWarehouse,
+):
+    selected = [key.path[-1] for key in context.selected_asset_keys]
+    yield from load_resources(context, dlt, liveperson, warehouse, selected)
+
+
+@dlt_assets(
+    dlt_source=liveperson_source().with_resources("conversations"),
+    dlt_pipeline=_spec_pipeline(),
+    name="liveperson_conversations",
+    dagster_dlt_translator=LivePersonTranslator(),
+    partitions_def=daily_partitions(),
+    pool=POOL,
+)
+def liveperson_conversations(
+    context: AssetExecutionContext,
+    dlt: DagsterDltResource,
+    liveperson: LivePersonCredentials,
+    warehouse: LivePersonWarehouse,
+    config: ConversationsConfig,
+):
+    window = Window(*context.partition_time_window)
+    yield from load_resources(
+        context, dlt, liveperson, warehouse, ["conversations"], window=window, content_parts=config.content_parts
+    )

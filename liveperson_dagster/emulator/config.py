@@ -1,0 +1,48 @@
+"""EmulatorConfig: everything that decides what the emulator serves."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from .faults import Faults
+
+
+def _yesterday_utc() -> date:
+    return datetime.now(timezone.utc).date() - timedelta(days=1)
+
+
+def default_first_day() -> date:
+    return _yesterday_utc() - timedelta(days=27)
+
+
+def default_last_day() -> date:
+    return _yesterday_utc()
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    account: str = "13350576"
+    seed: int = 7
+    # Inclusive UTC days that hold conversations; default: the 28 days ending yesterday.
+    first_day: date = field(default_factory=default_first_day)
+    last_day: date = field(default_factory=default_last_day)
+    conversations_per_day: int = 40
+    empty_days: tuple[date, ...] = ()
+    latency_ms: int = 0
+    token_ttl_seconds: int = 3600
+    faults: Faults = field(default_factory=Faults)
+    host: str = "127.0.0.1"
+    port: int = 0
+    # Decides OAuth2 token expiry; tests pass a fake clock instead of sleeping.
+    clock: Callable[[], float] = time.time
+    # Access log on stderr: method, path (no query) and status only.
+    verbose: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "account", str(self.account))
+        object.__setattr__(self, "empty_days", tuple(self.empty_days))
+        if self.first_day > self.last_day:
+            raise ValueError("first_day must not be after last_day")
+        if self.conversations_per_day < 0 or self.latency_ms < 0 or self.token_ttl_seconds < 0:
+            raise ValueError("conversations_per_day, latency_ms and token_ttl_seconds must not be negative")

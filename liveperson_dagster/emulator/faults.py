@@ -1,0 +1,102 @@
+"""Fault injection: which failure, if any, a data request gets."""
+
+import random
+import threading
+from dataclasses import dataclass
+
+# Kinds as counted in Emulator.stats["faults"].
+RETRY_AFTER_429 = "429_retry_after"
+PLAIN_429 = "429"
+UNAVAILABLE_503 = "5xx"
+PARTIAL = "partial"
+DROP = "drop"
+SLOW = "slow"
+TRUNCATED = "truncated"
+ALWAYS_503 = "always_503"
+ALWAYS_TRUNCATED = "always_truncated"
+NEXT_LOOP = "next_loop"
+COUNT_INFLATION = "count_inflation"
+NEXT_HOST = "next_host"
+CSDS_HOST_OVERRIDE = "csds_host_override"
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Failure modes. Rates are per-data-request probabilities and are mutually exclusive
+    (one draw decides at most one of them), so they must sum to at most 1."""
+
+    rate_429_retry_after: float = 0.0
+    rate_429: float = 0.0
+    rate_5xx: float = 0.0
+    rate_partial: float = 0.0  # search only
+    rate_drop: float = 0.0
+    rate_slow: float = 0.0
+    slow_seconds: float = 5.0
+    rate_truncated: float = 0.0
+    always_503: bool = False
+    next_loop: bool = False
+    count_inflation: int = 0
+    always_truncated: bool = False
+    next_host: str | None = None
+    csds_host_override: str | None = None
+
+    def __post_init__(self):
+        rates = self._rates()
+        for kind, rate in rates:
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"fault rate for {kind} must be within [0, 1], got {rate}")
+        if sum(rate for _, rate in rates) > 1.0 + 1e-9:
+            raise ValueError("fault rates must sum to at most 1")
+        if self.slow_seconds < 0 or self.count_inflation < 0:
+            raise ValueError("slow_seconds and count_inflation must not be negative")
+
+    def _rates(self) -> list[tuple[str, float]]:
+        return [
+            (RETRY_AFTER_429, self.rate_429_retry_after),
+            (PLAIN_429, self.rate_429),
+            (UNAVAILABLE_503, self.rate_5xx),
+            (DROP, self.rate_drop),
+            (SLOW, self.rate_slow),
+            (TRUNCATED, self.rate_truncated),
+            (PARTIAL, self.rate_partial),
+        ]
+
+
+class FaultInjector:
+    """Draws faults from one seeded generator, so a run with the same request order repeats."""
+
+    def __init__(self, faults: Faults, seed: int):
+        self._faults = faults
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults
+
+    def replace(self, faults: Faults) -> None:
+        self._faults = faults
+
+    def draw(self, is_search: bool) -> str | None:
+        """The transient fault for one data request, or None."""
+        faults = self._faults
+        if faults.always_503:
+            return ALWAYS_503
+        with self._lock:
+            roll = self._rng.random()
+        threshold = 0.0
+        for kind, rate in faults._rates():
+            threshold += rate
+            if roll < threshold:
+                if kind == PARTIAL and not is_search:
+                    return None
+                return kind
+        return None
+
+    def records_to_drop(self, page_size: int) -> set[int]:
+        """Indexes of a page's records that a partial answer leaves out (at least one)."""
+        if page_size == 0:
+            return set()
+        with self._lock:
+            how_many = self._rng.randint(1, max(1, page_size // 3))
+            return set(self._rng.sample(range(page_size), how_many))

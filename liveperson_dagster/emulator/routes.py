@@ -1,0 +1,207 @@
+"""What each URL answers: CSDS, account configuration, conversation search and the OAuth2 token endpoint."""
+
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs, unquote
+
+from . import faults as kinds
+from .auth import OAuth1Verifier, TokenStore
+from .data import Dataset
+from .faults import FaultInjector
+from .http_types import Request, Response, dropped_connection, error, json_response, service_unavailable_page
+from .search import BadSearch, matching_headers, parse_search, with_offset
+from .stats import Stats
+
+CSDS_SERVICES = ("accountConfigReadOnly", "msgHist", "sentinel", "engHistDomain", "agentActivityDomain")
+CONFIG_VERSIONS = {"users": "6.0", "skills": "4.0", "agentGroups": "4.0"}
+
+_CSDS_ALL = re.compile(r"/api/account/([^/]+)/service/baseURI\.json")
+_CSDS_ONE = re.compile(r"/api/account/([^/]+)/service/([^/]+)/baseURI\.json")
+_CONFIG = re.compile(r"/api/account/([^/]+)/configuration/le-users/(users|skills|agentGroups)")
+_SEARCH = re.compile(r"/messaging_history/api/account/([^/]+)/conversations/search")
+_TOKEN = re.compile(r"/sentinel/api/v2/account/([^/]+)/app/token")
+
+_TRANSIENT_REFUSALS = {
+    kinds.RETRY_AFTER_429: lambda: error(429, "Too many requests", {"Retry-After": "1"}),
+    kinds.PLAIN_429: lambda: error(429, "Too many requests"),
+    kinds.UNAVAILABLE_503: service_unavailable_page,
+    kinds.ALWAYS_503: service_unavailable_page,
+    kinds.DROP: dropped_connection,
+}
+
+
+class Api:
+    def __init__(self, dataset: Dataset, address: str, injector: FaultInjector, stats: Stats,
+                 tokens: TokenStore, latency_ms: int, wait: Callable[[float], object]):
+        """`address` is host:port as advertised by CSDS and in search links; `wait` sleeps
+        but returns early when the emulator stops."""
+        self._data = dataset
+        self._account = dataset.account
+        self._address = address
+        self._injector = injector
+        self._stats = stats
+        self._tokens = tokens
+        self._latency_s = latency_ms / 1000
+        self._wait = wait
+        creds = dataset.credentials
+        self._oauth1 = OAuth1Verifier(creds.app_key, creds.app_secret, creds.access_token, creds.access_token_secret)
+        self._routes = (
+            (_CSDS_ALL, "GET", "csds_all", self._csds_all),
+            (_CSDS_ONE, "GET", "csds", self._csds_one),
+            (_CONFIG, "GET", None, self._config),
+            (_SEARCH, "POST", "search", self._search),
+            (_TOKEN, "POST", "token", self._token),
+        )
+
+    def handle(self, request: Request) -> Response:
+        if self._latency_s:
+            self._wait(self._latency_s)
+        path = unquote(request.path)
+        for pattern, method, endpoint, answer in self._routes:
+            match = pattern.fullmatch(path)
+            if match:
+                self._stats.count_request(endpoint or match.group(2))
+                if request.method != method:
+                    return error(405, f"Method {request.method} not allowed", {"Allow": method})
+                return answer(request, *match.groups())
+        self._stats.count_request("not_found")
+        return error(404, f"No resource at {path}")
+
+    # CSDS: no authentication, never faulted except for the persistent host override.
+
+    def _csds_refusal(self, request: Request, account: str) -> Response | None:
+        if request.param("version") != "1.0":
+            return error(400, "version must be 1.0")
+        if account != self._account:
+            return error(401, f"Invalid site {account}")
+        return None
+
+    def _base_uri(self, service: str) -> dict:
+        override = self._injector.faults.csds_host_override
+        if override:
+            self._stats.count_fault(kinds.CSDS_HOST_OVERRIDE)
+        return {"service": service, "account": self._account, "baseURI": override or self._address}
+
+    def _csds_one(self, request: Request, account: str, service: str) -> Response:
+        refusal = self._csds_refusal(request, account)
+        if refusal:
+            return refusal
+        if service not in CSDS_SERVICES:
+            return error(404, f"Unknown service {service}")
+        return json_response(200, self._base_uri(service))
+
+    def _csds_all(self, request: Request, account: str) -> Response:
+        refusal = self._csds_refusal(request, account)
+        return refusal or json_response(200, {"baseURIs": [self._base_uri(s) for s in CSDS_SERVICES]})
+
+    # Data endpoints: authenticated, then subject to faults.
+
+    def _authentication_refusal(self, request: Request, account: str) -> Response | None:
+        if account != self._account:
+            return error(401, f"Invalid site {account}")
+        scheme, _, credentials = (request.header("Authorization") or "").strip().partition(" ")
+        if scheme.lower() == "bearer":
+            if self._tokens.is_valid(credentials.strip()):
+                return None
+            self._stats.count("bearer_rejected")
+            return error(401, "Invalid or expired bearer token")
+        if scheme.lower() == "oauth":
+            # Verify against the URL the client signed.
+            host = request.header("Host") or self._address
+            url = f"http://{host}{request.path}" + (f"?{request.raw_query}" if request.raw_query else "")
+            if self._oauth1.verify(url, request.method, request.headers, request.body):
+                return None
+            self._stats.count("oauth1_rejected")
+            return error(401, "OAuth1 verification failed")
+        self._stats.count("unauthenticated")
+        return error(401, "Authentication required")
+
+    def _serve_data(self, request: Request, account: str, is_search: bool,
+                    produce: Callable[[bool], Response]) -> Response:
+        refusal = self._authentication_refusal(request, account)
+        if refusal:
+            return refusal
+        fault = self._injector.draw(is_search)
+        if fault in _TRANSIENT_REFUSALS:
+            self._stats.count_fault(fault)
+            return _TRANSIENT_REFUSALS[fault]()
+        if fault == kinds.SLOW:
+            self._stats.count_fault(fault)
+            self._wait(self._injector.faults.slow_seconds)
+        response = produce(fault == kinds.PARTIAL)
+        if response.status == 200 and (fault == kinds.TRUNCATED or self._injector.faults.always_truncated):
+            self._stats.count_fault(kinds.TRUNCATED if fault == kinds.TRUNCATED else kinds.ALWAYS_TRUNCATED)
+            response.body = response.body[: len(response.body) // 2]
+        return response
+
+    def _config(self, request: Request, account: str, kind: str) -> Response:
+        def produce(_partial: bool) -> Response:
+            version = request.param("v")
+            if version != CONFIG_VERSIONS[kind]:
+                return error(400, f"Unsupported version {version!r}; use v={CONFIG_VERSIONS[kind]}")
+            include_deleted = (request.param("include_deleted") or "").lower() == "true"
+            revision = str(self._data.directory.revisions[kind])
+            return json_response(200, self._data.directory.listing(kind, include_deleted),
+                                 {"ETag": revision, "ac-revision": revision})
+
+        return self._serve_data(request, account, False, produce)
+
+    def _search(self, request: Request, account: str) -> Response:
+        return self._serve_data(request, account, True, lambda partial: self._search_page(request, partial))
+
+    def _search_page(self, request: Request, partial: bool) -> Response:
+        try:
+            query = parse_search(request)
+        except BadSearch as problem:
+            return error(400, str(problem))
+        store = self._data.conversations
+        found = matching_headers(store, query)
+        page = found[query.offset: query.offset + query.limit]
+        records = [store.record(header, query.parts) for header in page]
+        if partial:
+            self._stats.count_fault(kinds.PARTIAL)
+            left_out = self._injector.records_to_drop(len(records))
+            records = [r for index, r in enumerate(records) if index not in left_out]
+
+        faults = self._injector.faults
+        count = len(found)
+        if faults.count_inflation:
+            self._stats.count_fault(kinds.COUNT_INFLATION)
+            count += faults.count_inflation
+        base = f"http://{self._address}{request.path}"
+        metadata = {"count": count,
+                    "self": {"rel": "self", "href": base + (f"?{request.raw_query}" if request.raw_query else "")}}
+        next_query = None
+        if faults.next_loop:
+            self._stats.count_fault(kinds.NEXT_LOOP)
+            next_query = with_offset(request.raw_query, 0)
+        elif query.offset + query.limit < len(found):
+            next_query = with_offset(request.raw_query, query.offset + query.limit)
+        if next_query is not None:
+            next_base = base
+            if faults.next_host:
+                self._stats.count_fault(kinds.NEXT_HOST)
+                next_base = f"http://{faults.next_host}{request.path}"
+            metadata["next"] = {"rel": "next", "href": f"{next_base}?{next_query}"}
+        metadata["shardsStatusResult"] = {"partialResult": partial}
+        return json_response(200, {"_metadata": metadata, "conversationHistoryRecords": records})
+
+    # OAuth2 token endpoint: no authentication header, never faulted.
+
+    def _token(self, request: Request, account: str) -> Response:
+        if account != self._account:
+            return error(401, f"Invalid site {account}")
+        form = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+        def field(name: str) -> str:
+            return (form.get(name) or [""])[0]
+
+        if field("grant_type") != "client_credentials":
+            return error(400, "grant_type must be client_credentials")
+        if not self._tokens.client_matches(field("client_id"), field("client_secret")):
+            return error(401, "Invalid client credentials")
+        token = self._tokens.issue()
+        self._stats.count("tokens_issued")
+        return json_response(200, {"access_token": token, "token_type": "Bearer",
+                                   "expires_in": self._tokens.ttl_seconds},
+                             {"Cache-Control": "no-store"})

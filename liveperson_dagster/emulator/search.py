@@ -1,0 +1,147 @@
+"""Messaging Interactions conversation search: parameter rules, window rounding, filtering, paging."""
+
+import json
+from dataclasses import dataclass
+
+from .data import ALL_CONTENT_PARTS, DEFAULT_CONTENT_PARTS, TEN_MINUTES_MS, ConversationHeader, ConversationStore
+from .http_types import Request
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+MAX_SOURCE_LENGTH = 20
+MAX_RANGE_MS = 92 * 86_400_000  # "3 months"
+_SORTS = {"start:asc": False, "start:desc": True}
+
+
+class BadSearch(Exception):
+    """Answered as 400 with this message."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    offset: int
+    limit: int
+    descending: bool
+    from_ms: int
+    to_ms: int
+    statuses: frozenset[str] | None
+    skill_ids: frozenset[int] | None
+    agent_ids: frozenset[str] | None
+    parts: tuple[str, ...]
+
+    @property
+    def window(self) -> tuple[int, int]:
+        return rounded_window(self.from_ms, self.to_ms)
+
+
+def rounded_window(from_ms: int, to_ms: int) -> tuple[int, int]:
+    """LivePerson rounds the bounds outward to 10 minutes; both ends are inclusive."""
+    return from_ms - from_ms % TEN_MINUTES_MS, to_ms + (-to_ms) % TEN_MINUTES_MS
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    raw = request.param(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadSearch(f"{name} must be an integer") from None
+
+
+def _epoch_ms(value, name: str) -> int:
+    if isinstance(value, bool):
+        raise BadSearch(f"start.{name} must be epoch milliseconds")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise BadSearch(f"start.{name} must be epoch milliseconds")
+
+
+def _filter(body: dict, name: str, convert) -> frozenset | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise BadSearch(f"{name} must be a list")
+    try:
+        return frozenset(convert(v) for v in value)
+    except (TypeError, ValueError):
+        raise BadSearch(f"{name} has an invalid value") from None
+
+
+def parse_search(request: Request) -> SearchQuery:
+    offset = _int_param(request, "offset", 0)
+    limit = _int_param(request, "limit", DEFAULT_LIMIT)
+    if offset < 0:
+        raise BadSearch("offset must not be negative")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadSearch(f"limit must be between 1 and {MAX_LIMIT}")
+    source = request.param("source")
+    if not source:
+        raise BadSearch("source is required")
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise BadSearch(f"source must be at most {MAX_SOURCE_LENGTH} characters")
+    sort = request.param("sort") or "start:asc"
+    if sort not in _SORTS:
+        raise BadSearch(f"unsupported sort {sort!r}")
+
+    try:
+        body = json.loads(request.body.decode("utf-8")) if request.body.strip() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadSearch("body must be JSON") from None
+    if not isinstance(body, dict):
+        raise BadSearch("body must be a JSON object")
+    start = body.get("start")
+    if not isinstance(start, dict) or "from" not in start or "to" not in start:
+        raise BadSearch("start with from and to is required")
+    from_ms, to_ms = _epoch_ms(start["from"], "from"), _epoch_ms(start["to"], "to")
+    if from_ms > to_ms:
+        raise BadSearch("start.from must not be after start.to")
+    if to_ms - from_ms > MAX_RANGE_MS:
+        raise BadSearch("time range must not exceed 3 months")
+
+    parts = body.get("contentToRetrieve")
+    if parts is None:
+        chosen = DEFAULT_CONTENT_PARTS
+    elif isinstance(parts, list) and all(isinstance(p, str) for p in parts):
+        # Unknown names are ignored, like the other optional fields LivePerson accepts.
+        chosen = tuple(p for p in ALL_CONTENT_PARTS if p in parts)
+    else:
+        raise BadSearch("contentToRetrieve must be a list of strings")
+
+    return SearchQuery(
+        offset=offset,
+        limit=limit,
+        descending=_SORTS[sort],
+        from_ms=from_ms,
+        to_ms=to_ms,
+        statuses=_filter(body, "status", lambda v: str(v).upper()),
+        skill_ids=_filter(body, "skillIds", int),
+        agent_ids=_filter(body, "agentIds", str),
+        parts=chosen,
+    )
+
+
+def matching_headers(store: ConversationStore, query: SearchQuery) -> list[ConversationHeader]:
+    low, high = query.window
+    found = [
+        h for h in store.headers_between(low, high)
+        if (query.statuses is None or h.status in query.statuses)
+        and (query.skill_ids is None or h.skill_id in query.skill_ids)
+        and (query.agent_ids is None or str(h.agent_id) in query.agent_ids)
+    ]
+    if query.descending:
+        found.reverse()
+    return found
+
+
+def with_offset(raw_query: str, offset: int) -> str:
+    """The query string with offset replaced (or added), every other parameter left as the client sent it."""
+    pieces = [p for p in raw_query.split("&") if p]
+    if any(p.split("=", 1)[0] == "offset" for p in pieces):
+        pieces = [f"offset={offset}" if p.split("=", 1)[0] == "offset" else p for p in pieces]
+    else:
+        pieces.insert(0, f"offset={offset}")
+    return "&".join(pieces)

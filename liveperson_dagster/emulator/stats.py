@@ -1,0 +1,42 @@
+"""Thread-safe request, fault and authentication counters."""
+
+import threading
+from collections import Counter
+
+
+class Stats:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._requests: Counter[str] = Counter()
+        self._faults: Counter[str] = Counter()
+        self._events: Counter[str] = Counter()
+
+    def count_request(self, endpoint: str) -> None:
+        with self._lock:
+            self._requests[endpoint] += 1
+
+    def count_fault(self, kind: str) -> None:
+        with self._lock:
+            self._faults[kind] += 1
+
+    def count(self, event: str) -> None:
+        """oauth1_rejected, bearer_rejected, unauthenticated, tokens_issued."""
+        with self._lock:
+            self._events[event] += 1
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {
+                "requests": dict(self._requests),
+                "faults": dict(self._faults),
+                "oauth1_rejected": self._events["oauth1_rejected"],
+                "bearer_rejected": self._events["bearer_rejected"],
+                "unauthenticated": self._events["unauthenticated"],
+                "tokens_issued": self._events["tokens_issued"],
+            }
+
+    def __getitem__(self, key: str):
+        return self.snapshot()[key]
+
+    def get(self, key: str, default=None):
+        return self.snapshot().get(key, default)

@@ -1,0 +1,39 @@
+"""A dlt source for LivePerson's REST APIs. Usable without Dagster:
+
+    import dlt
+    from liveperson_dagster.liveperson import LivePersonConnection, Window, liveperson_source
+
+    source = liveperson_source(LivePersonConnection.from_env(), Window(start, end))
+    dlt.pipeline("liveperson", destination="duckdb", dataset_name="liveperson").run(source)
+"""
+
+from .client import LivePersonClient
+from .connection import HttpSettings, LivePersonConnection, OAuth1Keys, OAuth2ClientKeys
+from .errors import (
+    LivePersonAuthError,
+    LivePersonConfigError,
+    LivePersonError,
+    LivePersonHTTPError,
+    LivePersonIncompleteDataError,
+    LivePersonUnsafeURLError,
+)
+from .source import liveperson_source
+from .stats import RequestStats
+from .windows import Window
+
+__all__ = [
+    "HttpSettings",
+    "LivePersonAuthError",
+    "LivePersonClient",
+    "LivePersonConfigError",
+    "LivePersonConnection",
+    "LivePersonError",
+    "LivePersonHTTPError",
+    "LivePersonIncompleteDataError",
+    "LivePersonUnsafeURLError",
+    "OAuth1Keys",
+    "OAuth2ClientKeys",
+    "RequestStats",
+    "Window",
+    "liveperson_source",
+]

@@ -1,0 +1,46 @@
+"""The exceptions the LivePerson source raises. Messages never contain credentials, signatures or tokens."""
+
+from typing import Optional
+
+
+class LivePersonError(Exception):
+    """Base of every error raised by the LivePerson source."""
+
+
+class LivePersonConfigError(LivePersonError):
+    """A setting is missing or invalid; the message names the setting."""
+
+
+class LivePersonUnsafeURLError(LivePersonError):
+    """A URL was refused before any credential was sent to it."""
+
+
+class LivePersonHTTPError(LivePersonError):
+    """LivePerson answered with an error status (or did not answer) after the allowed retries."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        cause: str,
+        status: Optional[int] = None,
+        api_message: Optional[str] = None,
+        hint: Optional[str] = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.api_message = api_message
+        self.hint = hint
+        parts = [f"{endpoint}: {cause}"]
+        if api_message:
+            parts.append(f"LivePerson says: {api_message}")
+        if hint:
+            parts.append(hint)
+        super().__init__(". ".join(parts))
+
+
+class LivePersonAuthError(LivePersonHTTPError):
+    """LivePerson refused the credentials (401) or the permissions (403)."""
+
+
+class LivePersonIncompleteDataError(LivePersonError):
+    """The API's answers did not add up (short count, repeating next link, partial shards): nothing was accepted."""

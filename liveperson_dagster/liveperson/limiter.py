@@ -1,0 +1,46 @@
+"""One limiter per run for the whole LivePerson account: concurrent requests, request rate, and 429 pauses."""
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
+
+
+class AccountLimiter:
+    """Bounds the requests in flight and their rate; a 429 pauses every thread, not just the one that got it."""
+
+    def __init__(
+        self,
+        max_concurrent_requests: int,
+        requests_per_second: Optional[float] = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._slots = threading.BoundedSemaphore(max_concurrent_requests)
+        self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_start = 0.0
+        self._paused_until = 0.0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._slots:
+            self._wait_for_turn()
+            yield
+
+    def pause(self, seconds: float) -> None:
+        """Holds back every request of the run for `seconds` (called on a 429)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _wait_for_turn(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                start = max(now, self._paused_until, self._next_start)
+                if start <= now:
+                    self._next_start = now + self._interval
+                    return
+            self._sleep(start - now)

@@ -1,0 +1,84 @@
+"""Shapes LivePerson's records for loading: consistent types for quoted values, a top-level conversation key."""
+
+from typing import Iterable, Optional
+
+from .windows import utc_from_ms
+
+# Fields the account-configuration APIs sometimes quote ("false", "4"); typed so columns do not split.
+BOOLEAN_FIELDS = {
+    "users": ("deleted", "isEnabled", "isApiUser", "changePwdNextLogin", "allowedAppKeys_enabled"),
+    "skills": ("deleted", "canTransfer", "wrapUpTimeActive"),
+    "agent_groups": ("deleted", "isEnabled"),
+}
+INTEGER_FIELDS = {
+    "users": ("id", "maxChats", "maxAsyncChats", "userTypeId"),
+    "skills": ("id", "skillOrder", "maxWaitTime", "slaDefaultResponseTime", "slaFirstTimeResponseTime", "wrapUpTime"),
+    "agent_groups": ("id", "parentGroupId"),
+}
+
+
+def column_hints(collection: str) -> dict:
+    hints = {name: {"data_type": "bool", "nullable": True} for name in BOOLEAN_FIELDS[collection]}
+    hints.update({name: {"data_type": "bigint", "nullable": True} for name in INTEGER_FIELDS[collection]})
+    hints["id"]["nullable"] = False
+    return hints
+
+
+def typed_config_record(collection: str, record: dict) -> dict:
+    typed = dict(record)
+    for name in BOOLEAN_FIELDS[collection]:
+        if name in typed:
+            typed[name] = as_bool(typed[name])
+    for name in INTEGER_FIELDS[collection]:
+        if name in typed:
+            typed[name] = as_int(typed[name])
+    return typed
+
+
+def as_bool(value):
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+    return value
+
+
+def as_int(value):
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return value
+
+
+CONVERSATION_COLUMNS = {
+    "conversation_id": {"data_type": "text", "nullable": False, "primary_key": True},
+    "start_time": {"data_type": "timestamp", "nullable": False},
+    "end_time": {"data_type": "timestamp", "nullable": True},
+    "status": {"data_type": "text", "nullable": True},
+}
+
+
+def conversation_row(record: dict) -> Optional[dict]:
+    """Lifts `info.conversationId` to `conversation_id` (dlt cannot merge on a nested key) and the start and
+    end times to timestamp columns. Returns None for a record without an id or start time."""
+    info = record.get("info") or {}
+    conversation_id = info.get("conversationId")
+    start_ms = info.get("startTimeL")
+    if not conversation_id or not isinstance(start_ms, int):
+        return None
+    end_ms = info.get("endTimeL")
+    return {
+        "conversation_id": str(conversation_id),
+        "start_time": utc_from_ms(start_ms),
+        "end_time": utc_from_ms(end_ms) if isinstance(end_ms, int) and end_ms > 0 else None,
+        "status": info.get("status"),
+        **record,
+    }
+
+
+def start_ms_of(record: dict) -> Optional[int]:
+    value = (record.get("info") or {}).get("startTimeL")
+    return value if isinstance(value, int) else None
+
+
+def ids_of(records: Iterable[dict]) -> list:
+    return [r.get("id") for r in records if isinstance(r, dict)]

@@ -1,0 +1,154 @@
+"""Dagster resources: LivePerson credentials and the warehouse the dlt pipeline writes to."""
+
+import fcntl
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import dlt
+from dagster import ConfigurableResource, EnvVar
+from pydantic import Field
+
+from .liveperson import HttpSettings, LivePersonConnection
+from .liveperson import settings as api_settings
+from .liveperson.connection import connection_from_values
+
+DATASET_NAME = "liveperson"
+PIPELINE_NAME = "liveperson"
+DEFAULT_DESTINATION = "duckdb"
+# Not named like the dataset: a file `liveperson.duckdb` with dataset `liveperson` makes DuckDB references ambiguous.
+DEFAULT_DUCKDB_PATH = "data/liveperson_warehouse.duckdb"
+
+
+class LivePersonCredentials(ConfigurableResource):
+    """The LivePerson account and its API credentials: the OAuth1 set (API keys) or the OAuth2 client pair."""
+
+    account_id: str = Field(default="", description="LivePerson account (site) id")
+    app_key: Optional[str] = Field(default=None, description="OAuth1 app key")
+    app_secret: Optional[str] = Field(default=None, description="OAuth1 app secret")
+    access_token: Optional[str] = Field(default=None, description="OAuth1 access token")
+    access_token_secret: Optional[str] = Field(default=None, description="OAuth1 access token secret")
+    client_id: Optional[str] = Field(default=None, description="OAuth2 client id")
+    client_secret: Optional[str] = Field(default=None, description="OAuth2 client secret")
+    csds_url: str = Field(default=api_settings.DEFAULT_CSDS_URL, description="Domain discovery (CSDS) URL")
+    max_concurrent_requests: int = Field(default=api_settings.MAX_CONCURRENT_REQUESTS)
+    requests_per_second: Optional[float] = Field(default=None, description="Request rate cap; none by default")
+    request_timeout_seconds: float = Field(default=api_settings.REQUEST_TIMEOUT_SECONDS)
+    max_attempts: int = Field(default=api_settings.MAX_ATTEMPTS)
+    backoff_base_seconds: float = Field(default=api_settings.BACKOFF_BASE_SECONDS)
+    max_backoff_seconds: float = Field(default=api_settings.MAX_BACKOFF_SECONDS)
+    min_rate_limit_wait_seconds: float = Field(default=api_settings.MIN_RATE_LIMIT_WAIT_SECONDS)
+
+    def connection(self) -> LivePersonConnection:
+        values = {
+            "LIVEPERSON_APP_KEY": self.app_key,
+            "LIVEPERSON_APP_SECRET": self.app_secret,
+            "LIVEPERSON_ACCESS_TOKEN": self.access_token,
+            "LIVEPERSON_ACCESS_TOKEN_SECRET": self.access_token_secret,
+            "LIVEPERSON_CLIENT_ID": self.client_id,
+            "LIVEPERSON_CLIENT_SECRET": self.client_secret,
+        }
+        http = HttpSettings(
+            request_timeout_seconds=self.request_timeout_seconds,
+            max_attempts=self.max_attempts,
+            backoff_base_seconds=self.backoff_base_seconds,
+            max_backoff_seconds=self.max_backoff_seconds,
+            min_rate_limit_wait_seconds=self.min_rate_limit_wait_seconds,
+            max_concurrent_requests=self.max_concurrent_requests,
+            requests_per_second=self.requests_per_second,
+        )
+        return connection_from_values(
+            (self.account_id or "").strip(), (self.csds_url or "").strip() or api_settings.DEFAULT_CSDS_URL,
+            {name: (value or "").strip() for name, value in values.items()}, http,
+        )
+
+
+class LivePersonWarehouse(ConfigurableResource):
+    """Where the data lands: DuckDB by default, or any dlt destination configured the dlt way."""
+
+    destination: str = Field(default=DEFAULT_DESTINATION, description="dlt destination name")
+    duckdb_path: str = Field(default=DEFAULT_DUCKDB_PATH, description="DuckDB file (duckdb destination only)")
+    dataset_name: str = Field(default=DATASET_NAME)
+
+    def dlt_destination(self):
+        if self.destination == "duckdb":
+            return dlt.destinations.duckdb(credentials=str(self.duckdb_file()))
+        return self.destination
+
+    def duckdb_file(self) -> Path:
+        return Path(self.duckdb_path).expanduser().resolve()
+
+    @contextmanager
+    def pipeline_for_run(self, run_id: str) -> Iterator[dlt.Pipeline]:
+        """A pipeline with a working dir of its own (dagster-dlt drops the working dir before each run, so runs
+        sharing one would lose each other's packages), holding the DuckDB writer lock while it runs."""
+        working_dir = tempfile.mkdtemp(prefix=f"liveperson-dlt-{run_id[:8]}-")
+        try:
+            with self._writer_lock():
+                yield dlt.pipeline(
+                    pipeline_name=PIPELINE_NAME,
+                    pipelines_dir=working_dir,
+                    destination=self.dlt_destination(),
+                    dataset_name=self.dataset_name,
+                )
+        finally:
+            shutil.rmtree(working_dir, ignore_errors=True)
+
+    @contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        # DuckDB allows one writing process per file. The Dagster pool serializes runs launched by one instance;
+        # this lock also covers runs from separate `dagster asset materialize` commands.
+        if self.destination != "duckdb":
+            yield
+            return
+        database = self.duckdb_file()
+        database.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{database}.lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _env(name: str, default=None):
+    """An EnvVar (read when the run starts, shown "from env" in the UI) where the variable is set."""
+    return EnvVar(name) if os.environ.get(name) else default
+
+
+def credentials_from_env() -> LivePersonCredentials:
+    # Not secrets: plain numbers, so they are read once when the definitions load.
+    optional_numbers = {}
+    for field_name, variable, cast in (
+        ("max_concurrent_requests", "LIVEPERSON_MAX_CONCURRENT_REQUESTS", int),
+        ("request_timeout_seconds", "LIVEPERSON_REQUEST_TIMEOUT_SECONDS", float),
+        ("max_attempts", "LIVEPERSON_MAX_ATTEMPTS", int),
+        ("requests_per_second", "LIVEPERSON_REQUESTS_PER_SECOND", float),
+    ):
+        value = os.environ.get(variable)
+        if value:
+            try:
+                optional_numbers[field_name] = cast(value)
+            except ValueError:
+                raise ValueError(f"{variable} must be a number, got {value!r}") from None
+    return LivePersonCredentials(
+        account_id=_env("LIVEPERSON_ACCOUNT_ID", ""),
+        app_key=_env("LIVEPERSON_APP_KEY"),
+        app_secret=_env("LIVEPERSON_APP_SECRET"),
+        access_token=_env("LIVEPERSON_ACCESS_TOKEN"),
+        access_token_secret=_env("LIVEPERSON_ACCESS_TOKEN_SECRET"),
+        client_id=_env("LIVEPERSON_CLIENT_ID"),
+        client_secret=_env("LIVEPERSON_CLIENT_SECRET"),
+        csds_url=_env("LIVEPERSON_CSDS_URL", api_settings.DEFAULT_CSDS_URL),
+        **optional_numbers,
+    )
+
+
+def warehouse_from_env() -> LivePersonWarehouse:
+    return LivePersonWarehouse(
+        destination=_env("LIVEPERSON_DESTINATION", DEFAULT_DESTINATION),
+        duckdb_path=_env("LIVEPERSON_DUCKDB_PATH", DEFAULT_DUCKDB_PATH),
+    )

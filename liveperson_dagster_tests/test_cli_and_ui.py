@@ -1,0 +1,89 @@
+"""The real `dagster` CLI and `dagster-webserver` in subprocesses, against the emulator."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from .dagster_helpers import PROJECT_ROOT, cli_env, conversation_ids, materialize_cli
+
+
+def utc_range(first: str, last: str) -> tuple:
+    start = datetime.fromisoformat(first).replace(tzinfo=timezone.utc)
+    return start, datetime.fromisoformat(last).replace(tzinfo=timezone.utc) + timedelta(days=1)
+
+
+def test_cli_materializes_one_partition_and_a_range(emulator, tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    env = cli_env(emulator, database, tmp_path / "home")
+    code, output = materialize_cli(env, "--select", "liveperson/conversations", "--partition", "2026-11-03")
+    assert code == 0, output[-3000:]
+    assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_range("2026-11-03", "2026-11-03")))
+    code, output = materialize_cli(env, "--select", "liveperson/conversations",
+                                   "--partition-range", "2026-11-05...2026-11-07")
+    assert code == 0, output[-3000:]
+    expected = emulator.conversation_ids(*utc_range("2026-11-03", "2026-11-03"))
+    expected |= emulator.conversation_ids(*utc_range("2026-11-05", "2026-11-07"))
+    assert conversation_ids(database) == sorted(expected)
+    for secret in (emulator.credentials["app_secret"], emulator.credentials["access_token_secret"]):
+        assert secret not in output
+
+
+def test_two_partition_runs_started_at_once_both_land(emulator, tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    env = cli_env(emulator, database, tmp_path / "home")
+    days = ("2026-11-02", "2026-11-08")
+    processes = [materialize_cli(env, "--select", "liveperson/conversations", "--partition", day, wait=False)
+                 for day in days]
+    for process in processes:
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, output[-3000:]
+    expected = set().union(*(emulator.conversation_ids(*utc_range(day, day)) for day in days))
+    assert conversation_ids(database) == sorted(expected)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_webserver_serves_the_four_assets_and_their_dependencies(emulator, tmp_path):
+    port = free_port()
+    env = cli_env(emulator, tmp_path / "warehouse.duckdb", tmp_path / "home")
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    process = subprocess.Popen([str(webserver), "-m", "liveperson_dagster.definitions", "-h", "127.0.0.1",
+                                "-p", str(port)], env=env, cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        answer = None
+        while answer is None:
+            assert process.poll() is None, "dagster-webserver exited"
+            assert time.monotonic() < deadline, "dagster-webserver did not answer within 120 s"
+            try:
+                answer = graphql(port, "{ assetNodes { assetKey { path } dependencyKeys { path } "
+                                       "isPartitioned groupName } }")
+            except OSError:
+                time.sleep(0.5)  # polling for readiness with a deadline, not synchronising on a fixed pause
+        nodes = {"/".join(n["assetKey"]["path"]): n for n in answer["data"]["assetNodes"]}
+        assert set(nodes) == {"liveperson/users", "liveperson/skills", "liveperson/agent_groups",
+                              "liveperson/conversations"}
+        conversations = nodes["liveperson/conversations"]
+        assert {"/".join(d["path"]) for d in conversations["dependencyKeys"]} == {
+            "liveperson/users", "liveperson/skills", "liveperson/agent_groups"}
+        assert conversations["isPartitioned"] and not nodes["liveperson/users"]["isPartitioned"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

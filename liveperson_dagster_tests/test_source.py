@@ -1,0 +1,273 @@
+"""The dlt source and its HTTP client against the emulator, over real HTTP."""
+
+import logging
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import dlt
+import duckdb
+import pytest
+
+from liveperson_dagster.emulator import Faults
+from liveperson_dagster.liveperson import (
+    HttpSettings,
+    LivePersonAuthError,
+    LivePersonClient,
+    LivePersonConfigError,
+    LivePersonConnection,
+    LivePersonHTTPError,
+    LivePersonIncompleteDataError,
+    LivePersonUnsafeURLError,
+    Window,
+    liveperson_source,
+)
+from liveperson_dagster.liveperson import settings as api_settings
+
+from .conftest import FAST_HTTP, FIRST_DAY, connection_for
+
+
+def day_window(day: date, zone: str) -> Window:
+    tz = ZoneInfo(zone)
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    following = day + timedelta(days=1)
+    return Window(start, datetime(following.year, following.month, following.day, tzinfo=tz))
+
+
+def fetched_ids(client: LivePersonClient, window: Window, parts=("messageRecords",)) -> list:
+    return [r["info"]["conversationId"] for page in client.search_conversations(window, parts) for r in page]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kathmandu", "Europe/Paris", "America/St_Johns"])
+def test_daily_windows_partition_a_range_with_no_overlap_and_no_gap(emulator, zone):
+    client = LivePersonClient(connection_for(emulator))
+    days = [FIRST_DAY + timedelta(days=n) for n in range(1, 6)]
+    per_day = {}
+    for day in days:
+        window = day_window(day, zone)
+        ids = fetched_ids(client, window)
+        assert len(ids) == len(set(ids)), f"{day}: a conversation came twice"
+        assert set(ids) == emulator.conversation_ids(window.start, window.end), day
+        per_day[day] = set(ids)
+    whole = Window(day_window(days[0], zone).start, day_window(days[-1], zone).end)
+    union = set().union(*per_day.values())
+    assert sum(len(ids) for ids in per_day.values()) == len(union)
+    assert union == emulator.conversation_ids(whole.start, whole.end)
+    # The API rounds the bounds outward to 10 minutes: each day's search also returned neighbours' conversations
+    # (the emulator has conversations at midnight UTC, on 10-minute marks and at midnight of these zones).
+    assert all(per_day.values())
+
+
+def test_boundary_conversations_belong_to_exactly_one_day(emulator):
+    client = LivePersonClient(connection_for(emulator))
+    day = FIRST_DAY + timedelta(days=2)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    at_midnight = {c["info"]["conversationId"] for c in emulator.conversations(midnight, midnight + timedelta(milliseconds=1))}
+    assert at_midnight, "the emulator should start a conversation exactly at midnight UTC"
+    assert at_midnight <= set(fetched_ids(client, day_window(day, "UTC")))
+    assert not at_midnight & set(fetched_ids(client, day_window(day - timedelta(days=1), "UTC")))
+
+
+def test_a_window_longer_than_three_months_is_split(start_emulator):
+    emulator = start_emulator(first_day=date(2026, 1, 1), last_day=date(2026, 6, 30), conversations_per_day=2)
+    client = LivePersonClient(connection_for(emulator))
+    window = Window(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 6, 1, tzinfo=timezone.utc))
+    ids = fetched_ids(client, window)
+    assert len(ids) == len(set(ids))
+    assert set(ids) == emulator.conversation_ids(window.start, window.end)
+    assert len(window.slices()) == 5
+
+
+def test_content_parts_are_a_setting(emulator):
+    client = LivePersonClient(connection_for(emulator))
+    window = day_window(FIRST_DAY, "UTC")
+    records = [r for page in client.search_conversations(window, ("transfers",)) for r in page]
+    assert records
+    assert all("transfers" in r and "messageRecords" not in r for r in records)
+
+
+def test_config_collections_are_typed_consistently(emulator, tmp_path):
+    pipeline = dlt.pipeline("lp_config", pipelines_dir=str(tmp_path / "dlt"),
+                            destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), dataset_name="lp")
+    source = liveperson_source(connection_for(emulator)).with_resources("users", "skills", "agent_groups")
+    pipeline.run(source, loader_file_format="parquet")
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as db:
+        for table, expected in (("users", emulator.users(include_deleted=True)),
+                                ("skills", emulator.skills(include_deleted=True)),
+                                ("agent_groups", emulator.agent_groups(include_deleted=True))):
+            ids = sorted(row[0] for row in db.execute(f"select id from lp.{table}").fetchall())
+            assert ids == sorted(int(r["id"]) for r in expected), table
+        columns = dict(db.execute(
+            "select column_name, data_type from information_schema.columns where table_schema='lp' and table_name='users'"
+        ).fetchall())
+        assert columns["deleted"] == "BOOLEAN" and columns["is_enabled"] == "BOOLEAN"
+        assert columns["max_chats"] == "BIGINT"
+        assert not [c for c in columns if "__v_" in c], "quoted values split a column into variants"
+        deleted = {row[0] for row in db.execute("select id from lp.users where deleted").fetchall()}
+    assert deleted == {int(u["id"]) for u in emulator.users(include_deleted=True) if str(u["deleted"]) == "true" or u["deleted"] is True}
+    assert deleted
+
+
+def test_plain_dlt_run_loads_one_row_per_conversation_with_child_tables(emulator, tmp_path):
+    window = Window(datetime(2026, 11, 3, tzinfo=timezone.utc), datetime(2026, 11, 5, tzinfo=timezone.utc))
+    database = str(tmp_path / "w.duckdb")
+    pipeline = dlt.pipeline("lp_conv", pipelines_dir=str(tmp_path / "dlt"),
+                            destination=dlt.destinations.duckdb(database), dataset_name="lp")
+    for _ in range(2):  # a re-run merges, it does not duplicate
+        pipeline.run(liveperson_source(connection_for(emulator), window).with_resources("conversations"),
+                     loader_file_format="parquet")
+    with duckdb.connect(database, read_only=True) as db:
+        ids = [row[0] for row in db.execute("select conversation_id from lp.conversations").fetchall()]
+        tables = {row[0] for row in db.execute(
+            "select table_name from information_schema.tables where table_schema='lp'").fetchall()}
+        start_type = db.execute("select data_type from information_schema.columns where table_schema='lp' "
+                                "and table_name='conversations' and column_name='start_time'").fetchone()[0]
+        messages = db.execute("select count(*) from lp.conversations__message_records").fetchone()[0]
+    assert sorted(ids) == sorted(emulator.conversation_ids(window.start, window.end))
+    assert {"conversations__message_records", "conversations__agent_participants",
+            "conversations__consumer_participants"} <= tables
+    assert start_type.startswith("TIMESTAMP")
+    expected_messages = sum(len(c.get("messageRecords", [])) for c in emulator.conversations(window.start, window.end))
+    assert messages == expected_messages
+
+
+def test_oauth2_client_credentials_get_and_use_a_bearer_token(emulator):
+    client = LivePersonClient(connection_for(emulator, oauth2=True))
+    window = day_window(FIRST_DAY, "UTC")
+    assert set(fetched_ids(client, window)) == emulator.conversation_ids(window.start, window.end)
+    assert len(emulator.issued_tokens()) == 1
+
+
+FAULT_KINDS = [
+    (Faults(rate_429_retry_after=0.3), "http_429"),
+    (Faults(rate_429=0.3), "http_429"),
+    (Faults(rate_5xx=0.3), "http_5xx"),
+    (Faults(rate_partial=0.3), "partial"),
+    (Faults(rate_drop=0.3), "connection"),
+    (Faults(rate_truncated=0.3), "invalid_json"),
+    (Faults(rate_slow=0.3, slow_seconds=1.0), "timeout"),
+]
+
+
+@pytest.mark.parametrize("faults,retry_kind", FAULT_KINDS, ids=[kind for _, kind in FAULT_KINDS])
+def test_each_transient_fault_is_retried_and_the_data_is_exact(start_emulator, faults, retry_kind):
+    emulator = start_emulator(faults=faults, conversations_per_day=150)
+    http = HttpSettings(**{**FAST_HTTP.__dict__, "request_timeout_seconds": 0.5, "max_attempts": 10})
+    client = LivePersonClient(connection_for(emulator, http=http))
+    window = Window(datetime(2026, 11, 2, tzinfo=timezone.utc), datetime(2026, 11, 4, tzinfo=timezone.utc))
+    ids = fetched_ids(client, window)
+    assert len(ids) == len(set(ids))
+    assert set(ids) == emulator.conversation_ids(window.start, window.end)
+    assert client.stats.retries.get(retry_kind, 0) > 0, client.stats.retries
+
+
+def test_retry_after_is_honoured_and_at_least_one_second(start_emulator):
+    emulator = start_emulator(faults=Faults(rate_429_retry_after=0.5))
+    waits = []
+    http = HttpSettings(max_attempts=20, backoff_base_seconds=0.01, max_backoff_seconds=30,
+                        min_rate_limit_wait_seconds=api_settings.MIN_RATE_LIMIT_WAIT_SECONDS)
+    client = LivePersonClient(connection_for(emulator, http=http), sleep=waits.append)
+    window = day_window(FIRST_DAY, "UTC")
+    assert set(fetched_ids(client, window)) == emulator.conversation_ids(window.start, window.end)
+    assert waits and all(wait >= 1.0 for wait in waits)
+
+
+def test_a_fault_that_never_clears_raises_a_named_error_after_bounded_attempts(start_emulator):
+    emulator = start_emulator(faults=Faults(always_503=True))
+    client = LivePersonClient(connection_for(emulator))
+    with pytest.raises(LivePersonHTTPError) as raised:
+        fetched_ids(client, day_window(FIRST_DAY, "UTC"))
+    message = str(raised.value)
+    assert raised.value.status == 503
+    assert "/conversations/search" in message and "after 6 attempts" in message
+    assert "Service Unavailable" in message
+    assert client.stats.retries == {"http_5xx": 5}
+
+
+@pytest.mark.parametrize(
+    "faults,error,words",
+    [
+        (Faults(next_loop=True), LivePersonIncompleteDataError, "repeats"),
+        (Faults(count_inflation=3), LivePersonIncompleteDataError, "promised"),
+        (Faults(always_truncated=True), LivePersonHTTPError, "not valid JSON"),
+        (Faults(next_host="evil.example.com"), LivePersonUnsafeURLError, "evil.example.com"),
+    ],
+    ids=["next-loop", "count-never-fills", "truncated-body", "next-to-other-host"],
+)
+def test_broken_pagination_fails_loudly(start_emulator, faults, error, words):
+    emulator = start_emulator(faults=faults, conversations_per_day=250)
+    client = LivePersonClient(connection_for(emulator))
+    with pytest.raises(error) as raised:
+        fetched_ids(client, day_window(FIRST_DAY, "UTC"))
+    assert words in str(raised.value)
+    assert "/conversations/search" in str(raised.value)
+
+
+def test_wrong_oauth1_secret_is_a_clear_error_without_retries(emulator):
+    env = {**emulator.env(), "LIVEPERSON_APP_SECRET": "not-the-secret"}
+    client = LivePersonClient(LivePersonConnection.from_env(env, http=FAST_HTTP))
+    with pytest.raises(LivePersonAuthError) as raised:
+        list(client.fetch_collection("users"))
+    assert raised.value.status == 401
+    assert "LIVEPERSON_APP_SECRET" in str(raised.value) and "not-the-secret" not in str(raised.value)
+    assert client.stats.count("requests") == 2  # CSDS, then the one refused call
+    assert client.stats.retries == {}
+
+
+def test_wrong_oauth2_secret_is_a_clear_error(emulator):
+    env = {**emulator.env(oauth2=True), "LIVEPERSON_CLIENT_SECRET": "not-the-secret"}
+    client = LivePersonClient(LivePersonConnection.from_env(env, http=FAST_HTTP))
+    with pytest.raises(LivePersonAuthError) as raised:
+        list(client.fetch_collection("users"))
+    assert "/sentinel/" in str(raised.value) and "LIVEPERSON_CLIENT_SECRET" in str(raised.value)
+
+
+def test_unknown_account_names_the_setting(emulator):
+    env = {**emulator.env(), "LIVEPERSON_ACCOUNT_ID": "999"}
+    client = LivePersonClient(LivePersonConnection.from_env(env, http=FAST_HTTP))
+    with pytest.raises(LivePersonConfigError, match="LIVEPERSON_ACCOUNT_ID"):
+        list(client.fetch_collection("users"))
+
+
+def test_missing_credentials_name_the_missing_variables():
+    with pytest.raises(LivePersonConfigError) as raised:
+        LivePersonConnection.from_env({"LIVEPERSON_ACCOUNT_ID": "1", "LIVEPERSON_APP_KEY": "k"})
+    assert "LIVEPERSON_APP_SECRET" in str(raised.value) and "LIVEPERSON_CLIENT_SECRET" in str(raised.value)
+    assert "LIVEPERSON_APP_KEY," not in str(raised.value).split("missing:")[1]
+
+
+def test_plain_http_to_a_remote_host_is_refused_before_any_request(emulator):
+    env = {**emulator.env(), "LIVEPERSON_CSDS_URL": "http://api.liveperson.net"}
+    client = LivePersonClient(LivePersonConnection.from_env(env, http=FAST_HTTP))
+    with pytest.raises(LivePersonUnsafeURLError, match="LIVEPERSON_CSDS_URL"):
+        list(client.fetch_collection("users"))
+    assert client.stats.count("requests") == 0
+
+
+def test_a_csds_answer_naming_a_foreign_http_host_is_refused_before_credentials_are_sent(start_emulator):
+    emulator = start_emulator(faults=Faults(csds_host_override="attacker.example.net"))
+    client = LivePersonClient(connection_for(emulator))
+    with pytest.raises(LivePersonUnsafeURLError, match="attacker.example.net"):
+        list(client.fetch_collection("users"))
+    assert client.stats.count("requests") == 1  # CSDS only
+
+
+def test_no_secret_appears_in_logs_or_errors(start_emulator, caplog):
+    caplog.set_level(logging.DEBUG)
+    emulator = start_emulator(faults=Faults(rate_429=0.2, rate_5xx=0.2))
+    texts = []
+    for oauth2 in (False, True):
+        client = LivePersonClient(connection_for(emulator, oauth2=oauth2))
+        fetched_ids(client, day_window(FIRST_DAY, "UTC"))
+        texts.append(repr(client) + repr(client.connection))
+    emulator.set_faults(Faults(always_503=True))
+    for oauth2 in (False, True):
+        with pytest.raises(LivePersonHTTPError) as raised:
+            fetched_ids(LivePersonClient(connection_for(emulator, oauth2=oauth2)), day_window(FIRST_DAY, "UTC"))
+        texts += [str(raised.value), repr(raised.value)]
+    captured = "\n".join(texts + [caplog.text])
+    secrets = [v for k, v in emulator.credentials.items() if k not in ("account_id", "app_key", "client_id")]
+    secrets += emulator.issued_tokens()
+    assert emulator.issued_tokens()
+    for secret in secrets:
+        assert secret not in captured
+    assert "oauth_signature" not in captured

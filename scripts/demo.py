@@ -1,0 +1,59 @@
+"""`make demo`: the local emulator, then the account-config assets and the last three complete days of
+conversations materialized with the `dagster` CLI into the default DuckDB file, then rows per table."""
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from with_emulator import running_emulator  # noqa: E402
+
+import duckdb  # noqa: E402
+
+from liveperson_dagster.resources import DATASET_NAME, DEFAULT_DUCKDB_PATH  # noqa: E402
+
+DAGSTER = str(Path(sys.executable).with_name("dagster"))
+
+
+def materialize(env: dict, *args: str) -> None:
+    command = [DAGSTER, "asset", "materialize", "-m", "liveperson_dagster.definitions", *args]
+    print("$", " ".join(command[1:]), flush=True)
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def rows_per_table(database: str) -> list:
+    with duckdb.connect(database, read_only=True) as connection:
+        tables = [row[0] for row in connection.execute(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_name not like '\\_dlt%' escape '\\' order by table_name", [DATASET_NAME]).fetchall()]
+        return [(t, connection.execute(f'select count(*) from "{DATASET_NAME}"."{t}"').fetchone()[0]) for t in tables]
+
+
+def main() -> int:
+    timezone = ZoneInfo(os.environ.get("LIVEPERSON_TIMEZONE") or "UTC")
+    today = datetime.now(timezone).date()
+    first, last = today - timedelta(days=3), today - timedelta(days=1)
+    emulator_days = f"{today - timedelta(days=30)}:{today}"
+    with running_emulator(["--days", emulator_days]) as env:
+        print(f"LivePerson emulator at {env['LIVEPERSON_CSDS_URL']}; loading {first} .. {last}", flush=True)
+        try:
+            materialize(env, "--select", "liveperson/users,liveperson/skills,liveperson/agent_groups")
+            materialize(env, "--select", "liveperson/conversations", "--partition-range", f"{first}...{last}")
+        except subprocess.CalledProcessError as failure:
+            print(failure.stderr[-4000:], file=sys.stderr)
+            print(f"demo failed: {' '.join(failure.cmd[1:])} exited with {failure.returncode}", file=sys.stderr)
+            return 1
+    database = os.environ.get("LIVEPERSON_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
+    counts = rows_per_table(database)
+    width = max(len(name) for name, _ in counts)
+    print(f"\nRows per table in {database} (dataset {DATASET_NAME}):")
+    for name, count in counts:
+        print(f"  {name:<{width}}  {count:>8}")
+    return 0 if counts and all(count > 0 for name, count in counts if name in ("users", "conversations")) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
