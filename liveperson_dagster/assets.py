@@ -1,6 +1,8 @@
 """The LivePerson assets: account configuration snapshots and daily-partitioned conversations."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from typing import List
 
@@ -23,12 +25,18 @@ POOL = "liveperson"
 def _spec_pipeline() -> dlt.Pipeline:
     """Only describes the destination to dagster-dlt when the definitions load; each run builds its own."""
     destination = os.environ.get("LIVEPERSON_DESTINATION") or "duckdb"
+    # A directory of this process's own: processes that load the definitions at once must not share one.
+    specs_dir = tempfile.mkdtemp(prefix="liveperson-dlt-specs-")
+    atexit.register(shutil.rmtree, specs_dir, True)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        pipelines_dir=os.path.join(tempfile.gettempdir(), "liveperson-dagster-specs"),
+        pipelines_dir=specs_dir,
         destination=destination,
         dataset_name=DATASET_NAME,
     )
+
+
+SPEC_PIPELINE = _spec_pipeline()
 
 
 class ConversationsConfig(Config):
@@ -40,7 +48,7 @@ class ConversationsConfig(Config):
 
 @dlt_assets(
     dlt_source=liveperson_source().with_resources(*CONFIG_RESOURCES),
-    dlt_pipeline=_spec_pipeline(),
+    dlt_pipeline=SPEC_PIPELINE,
     name="liveperson_account_config",
     dagster_dlt_translator=LivePersonTranslator(),
     pool=POOL,
@@ -57,7 +65,7 @@ def liveperson_account_config(
 
 @dlt_assets(
     dlt_source=liveperson_source().with_resources("conversations"),
-    dlt_pipeline=_spec_pipeline(),
+    dlt_pipeline=SPEC_PIPELINE,
     name="liveperson_conversations",
     dagster_dlt_translator=LivePersonTranslator(),
     partitions_def=daily_partitions(),

@@ -1,13 +1,18 @@
 """Runs the LivePerson source through dagster-dlt for one Dagster step and describes what it loaded."""
 
+import logging
 import time
+from contextlib import contextmanager
 from typing import Iterator, Optional, Sequence
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from dagster_dlt import DagsterDltResource
 
-from .liveperson import LivePersonClient, Window, liveperson_source
+from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
 from .resources import LivePersonCredentials, LivePersonWarehouse
+
+PROGRESS_EVERY_SECONDS = 10.0
+SOURCE_LOGGER = "liveperson_dagster.liveperson"
 
 
 def load_resources(
@@ -19,39 +24,113 @@ def load_resources(
     window: Optional[Window] = None,
     content_parts: Optional[Sequence[str]] = None,
 ) -> Iterator[MaterializeResult]:
-    client = LivePersonClient(credentials.connection())
+    progress = ProgressLog(context)
+    client = LivePersonClient(credentials.connection(), progress=progress)
     source_kwargs = {"client": client, "window": window}
     if content_parts:
         source_kwargs["content_parts"] = tuple(content_parts)
     source = liveperson_source(**source_kwargs).with_resources(*resource_names)
     if window is not None:
         context.log.info(f"Loading conversations that started in {window}")
-    started = time.monotonic()
-    with warehouse.pipeline_for_run(context.run.run_id) as pipeline:
-        results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline, loader_file_format="parquet"))
-        row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
-        load_ids = [package.load_id for package in pipeline.last_trace.last_load_info.load_packages] if (
-            pipeline.last_trace and pipeline.last_trace.last_load_info) else []
-    elapsed = time.monotonic() - started
+    with source_logs_in_run_log(context), warehouse.pipeline_for_run(context.run.run_id) as pipeline:
+        results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
+                               loader_file_format=warehouse.loader_file_format()))
+        trace = pipeline.last_trace
+        row_counts = dict(trace.last_normalize_info.row_counts)
+        packages = trace.last_load_info.load_packages
+    progress.finish(client.stats)
     stats = client.stats.snapshot()
+    load_ids = [package.load_id for package in packages]
+    schema_changes = new_columns_by_table(packages)
     for result in results:
         table = result.asset_key.path[-1]
         rows = row_counts.get(table, 0)
-        child_rows = {name: count for name, count in row_counts.items() if name.startswith(f"{table}__")}
+        own_tables = {name: count for name, count in row_counts.items() if name == table or name.startswith(f"{table}__")}
+        own_changes = {name: columns for name, columns in schema_changes.items()
+                       if name == table or name.startswith(f"{table}__")}
         extra = {
             "rows_loaded": MetadataValue.int(rows),
-            "rows_per_table": MetadataValue.json({table: rows, **child_rows}),
+            "rows_per_table": MetadataValue.json({table: rows, **own_tables}),
             "dlt_load_ids": MetadataValue.json(load_ids),
             "api_requests": MetadataValue.int(stats.get("requests", 0)),
             "api_pages": MetadataValue.int(stats.get("pages", 0)),
             "api_retries": MetadataValue.json(stats["retries"]),
-            "run_seconds": MetadataValue.float(round(elapsed, 3)),
+            "api_retries_total": MetadataValue.int(stats["retries_total"]),
+            "run_seconds": MetadataValue.float(round(progress.elapsed, 3)),
+            "schema_changed": MetadataValue.bool(bool(own_changes)),
+            "schema_new_columns": MetadataValue.json(own_changes),
         }
         if window is not None:
             extra["window_start"] = MetadataValue.text(window.start.isoformat())
             extra["window_end"] = MetadataValue.text(window.end.isoformat())
             extra["dagster/partition_row_count"] = MetadataValue.int(rows)
-            extra["conversations_per_second"] = MetadataValue.float(round(rows / elapsed, 1) if elapsed else 0.0)
+            extra["conversations_per_second"] = MetadataValue.float(progress.rate(rows))
         else:
             extra["dagster/row_count"] = MetadataValue.int(rows)
         yield MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), **extra})
+
+
+def new_columns_by_table(load_packages) -> dict:
+    """Columns this load added to the destination schema, by table (dlt's own tables left out)."""
+    changes: dict = {}
+    for package in load_packages:
+        for table_name, table in (package.schema_update or {}).items():
+            if table_name.startswith("_dlt"):
+                continue
+            columns = [name for name in (table.get("columns") or {}) if not name.startswith("_dlt")]
+            if columns:
+                changes.setdefault(table_name, set()).update(columns)
+    return {table: sorted(columns) for table, columns in sorted(changes.items())}
+
+
+class ProgressLog:
+    """Reports pages and conversations fetched to the run log while a long fetch goes on."""
+
+    def __init__(self, context: AssetExecutionContext) -> None:
+        self._log = context.log
+        self._started = time.monotonic()
+        self._last_report = self._started
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def rate(self, count: int) -> float:
+        return round(count / self.elapsed, 1) if self.elapsed > 0 else 0.0
+
+    def __call__(self, stats: RequestStats) -> None:
+        now = time.monotonic()
+        if now - self._last_report >= PROGRESS_EVERY_SECONDS:
+            self._last_report = now
+            self._report(stats)
+
+    def _report(self, stats: RequestStats) -> None:
+        conversations = stats.count("conversations")
+        self._log.info(
+            f"Fetched {stats.count('pages')} pages, {conversations} conversations "
+            f"({self.rate(conversations)}/s), {sum(stats.retries.values())} retries so far"
+        )
+
+    def finish(self, stats: RequestStats) -> None:
+        self._report(stats)
+
+
+class _RunLogHandler(logging.Handler):
+    def __init__(self, context: AssetExecutionContext) -> None:
+        super().__init__(level=logging.INFO)
+        self._log = context.log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._log.log(record.levelno, record.getMessage())
+
+
+@contextmanager
+def source_logs_in_run_log(context: AssetExecutionContext):
+    """Retries and warnings of the LivePerson client show in the Dagster run log."""
+    source_logger = logging.getLogger(SOURCE_LOGGER)
+    handler = _RunLogHandler(context)
+    source_logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        source_logger.removeHandler(handler)

@@ -118,3 +118,16 @@ def test_missing_credentials_fail_the_run_naming_the_variables(emulator, tmp_pat
     resources = resources_for(emulator, tmp_path / "warehouse.duckdb", unset=("LIVEPERSON_APP_SECRET",))
     with pytest.raises(Exception, match="LIVEPERSON_APP_SECRET"):
         materialize([liveperson_account_config], resources=resources)
+
+
+def test_progress_is_reported_in_the_run_log(emulator, tmp_path, monkeypatch):
+    from liveperson_dagster import loading
+
+    monkeypatch.setattr(loading, "PROGRESS_EVERY_SECONDS", 0.0)
+    instance = DagsterInstance.ephemeral()
+    result = materialize_days(emulator, tmp_path / "warehouse.duckdb", "2026-11-03", instance=instance)
+    assert result.success
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    expected = len(emulator.conversation_ids(*utc_day("2026-11-03")))
+    progress = [m for m in messages if m.startswith("Fetched ")]
+    assert progress and progress[-1].startswith(f"Fetched 1 pages, {expected} conversations")

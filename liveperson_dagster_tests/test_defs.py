@@ -1,4 +1,7 @@
+from datetime import datetime, timezone
+
 from dagster import AssetKey, DailyPartitionsDefinition
+from dagster import build_schedule_context
 
 from liveperson_dagster.definitions import defs
 
@@ -29,3 +32,33 @@ def test_runs_share_the_liveperson_pool():
     graph = defs.resolve_asset_graph()
     for key in [*CONFIG_KEYS, CONVERSATIONS]:
         assert graph.get(key).pools == {"liveperson"}
+
+
+def test_the_daily_schedule_runs_the_daily_job_in_the_partitions_time_zone():
+    schedule = defs.resolve_schedule_def("liveperson_daily_schedule")
+    assert schedule.job_name == "liveperson_daily"
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
+    job = defs.resolve_job_def("liveperson_daily")
+    assert job.partitions_def == defs.resolve_asset_graph().get(CONVERSATIONS).partitions_def
+    context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 20, 2, tzinfo=timezone.utc),
+                                     repository_def=defs.get_repository_def())
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
+        "2026-11-17", "2026-11-19")
+
+
+def test_the_asset_checks_are_defined():
+    checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys}
+    assert checks == {
+        "liveperson/users:unique_ids", "liveperson/skills:unique_ids", "liveperson/agent_groups:unique_ids",
+        "liveperson/conversations:unique_conversation_ids", "liveperson/conversations:started_inside_window",
+        "liveperson/conversations:known_agents_skills_and_groups",
+    }
+
+
+def test_the_daily_job_runs_assets_and_checks_in_the_liveperson_pool():
+    job = defs.resolve_job_def("liveperson_daily")
+    assert {node.name: node.definition.pool for node in job.graph.nodes} == {
+        "liveperson_account_config": "liveperson", "liveperson_conversations": "liveperson",
+        "liveperson_config_checks": "liveperson", "liveperson_conversations_checks": "liveperson",
+    }

@@ -271,3 +271,29 @@ def test_no_secret_appears_in_logs_or_errors(start_emulator, caplog):
     for secret in secrets:
         assert secret not in captured
     assert "oauth_signature" not in captured
+
+
+def test_open_conversations_have_null_end_times_across_separate_runs(start_emulator, tmp_path):
+    # The last days hold open conversations (endTime "undefined", endTimeL -1); each day is its own pipeline run
+    # with a fresh working dir, as in Dagster.
+    emulator = start_emulator(first_day=date(2026, 11, 1), last_day=date(2026, 11, 6), conversations_per_day=40)
+    database = str(tmp_path / "w.duckdb")
+    for offset in range(6):
+        pipeline = dlt.pipeline("lp_open", pipelines_dir=str(tmp_path / f"dlt{offset}"),
+                                destination=dlt.destinations.duckdb(database), dataset_name="lp")
+        window = day_window(date(2026, 11, 1) + timedelta(days=offset), "UTC")
+        pipeline.run(liveperson_source(connection_for(emulator), window).with_resources("conversations"),
+                     loader_file_format="parquet")
+    with duckdb.connect(database, read_only=True) as db:
+        rows = db.execute("select conversation_id, status, end_time, info__end_time, info__end_time_l "
+                          "from lp.conversations").fetchall()
+        columns = {r[0] for r in db.execute("select column_name from information_schema.columns "
+                                            "where table_schema='lp' and table_name='conversations'").fetchall()}
+    open_ids = {c["info"]["conversationId"] for c in emulator.conversations(
+        datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 11, 7, tzinfo=timezone.utc))
+        if c["info"]["status"] == "OPEN"}
+    assert open_ids
+    assert {r[0] for r in rows if r[1] == "OPEN"} == open_ids
+    assert all(r[2] is None and r[3] is None and r[4] is None for r in rows if r[1] == "OPEN")
+    assert all(r[2] is not None and r[3] is not None for r in rows if r[1] == "CLOSE")
+    assert not [c for c in columns if "__v_" in c]

@@ -39,6 +39,8 @@ class Faults:
     always_truncated: bool = False
     next_host: str | None = None
     csds_host_override: str | None = None
+    # Search records change shape: a new field, `info.mcs` as text instead of a number, no summary/transfers.
+    schema_drift: bool = False
 
     def __post_init__(self):
         rates = self._rates()

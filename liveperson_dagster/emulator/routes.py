@@ -164,6 +164,9 @@ class Api:
             records = [r for index, r in enumerate(records) if index not in left_out]
 
         faults = self._injector.faults
+        if faults.schema_drift:
+            self._stats.count_fault("schema_drift")
+            records = [drifted(record) for record in records]
         count = len(found)
         if faults.count_inflation:
             self._stats.count_fault(kinds.COUNT_INFLATION)
@@ -205,3 +208,14 @@ class Api:
         return json_response(200, {"access_token": token, "token_type": "Bearer",
                                    "expires_in": self._tokens.ttl_seconds},
                              {"Cache-Control": "no-store"})
+
+
+def drifted(record: dict) -> dict:
+    """A record as a newer API version might send it."""
+    changed = {key: value for key, value in record.items() if key not in ("summary", "transfers")}
+    info = dict(changed["info"])
+    info["brandSegment"] = {"tier": "gold", "region": "emea"}
+    if "mcs" in info:
+        info["mcs"] = f"score {info['mcs']}"
+    changed["info"] = info
+    return changed

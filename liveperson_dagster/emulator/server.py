@@ -52,7 +52,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path, _, raw_query = self.path.partition("?")
         request = Request(self.command, path, raw_query, dict(self.headers.items()), body)
-        response = self.server.api.handle(request)
+        self.server.stats.request_started()
+        try:
+            response = self.server.api.handle(request)
+        finally:
+            self.server.stats.request_finished()
         if response.drop_connection:
             self.close_connection = True
             try:
@@ -86,6 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     api: Api
+    stats: Stats
     verbose: bool = False
 
     def __init__(self, address):
@@ -140,6 +145,7 @@ class Emulator:
             raise RuntimeError("emulator already started")
         server = _Server((self.config.host, self.config.port))
         server.verbose = self.config.verbose
+        server.stats = self.stats
         server.api = Api(self._dataset, self._advertised_address(server.server_address[1]), self._injector,
                          self.stats, self._tokens, self.config.latency_ms, self._stopping.wait)
         self._server = server

@@ -10,6 +10,17 @@ class Stats:
         self._requests: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
         self._events: Counter[str] = Counter()
+        self._in_flight = 0
+        self._max_in_flight = 0
+
+    def request_started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def request_finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def count_request(self, endpoint: str) -> None:
         with self._lock:
@@ -33,6 +44,7 @@ class Stats:
                 "bearer_rejected": self._events["bearer_rejected"],
                 "unauthenticated": self._events["unauthenticated"],
                 "tokens_issued": self._events["tokens_issued"],
+                "max_in_flight": self._max_in_flight,
             }
 
     def __getitem__(self, key: str):

@@ -6,15 +6,23 @@ import threading
 import pendulum
 from dlt.common.configuration import configspec
 from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
+import oauthlib.oauth1  # noqa: F401  (its loggers exist before the filters below are added)
 from requests_oauthlib import OAuth1
 
 from . import settings
 from .connection import LivePersonConnection
 
 
-# Both libraries log signed headers (token and signature) at DEBUG: keep them out of any log, whatever its level.
-for _name in ("oauthlib", "requests_oauthlib"):
-    logging.getLogger(_name).setLevel(logging.INFO)
+class _NoDebugRecords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+# Both libraries log signed headers (token and signature) at DEBUG. A filter on each of their loggers, unlike a
+# level, survives whoever reconfigures logging later (Dagster sets managed loggers' levels at run start).
+for _name, _logger in list(logging.root.manager.loggerDict.items()):
+    if _name.split(".")[0] in ("oauthlib", "requests_oauthlib") and isinstance(_logger, logging.Logger):
+        _logger.addFilter(_NoDebugRecords())
 
 
 class LivePersonOAuth1(OAuth1):

@@ -4,8 +4,7 @@ import logging
 import threading
 import time
 from typing import Callable, Iterator, Optional, Sequence
-
-from dlt.sources.helpers.rest_client import RESTClient
+from urllib.parse import urlencode
 
 from . import settings
 from .auth import LivePersonOAuth1, LivePersonOAuth2
@@ -13,7 +12,7 @@ from .connection import LivePersonConnection
 from .domains import ServiceDomains
 from .errors import LivePersonHTTPError, LivePersonIncompleteDataError
 from .limiter import AccountLimiter
-from .pagination import SearchPaginator
+from .search import WindowSearch
 from .records import ids_of, start_ms_of
 from .session import LivePersonSession
 from .stats import RequestStats
@@ -39,8 +38,10 @@ class LivePersonClient:
         connection: LivePersonConnection,
         stats: Optional[RequestStats] = None,
         sleep: Callable[[float], None] = time.sleep,
+        progress: Optional[Callable[[RequestStats], None]] = None,
     ) -> None:
         self.connection = connection
+        self._progress = progress
         self.stats = stats or RequestStats()
         limiter = AccountLimiter(connection.http.max_concurrent_requests, connection.http.requests_per_second)
         self._public_session = LivePersonSession(connection, self.stats, limiter, sleep)
@@ -71,9 +72,6 @@ class LivePersonClient:
             client_secret=keys.client_secret,
             session=self._public_session,
         )
-
-    def _rest(self, service: str) -> RESTClient:
-        return RESTClient(base_url=self.domains.base_url(service), session=self._session())
 
     def fetch_collection(self, collection: str) -> Iterator[list]:
         """Yields the records of users, skills or agent_groups, deleted ones included.
@@ -119,29 +117,27 @@ class LivePersonClient:
             yield from self._search_slice(piece, content_parts)
 
     def _search_slice(self, window: Window, content_parts: Sequence[str]) -> Iterator[list]:
-        rest = self._rest(settings.MESSAGING_HISTORY_SERVICE)
-        path = f"/messaging_history/api/account/{self.connection.account_id}/conversations/search"
-        endpoint = f"POST {rest.base_url}{path}"
-        params = {
+        base = self.domains.base_url(settings.MESSAGING_HISTORY_SERVICE)
+        query = urlencode({
             "offset": 0,
             "limit": settings.SEARCH_PAGE_SIZE,
             "v": settings.SEARCH_API_VERSION,
             "sort": settings.SEARCH_SORT,
             "source": settings.SEARCH_CALLER_ID,
-        }
+        })
+        url = f"{base}/messaging_history/api/account/{self.connection.account_id}/conversations/search?{query}"
         body = {"start": window.search_range(), "contentToRetrieve": list(content_parts)}
         # The API rounds bounds outward and includes them: records outside the half-open window are dropped,
         # and a slice fetched again (its count did not fill) yields only what it had not yielded yet.
         yielded: set = set()
         for attempt in range(1, settings.INCOMPLETE_SLICE_ATTEMPTS + 1):
-            paginator = SearchPaginator(endpoint)
-            for page in rest.paginate(
-                path, method="POST", params=params, json=body, paginator=paginator,
-                data_selector="conversationHistoryRecords", hooks={"response": []},
-            ):
+            search = WindowSearch(
+                self._session(), url, body, settings.SEARCH_PAGE_SIZE, self.connection.http.max_concurrent_requests
+            )
+            for records in search.pages_of_records():
                 self.stats.add("pages")
                 fresh = []
-                for record in page:
+                for record in records:
                     start_ms = start_ms_of(record)
                     conversation_id = (record.get("info") or {}).get("conversationId")
                     if start_ms is None or not conversation_id or not window.contains_ms(start_ms):
@@ -150,16 +146,21 @@ class LivePersonClient:
                         yielded.add(conversation_id)
                         fresh.append(record)
                 self.stats.add("conversations", len(fresh))
+                self._report_progress()
                 if fresh:
                     yield fresh
-            if not paginator.is_short:
+            if not search.is_short:
                 return
             self.stats.retried("count_not_filled")
             logger.warning(
                 "%s: window %s: received %d records of the %d that _metadata.count promised (attempt %d of %d)",
-                endpoint, window, paginator.received, paginator.promised, attempt, settings.INCOMPLETE_SLICE_ATTEMPTS,
+                search.endpoint, window, search.received, search.promised, attempt, settings.INCOMPLETE_SLICE_ATTEMPTS,
             )
         raise LivePersonIncompleteDataError(
-            f"{endpoint}: window {window}: received {paginator.received} records of the {paginator.promised} that "
+            f"{search.endpoint}: window {window}: received {search.received} records of the {search.promised} that "
             f"_metadata.count promised, {settings.INCOMPLETE_SLICE_ATTEMPTS} times; the window was not loaded"
         )
+
+    def _report_progress(self) -> None:
+        if self._progress is not None:
+            self._progress(self.stats)

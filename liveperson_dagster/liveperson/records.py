@@ -66,12 +66,17 @@ def conversation_row(record: dict) -> Optional[dict]:
     if not conversation_id or not isinstance(start_ms, int):
         return None
     end_ms = info.get("endTimeL")
+    is_open = not isinstance(end_ms, int) or end_ms <= 0
+    if is_open and ("endTime" in info or "endTimeL" in info):
+        # An open conversation has endTime "undefined" and endTimeL -1: null, not a text variant of a time column.
+        info = {**info, "endTime": None, "endTimeL": None}
     return {
         "conversation_id": str(conversation_id),
         "start_time": utc_from_ms(start_ms),
-        "end_time": utc_from_ms(end_ms) if isinstance(end_ms, int) and end_ms > 0 else None,
+        "end_time": None if is_open else utc_from_ms(end_ms),
         "status": info.get("status"),
         **record,
+        "info": info,
     }
 
 

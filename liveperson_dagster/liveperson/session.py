@@ -15,6 +15,7 @@ from typing import Callable, Optional
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from .connection import HttpSettings, LivePersonConnection
 from .errors import LivePersonAuthError, LivePersonHTTPError, LivePersonIncompleteDataError
@@ -39,6 +40,9 @@ class LivePersonSession(requests.Session):
         super().__init__()
         self.trust_env = False  # no proxies or .netrc credentials picked up behind the user's back
         self.headers["User-Agent"] = "liveperson-dagster"
+        adapter = HTTPAdapter(pool_maxsize=connection.http.max_concurrent_requests)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
         self._connection = connection
         self._settings: HttpSettings = connection.http
         self._stats = stats
@@ -113,7 +117,9 @@ class LivePersonSession(requests.Session):
 
     def _error(self, endpoint: str, failure: str, response: Optional[requests.Response], attempts: int):
         status = response.status_code if response is not None else None
-        api_message = self._redact(api_message_of(response)) if response is not None else None
+        # A 2xx body is data, not an error message: it is not quoted.
+        quoted = response is not None and response.status_code >= 400
+        api_message = self._redact(api_message_of(response)) if quoted else None
         tries = f" after {attempts} attempts" if failure in RETRYABLE else ""
         cause = f"{FAILURE_TEXT.get(failure, 'HTTP ' + str(status))}{tries}"
         if failure == "unauthorized":

@@ -1,0 +1,141 @@
+"""One measured pipeline run against a running emulator (the LIVEPERSON_* variables point at it).
+Prints one JSON line: conversations, pages, phase seconds, peak RSS. Run by benchmarks/throughput.py.
+
+    python benchmarks/pipeline_run.py own|sketch FROM TO [--concurrency N] [--daily]
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+import dlt
+import duckdb
+import requests
+from dlt.common.configuration import configspec
+from dlt.sources.helpers.rest_client.auth import AuthConfigBase
+from dlt.sources.rest_api import rest_api_source
+from requests_oauthlib import OAuth1
+
+from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
+from liveperson_dagster.resources import DLT_WRITER_DEFAULTS, LivePersonWarehouse
+
+
+@configspec
+class SketchOAuth1(AuthConfigBase):
+    """The sketch's OAuth1 auth, which dlt's rest_api does not ship."""
+
+    app_key: str = None
+    app_secret: str = None
+    access_token: str = None
+    access_token_secret: str = None
+
+    def __call__(self, request):
+        return OAuth1(self.app_key, self.app_secret, self.access_token, self.access_token_secret)(request)
+
+
+
+class CountingSession(requests.Session):
+    pages = 0
+
+    def send(self, request, **kwargs):
+        CountingSession.pages += 1
+        return super().send(request, **kwargs)
+
+
+def sketch_source(connection: LivePersonConnection, window: Window):
+    """`../shared/config-sketch.md` as closely as the real API allows: its json_link paginator and data selector,
+    its OAuth1 auth; the search's host from CSDS, the required `source` parameter and an explicit start range
+    (the sketch's `updated_at` cursor does not exist). No page size, as in the sketch: the API's default of 50."""
+    host = LivePersonClient(connection).domains.base_url("msgHist")
+    keys = connection.oauth1
+    return rest_api_source({
+        "client": {
+            "base_url": f"{host}/messaging_history/api/account/{connection.account_id}/",
+            "session": CountingSession(),
+            "auth": SketchOAuth1(app_key=keys.app_key, app_secret=keys.app_secret, access_token=keys.access_token,
+                                 access_token_secret=keys.access_token_secret),
+        },
+        "resources": [{
+            "name": "messaging_interactions",
+            "endpoint": {
+                "path": "conversations/search",
+                "method": "POST",
+                "params": {"v": 2, "source": "LivePersonDagster"},
+                "json": {"start": window.search_range()},
+                "data_selector": "conversationHistoryRecords",
+                "paginator": {"type": "json_link", "next_url_path": "_metadata.next.href"},
+            },
+        }],
+    })
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(mode: str, window: Window, concurrency: int, working_dir: str, database: str) -> dict:
+    connection = LivePersonConnection.from_env(http=HttpSettings(max_concurrent_requests=concurrency))
+    client = LivePersonClient(connection)
+    if mode == "sketch":
+        source, file_format = sketch_source(connection, window), None
+    else:
+        source = liveperson_source(client=client, window=window).with_resources("conversations")
+        file_format = "parquet"
+        for name, value in DLT_WRITER_DEFAULTS.items():  # as the Dagster assets run it
+            os.environ.setdefault(name, value)
+    destination = dlt.destinations.duckdb(database) if mode == "sketch" else \
+        LivePersonWarehouse(duckdb_path=database).dlt_destination()
+    pipeline = dlt.pipeline("bench", pipelines_dir=working_dir, destination=destination, dataset_name="liveperson")
+    timings = {}
+    started = time.monotonic()
+    pipeline.sync_destination()  # as pipeline.run() does: the schema of earlier runs, from the destination
+    pipeline.extract(source, loader_file_format=file_format)
+    timings["extract_s"] = time.monotonic() - started
+    timings["extract_rss_mb"] = peak_rss_mb()
+    pipeline.normalize()
+    timings["normalize_s"] = time.monotonic() - started - timings["extract_s"]
+    timings["normalize_rss_mb"] = peak_rss_mb()
+    pipeline.load()
+    timings["wall_s"] = time.monotonic() - started
+    timings["pages"] = CountingSession.pages if mode == "sketch" else client.stats.count("pages")
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["own", "sketch"])
+    parser.add_argument("first")
+    parser.add_argument("last")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--daily", action="store_true", help="one pipeline run per day instead of one for the range")
+    args = parser.parse_args()
+    first = datetime.fromisoformat(args.first).replace(tzinfo=timezone.utc)
+    end = datetime.fromisoformat(args.last).replace(tzinfo=timezone.utc) + timedelta(days=1)
+    windows = [Window(first + timedelta(days=n), first + timedelta(days=n + 1)) for n in range((end - first).days)] \
+        if args.daily else [Window(first, end)]
+    scratch = tempfile.mkdtemp(prefix="liveperson-bench-")
+    database = f"{scratch}/warehouse.duckdb"
+    totals = {"extract_s": 0.0, "normalize_s": 0.0, "wall_s": 0.0, "pages": 0}
+    try:
+        for window in windows:
+            working_dir = tempfile.mkdtemp(dir=scratch)
+            for key, value in run(args.mode, window, args.concurrency, working_dir, database).items():
+                totals[key] = max(totals.get(key, 0), value) if key.endswith("rss_mb") else totals[key] + value
+        table = "messaging_interactions" if args.mode == "sketch" else "conversations"
+        with duckdb.connect(database, read_only=True) as db:
+            totals["conversations"] = db.execute(f"select count(*) from liveperson.{table}").fetchone()[0]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    totals["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(totals))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

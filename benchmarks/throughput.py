@@ -1,0 +1,108 @@
+"""Throughput benchmark: the project's pipeline against the sketch's plain dlt `rest_api` baseline, on the local
+emulator (its own process) with a given latency and volume. Prints one table and the targets of the issue.
+
+    python benchmarks/throughput.py            # full run (several minutes)
+    python benchmarks/throughput.py --quick    # small volumes, to check the script itself
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "scripts"))
+from with_emulator import running_emulator  # noqa: E402
+
+from liveperson_dagster.liveperson import settings  # noqa: E402
+
+FIRST_DAY = date(2026, 10, 1)
+
+
+def emulator_args(latency_ms: int, per_day: int, days: int) -> list:
+    last = FIRST_DAY + timedelta(days=days - 1)
+    return ["--latency-ms", str(latency_ms), "--conversations-per-day", str(per_day), "--days", f"{FIRST_DAY}:{last}"]
+
+
+def measure(env: dict, mode: str, days: int, concurrency: int, daily: bool = False) -> dict:
+    last = FIRST_DAY + timedelta(days=days - 1)
+    command = [sys.executable, str(HERE / "pipeline_run.py"), mode, str(FIRST_DAY), str(last),
+               "--concurrency", str(concurrency)] + (["--daily"] if daily else [])
+    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def row(label: str, result: dict, latency_ms: int, concurrency: int) -> list:
+    bound = result["pages"] * latency_ms / 1000 / concurrency
+    return [label, result["conversations"], result["pages"], f"{result['wall_s']:.1f}", f"{result['extract_s']:.1f}",
+            f"{result['conversations'] / result['wall_s']:.0f}", f"{result['peak_rss_mb']:.0f}", f"{bound:.1f}"]
+
+
+def print_table(rows: list) -> None:
+    header = ["run", "conversations", "pages", "wall s", "fetch s", "conv/s", "peak RSS MB", "network bound s"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(r, widths))))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    scale = 0.05 if args.quick else 1.0
+    concurrency = settings.MAX_CONCURRENT_REQUESTS
+    rows, checks = [], []
+
+    # 1. 20,000 conversations with full content at 100 ms: sketch baseline, concurrency 1, default concurrency.
+    per_day = int(10_000 * scale)
+    with running_emulator(emulator_args(100, per_day, 2)) as env:
+        sketch = measure(env, "sketch", 2, 1)
+        single = measure(env, "own", 2, 1)
+        default = measure(env, "own", 2, concurrency)
+    rows += [row("sketch rest_api, 100 ms", sketch, 100, 1), row("own, concurrency 1, 100 ms", single, 100, 1),
+             row(f"own, concurrency {concurrency}, 100 ms", default, 100, concurrency)]
+    speedup = sketch["wall_s"] / default["wall_s"]
+    checks.append((f"own vs sketch at 100 ms: {speedup:.1f}x faster (own concurrency 1: "
+                   f"{sketch['wall_s'] / single['wall_s']:.1f}x)", "at least 5x", speedup >= 5))
+
+    # 2. Fetch phase at 200 ms against the network bound.
+    with running_emulator(emulator_args(200, per_day, 2)) as env:
+        slow = measure(env, "own", 2, concurrency)
+    rows.append(row(f"own, concurrency {concurrency}, 200 ms", slow, 200, concurrency))
+    bound = slow["pages"] * 0.2 / concurrency
+    ratio = slow["extract_s"] / bound
+    checks.append((f"fetch phase at 200 ms: {ratio:.2f}x the network bound", "at most 1.3x", ratio <= 1.3))
+
+    # 3. Peak memory: 100,000 conversations against 10,000.
+    with running_emulator(emulator_args(0, int(10_000 * scale), 10)) as env:
+        large = measure(env, "own", 10, concurrency)
+        small = measure(env, "own", 1, concurrency)
+    rows += [row("own, 10 days, no latency", large, 0, concurrency), row("own, 1 day, no latency", small, 0, concurrency)]
+    growth = large["peak_rss_mb"] / small["peak_rss_mb"]
+    checks.append((f"peak RSS {large['conversations']} vs {small['conversations']} conversations: {growth:.2f}x",
+                   "at most 1.25x", growth <= 1.25))
+
+    # 4. Thirty days in one run against thirty single-day runs.
+    with running_emulator(emulator_args(100, int(300 * max(scale, 0.2)), 30)) as env:
+        ranged = measure(env, "own", 30, concurrency)
+        daily = measure(env, "own", 30, concurrency, daily=True)
+    rows += [row("own, 30 days in one run", ranged, 100, concurrency),
+             row("own, 30 single-day runs", daily, 100, concurrency)]
+    cost = ranged["wall_s"] / daily["wall_s"]
+    checks.append((f"30-day range in one run: {cost:.2f}x the cost of thirty single days", "at most 1.15x", cost <= 1.15))
+
+    print(f"\nliveperson-dagster throughput, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node() or 'host'}: "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}{' (quick)' if args.quick else ''}\n")
+    print_table(rows)
+    print()
+    for text, target, met in checks:
+        print(f"{'met ' if met else 'MISS'}  {text} (target: {target})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""liveperson-dagster: `check` tries the LivePerson settings of the environment; `emulator` runs the local emulator."""
+
+import argparse
+import os
+import sys
+from typing import List, Mapping, Optional, TextIO
+
+from .liveperson import HttpSettings, LivePersonClient, LivePersonConnection
+from .liveperson import settings as api_settings
+
+# A diagnosis should answer within a minute: each request is tried at most twice.
+CHECK_HTTP = HttpSettings(request_timeout_seconds=30.0, max_attempts=2, backoff_base_seconds=1.0,
+                          max_backoff_seconds=2.0)
+
+
+def check(environ: Mapping[str, str], out: TextIO) -> int:
+    """Resolves the account's domains and fetches its skills with the configured credentials; 0 when both work."""
+    connection = None
+    try:
+        connection = LivePersonConnection.from_env(environ, http=CHECK_HTTP)
+        print(f"account:     {connection.account_id}", file=out)
+        print(f"credentials: {connection.auth_kind} ({', '.join(connection.credential_variables)})", file=out)
+        print(f"CSDS:        {connection.csds_url}", file=out)
+        client = LivePersonClient(connection)
+        services = [api_settings.ACCOUNT_CONFIG_SERVICE, api_settings.MESSAGING_HISTORY_SERVICE]
+        if connection.auth_kind == "oauth2":
+            services.append(api_settings.OAUTH2_TOKEN_SERVICE)
+        for service in services:
+            print(f"  {service}: {client.domains.base_url(service)}", file=out)
+        skills = sum(len(page) for page in client.fetch_collection("skills"))
+        print(f"fetched {skills} skills (account configuration API, authenticated)", file=out)
+    except Exception as error:  # noqa: BLE001 - every failure is the verdict, not a traceback
+        message = str(error) or type(error).__name__
+        for secret in connection.secret_values() if connection else ():
+            message = message.replace(secret, "<redacted>")
+        print(f"FAILED: {message}", file=out)
+        return 1
+    print("OK", file=out)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liveperson-dagster", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "check", help="resolve the account's domains (CSDS) and make one authenticated call (fetch skills)",
+        description="Reads LIVEPERSON_ACCOUNT_ID, the credentials and LIVEPERSON_CSDS_URL from the environment; "
+        "exits 1 with the reason when something is wrong. Secrets are never printed.",
+    )
+    commands.add_parser("emulator", help="run the local LivePerson emulator (arguments as liveperson-emulator)",
+                        add_help=False)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["emulator"]:
+        from .emulator.__main__ import main as emulator_main
+
+        return emulator_main(argv[1:])
+    _parser().parse_args(argv)  # `check` is the only command left
+    return check(os.environ, sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

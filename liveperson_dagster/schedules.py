@@ -1,0 +1,93 @@
+"""The daily run: account configuration refreshed, and the last LIVEPERSON_LOOKBACK_DAYS days of conversations
+(re)loaded in one run, at 02:00 in the partitions' time zone.
+
+A tick on local day D loads the partitions D-N .. D-1 (N = lookback days): D-1 for the first time, the days
+before it again, because conversations still open at the previous load have changed since (re-loads merge on
+`conversation_id`). Days before the partitions' start date are never requested; a tick with no complete day
+yet only refreshes the configuration.
+"""
+
+import os
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from dagster import (
+    AssetSelection,
+    DailyPartitionsDefinition,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    schedule,
+)
+
+from .translator import CONFIG_RESOURCES, GROUP, asset_key
+
+DAILY_JOB_NAME = "liveperson_daily"
+DEFAULT_LOOKBACK_DAYS = 3
+DEFAULT_CRON = "0 2 * * *"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+CONFIG_KEYS = [asset_key(name) for name in CONFIG_RESOURCES]
+
+
+class ScheduleSettingError(ValueError):
+    pass
+
+
+def lookback_days_from_env() -> int:
+    value = os.environ.get("LIVEPERSON_LOOKBACK_DAYS") or str(DEFAULT_LOOKBACK_DAYS)
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ScheduleSettingError(f"LIVEPERSON_LOOKBACK_DAYS must be a whole number of days >= 1, got {value!r}")
+    return days
+
+
+def daily_job(partitions_def: DailyPartitionsDefinition):
+    # One job for the four assets (and their checks): the configuration is refreshed before the conversations
+    # step, and a partition range is one run, as the conversations' backfill policy wants.
+    return define_asset_job(
+        DAILY_JOB_NAME,
+        selection=AssetSelection.groups(GROUP),
+        partitions_def=partitions_def,
+        description="Account configuration snapshots, then the last complete days of conversations.",
+    )
+
+
+def daily_schedule(
+    job,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    cron_schedule: str = DEFAULT_CRON,
+) -> ScheduleDefinition:
+    """Runs `job` (made by `daily_job`) at `cron_schedule` in the time zone of its daily partitions."""
+    if lookback_days < 1:
+        raise ScheduleSettingError(f"lookback_days must be at least 1, got {lookback_days}")
+    partitions_def = job.partitions_def
+    timezone = partitions_def.timezone
+    first_day = partitions_def.start.date()
+
+    @schedule(
+        name=f"{job.name}_schedule",
+        cron_schedule=cron_schedule,
+        execution_timezone=timezone,
+        target=job,
+        description=(
+            f"At {cron_schedule} ({timezone}): account configuration, then conversations of the {lookback_days} "
+            "complete day(s) before the tick's day, in one run."
+        ),
+    )
+    def _daily(context: ScheduleEvaluationContext) -> RunRequest:
+        today = context.scheduled_execution_time.astimezone(ZoneInfo(timezone)).date()
+        last = today - timedelta(days=1)
+        first = max(today - timedelta(days=lookback_days), first_day)
+        if last < first:
+            return RunRequest(run_key=f"config:{today.isoformat()}", asset_selection=CONFIG_KEYS)
+        start, end = first.strftime(partitions_def.fmt), last.strftime(partitions_def.fmt)
+        return RunRequest(run_key=f"{start}...{end}", tags={RANGE_START_TAG: start, RANGE_END_TAG: end})
+
+    return _daily
+
+
