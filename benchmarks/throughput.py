@@ -32,8 +32,10 @@ def measure(env: dict, mode: str, days: int, concurrency: int, daily: bool = Fal
     last = FIRST_DAY + timedelta(days=days - 1)
     command = [sys.executable, str(HERE / "pipeline_run.py"), mode, str(FIRST_DAY), str(last),
                "--concurrency", str(concurrency)] + (["--daily"] if daily else [])
-    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    finished = subprocess.run(command, env=env, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise SystemExit(f"{' '.join(command[1:])} failed:\n{finished.stderr[-3000:]}")
+    return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
 def row(label: str, result: dict, latency_ms: int, concurrency: int) -> list:

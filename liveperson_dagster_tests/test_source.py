@@ -297,3 +297,18 @@ def test_open_conversations_have_null_end_times_across_separate_runs(start_emula
     assert all(r[2] is None and r[3] is None and r[4] is None for r in rows if r[1] == "OPEN")
     assert all(r[2] is not None and r[3] is not None for r in rows if r[1] == "CLOSE")
     assert not [c for c in columns if "__v_" in c]
+
+
+@pytest.mark.parametrize("ignores_offset", [False, True], ids=["pages", "endpoint-ignoring-offset"])
+def test_config_collections_also_accept_data_pages_without_looping(start_emulator, ignores_offset):
+    emulator = start_emulator(config_page_size=4, config_paging_ignores_offset=ignores_offset)
+    client = LivePersonClient(connection_for(emulator))
+    users = [user for page in client.fetch_collection("users") for user in page]
+    expected = emulator.users(include_deleted=True)
+    served = emulator.stats.snapshot()["requests"]["users"]
+    assert [u["id"] for u in users] == [u["id"] for u in expected]
+    if ignores_offset:
+        # Every user in one `data` page that came back the same for the next offset: taken once, then stopped.
+        assert served == 2
+    else:
+        assert served == -(-len(expected) // 4)

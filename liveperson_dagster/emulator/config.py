@@ -38,6 +38,11 @@ class EmulatorConfig:
     clock: Callable[[], float] = time.time
     # Access log on stderr: method, path (no query) and status only.
     verbose: bool = False
+    # Not the documented shape, which is one JSON array: account-config answers as {"data": [...]} pages of this
+    # size following limit/offset, for clients that must cope with both.
+    config_page_size: int | None = None
+    # With config_page_size: the endpoint ignores limit/offset and answers every record in one `data` page.
+    config_paging_ignores_offset: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "account", str(self.account))

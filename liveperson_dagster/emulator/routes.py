@@ -32,7 +32,8 @@ _TRANSIENT_REFUSALS = {
 
 class Api:
     def __init__(self, dataset: Dataset, address: str, injector: FaultInjector, stats: Stats,
-                 tokens: TokenStore, latency_ms: int, wait: Callable[[float], object]):
+                 tokens: TokenStore, latency_ms: int, wait: Callable[[float], object],
+                 config_page_size: int | None = None, config_paging_ignores_offset: bool = False):
         """`address` is host:port as advertised by CSDS and in search links; `wait` sleeps
         but returns early when the emulator stops."""
         self._data = dataset
@@ -43,6 +44,8 @@ class Api:
         self._tokens = tokens
         self._latency_s = latency_ms / 1000
         self._wait = wait
+        self._config_page_size = config_page_size
+        self._config_paging_ignores_offset = config_paging_ignores_offset
         creds = dataset.credentials
         self._oauth1 = OAuth1Verifier(creds.app_key, creds.app_secret, creds.access_token, creds.access_token_secret)
         self._routes = (
@@ -141,10 +144,19 @@ class Api:
                 return error(400, f"Unsupported version {version!r}; use v={CONFIG_VERSIONS[kind]}")
             include_deleted = (request.param("include_deleted") or "").lower() == "true"
             revision = str(self._data.directory.revisions[kind])
-            return json_response(200, self._data.directory.listing(kind, include_deleted),
-                                 {"ETag": revision, "ac-revision": revision})
+            records = self._data.directory.listing(kind, include_deleted)
+            return json_response(200, self._paged(request, records), {"ETag": revision, "ac-revision": revision})
 
         return self._serve_data(request, account, False, produce)
+
+    def _paged(self, request: Request, records: list):
+        if self._config_page_size is None:
+            return records
+        if self._config_paging_ignores_offset:
+            return {"data": records}
+        limit = int(request.param("limit") or self._config_page_size)
+        offset = int(request.param("offset") or 0)
+        return {"data": records[offset: offset + limit], "count": len(records), "limit": limit, "offset": offset}
 
     def _search(self, request: Request, account: str) -> Response:
         return self._serve_data(request, account, True, lambda partial: self._search_page(request, partial))

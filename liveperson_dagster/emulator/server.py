@@ -147,7 +147,8 @@ class Emulator:
         server.verbose = self.config.verbose
         server.stats = self.stats
         server.api = Api(self._dataset, self._advertised_address(server.server_address[1]), self._injector,
-                         self.stats, self._tokens, self.config.latency_ms, self._stopping.wait)
+                         self.stats, self._tokens, self.config.latency_ms, self._stopping.wait,
+                         self.config.config_page_size, self.config.config_paging_ignores_offset)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"liveperson-emulator:{self.port}", daemon=True)

@@ -84,21 +84,24 @@ class WindowSearch:
         with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="liveperson-search") as pool:
             pending: deque = deque()
             queued = iter(urls)
-            for url in queued:
-                pending.append(pool.submit(self._fetch, url))
-                if len(pending) >= 2 * self._workers:
-                    break
-            while pending:
-                page = pending.popleft().result()
+            try:
                 for url in queued:
                     pending.append(pool.submit(self._fetch, url))
-                    break
-                if not page.records:
-                    for future in pending:
-                        future.cancel()
-                    return None
-                yield page.records
-                next_url = self._checked_next(page, expected=offset_of(page.url) + self._page_size)
+                    if len(pending) >= 2 * self._workers:
+                        break
+                while pending:
+                    page = pending.popleft().result()
+                    for url in queued:
+                        pending.append(pool.submit(self._fetch, url))
+                        break
+                    if not page.records:
+                        return None
+                    yield page.records
+                    next_url = self._checked_next(page, expected=offset_of(page.url) + self._page_size)
+            finally:
+                # On an error, an early end or a consumer that stops: no more requests than those under way.
+                for future in pending:
+                    future.cancel()
         return next_url
 
     def _fetch(self, url: str) -> SearchPage:
