@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import dlt
+import pendulum
 import duckdb
 import pytest
 
@@ -312,3 +313,23 @@ def test_config_collections_also_accept_data_pages_without_looping(start_emulato
         assert served == 2
     else:
         assert served == -(-len(expected) // 4)
+
+
+def test_an_expired_bearer_token_is_renewed_once_after_a_401(start_emulator):
+    now = [1_800_000_000.0]
+    emulator = start_emulator(clock=lambda: now[0], token_ttl_seconds=3600)
+    client = LivePersonClient(connection_for(emulator, oauth2=True))
+    window = day_window(FIRST_DAY, "UTC")
+    assert set(fetched_ids(client, window)) == emulator.conversation_ids(window.start, window.end)
+    now[0] += 7200  # the emulator's token expired; the client still believes it valid
+    assert set(fetched_ids(client, window)) == emulator.conversation_ids(window.start, window.end)
+    assert len(emulator.issued_tokens()) == 2
+    assert client.stats.retries == {"token_renewal": 1}
+
+
+def test_a_bearer_token_is_renewed_ahead_of_its_expiry(emulator):
+    client = LivePersonClient(connection_for(emulator, oauth2=True))
+    list(client.fetch_collection("skills"))
+    auth = client._session().auth
+    lifetime = (auth.token_expiry - pendulum.now()).total_seconds()
+    assert 3600 - 60 - 5 < lifetime <= 3600 - 60

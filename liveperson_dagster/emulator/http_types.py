@@ -1,6 +1,6 @@
 """Request and Response as the routes see them, independent of the HTTP server."""
 
-import json
+import orjson
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -37,7 +37,8 @@ class Response:
 
 
 def json_response(status: int, payload, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # orjson: a search page of 100 full conversations is about 1 MB, and stdlib json spent 20 ms on each.
+    body = orjson.dumps(payload)
     return Response(status, body, headers=dict(headers or {}))
 
 

@@ -5,7 +5,6 @@ OAuth2 token or share a 429 pause across threads; this session re-signs each att
 dlt's `RESTClient` as its `session`.
 """
 
-import json
 import logging
 import random
 import re
@@ -14,6 +13,7 @@ from email.utils import parsedate_to_datetime
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -177,8 +177,8 @@ def classify(response: requests.Response) -> Optional[str]:
     if status >= 400:
         return f"http_{status}"
     try:
-        parsed = json.loads(response.content)
-    except ValueError:
+        parsed = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         return "invalid_json"
     # Parsed once here; the REST client and the paginator read it again through response.json().
     response.json = lambda **_: parsed

@@ -27,6 +27,9 @@ def liveperson_source(
     """
     if client is None and connection is not None:
         client = LivePersonClient(connection)
+    # LivePerson sends each time twice, as epoch milliseconds (`timeL`, `startTimeL`, ...) and as a string;
+    # parsing every string into a timestamp doubled the normalize time. `start_time`/`end_time` are timestamps.
+    dlt.current.source_schema().remove_type_detection("iso_timestamp")
     return (
         users(client),
         skills(client),
