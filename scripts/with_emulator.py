@@ -4,6 +4,7 @@
 """
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,7 +51,12 @@ def parse_exports(text: str) -> dict:
     return values
 
 
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds: the command is killed and the emulator stopped on the way out
+
+
 def main(argv) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if "--" not in argv:
         print(__doc__, file=sys.stderr)
         return 2
