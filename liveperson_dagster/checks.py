@@ -10,7 +10,6 @@
   LIVEPERSON_MAX_UNKNOWN_PERCENT (default 5). `-1` (unassigned) and empty ids are not misses.
 """
 
-import os
 from datetime import datetime
 from typing import Iterator, List, Sequence
 
@@ -28,6 +27,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
 from .assets import POOL
+from .env_settings import SettingError, number_from_env
 from .resources import LivePersonWarehouse
 from .translator import CONFIG_RESOURCES, asset_key
 
@@ -43,19 +43,12 @@ UNASSIGNED = ("-1", "")
 SAMPLE_SIZE = 10
 
 
-class CheckSettingError(ValueError):
-    pass
+CheckSettingError = SettingError
 
 
 def max_unknown_percent_from_env() -> float:
-    value = os.environ.get("LIVEPERSON_MAX_UNKNOWN_PERCENT") or str(DEFAULT_MAX_UNKNOWN_PERCENT)
-    try:
-        percent = float(value)
-    except ValueError:
-        percent = -1.0
-    if not 0 <= percent <= 100:
-        raise CheckSettingError(f"LIVEPERSON_MAX_UNKNOWN_PERCENT must be a number from 0 to 100, got {value!r}")
-    return percent
+    return number_from_env("LIVEPERSON_MAX_UNKNOWN_PERCENT", DEFAULT_MAX_UNKNOWN_PERCENT, float, 0, 100,
+                           "a number from 0 to 100")
 
 
 def _table(client: SqlClientBase, name: str) -> str:

@@ -14,6 +14,7 @@ from dagster import ConfigurableResource, EnvVar
 from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
+from .env_settings import number_from_env
 from .liveperson import HttpSettings, LivePersonConnection
 from .liveperson import settings as api_settings
 from .liveperson.connection import connection_from_values
@@ -178,12 +179,9 @@ def credentials_from_env() -> LivePersonCredentials:
         ("max_attempts", "LIVEPERSON_MAX_ATTEMPTS", int),
         ("requests_per_second", "LIVEPERSON_REQUESTS_PER_SECOND", float),
     ):
-        value = os.environ.get(variable)
-        if value:
-            try:
-                optional_numbers[field_name] = cast(value)
-            except ValueError:
-                raise ValueError(f"{variable} must be a number, got {value!r}") from None
+        number = number_from_env(variable, None, cast, minimum=0, expected="a positive number")
+        if number is not None:
+            optional_numbers[field_name] = number
     return LivePersonCredentials(
         account_id=_env("LIVEPERSON_ACCOUNT_ID", ""),
         app_key=_env("LIVEPERSON_APP_KEY"),

@@ -7,7 +7,6 @@ before it again, because conversations still open at the previous load have chan
 yet only refreshes the configuration.
 """
 
-import os
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +20,7 @@ from dagster import (
     schedule,
 )
 
+from .env_settings import SettingError, number_from_env
 from .translator import CONFIG_RESOURCES, GROUP, asset_key
 
 DAILY_JOB_NAME = "liveperson_daily"
@@ -31,19 +31,12 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 CONFIG_KEYS = [asset_key(name) for name in CONFIG_RESOURCES]
 
 
-class ScheduleSettingError(ValueError):
-    pass
+ScheduleSettingError = SettingError
 
 
 def lookback_days_from_env() -> int:
-    value = os.environ.get("LIVEPERSON_LOOKBACK_DAYS") or str(DEFAULT_LOOKBACK_DAYS)
-    try:
-        days = int(value)
-    except ValueError:
-        days = 0
-    if days < 1:
-        raise ScheduleSettingError(f"LIVEPERSON_LOOKBACK_DAYS must be a whole number of days >= 1, got {value!r}")
-    return days
+    return number_from_env("LIVEPERSON_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS, int, 1,
+                           expected="a whole number of days >= 1")
 
 
 def daily_job(partitions_def: DailyPartitionsDefinition):
