@@ -16,6 +16,7 @@ from pydantic import Field
 
 from .env_settings import number_from_env
 from .liveperson import HttpSettings, LivePersonConnection
+from .working_dirs import run_working_dir
 from .liveperson import settings as api_settings
 from .liveperson.connection import connection_from_values
 
@@ -118,17 +119,13 @@ class LivePersonWarehouse(ConfigurableResource):
         sharing one would lose each other's packages), holding the DuckDB writer lock while it runs."""
         for name, value in DLT_WRITER_DEFAULTS.items():
             os.environ.setdefault(name, value)
-        working_dir = tempfile.mkdtemp(prefix=f"liveperson-dlt-{run_id[:8]}-")
-        try:
-            with self._writer_lock():
-                yield dlt.pipeline(
-                    pipeline_name=PIPELINE_NAME,
-                    pipelines_dir=working_dir,
-                    destination=self.dlt_destination(),
-                    dataset_name=self.dataset_name,
-                )
-        finally:
-            shutil.rmtree(working_dir, ignore_errors=True)
+        with run_working_dir(run_id) as working_dir, self._writer_lock():
+            yield dlt.pipeline(
+                pipeline_name=PIPELINE_NAME,
+                pipelines_dir=working_dir,
+                destination=self.dlt_destination(),
+                dataset_name=self.dataset_name,
+            )
 
     @contextmanager
     def sql_client(self) -> Iterator[SqlClientBase]:

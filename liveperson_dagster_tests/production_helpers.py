@@ -252,12 +252,12 @@ def postgres_query(database: str, query: str, params: tuple = ()) -> list:
         connection.close()
 
 
-# dlt working dirs (the product makes one per run under the temp dir: liveperson-dlt-<run id 8>-*)
+# dlt working dirs (the product makes one per run under the temp dir: liveperson-dlt-run-<run id 8>-*)
 
 def dlt_working_dirs(temp_dir: Path) -> list:
     """The runs' working dirs (not the short-lived `liveperson-dlt-read-*` dirs of the asset checks)."""
-    return sorted(path for path in Path(temp_dir).glob("liveperson-dlt-*")
-                  if re.fullmatch(r"liveperson-dlt-[0-9a-f]{8}-.+", path.name))
+    return sorted(path for path in Path(temp_dir).glob("liveperson-dlt-run-*")
+                  if re.fullmatch(r"liveperson-dlt-run-[0-9a-f]{8}-.+", path.name))
 
 
 def load_packages(temp_dir: Path, state: str) -> list:
