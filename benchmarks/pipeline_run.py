@@ -6,7 +6,6 @@ Prints one JSON line: conversations, pages, phase seconds, peak RSS. Run by benc
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import sys
@@ -23,7 +22,7 @@ from dlt.sources.rest_api import rest_api_source
 from requests_oauthlib import OAuth1
 
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
-from liveperson_dagster.resources import DLT_WRITER_DEFAULTS, LivePersonWarehouse
+from liveperson_dagster.resources import LivePersonWarehouse, apply_dlt_writer_defaults
 
 
 @configspec
@@ -87,8 +86,7 @@ def run(mode: str, window: Window, concurrency: int, working_dir: str, database:
     else:
         source = liveperson_source(client=client, window=window).with_resources("conversations")
         file_format = "parquet"
-        for name, value in DLT_WRITER_DEFAULTS.items():  # as the Dagster assets run it
-            os.environ.setdefault(name, value)
+        apply_dlt_writer_defaults()  # as the Dagster assets run it
     destination = dlt.destinations.duckdb(database) if mode == "sketch" else \
         LivePersonWarehouse(duckdb_path=database).dlt_destination()
     pipeline = dlt.pipeline("bench", pipelines_dir=working_dir, destination=destination, dataset_name="liveperson")

@@ -45,9 +45,8 @@ def load_resources(
     for result in results:
         table = result.asset_key.path[-1]
         rows = row_counts.get(table, 0)
-        own_tables = {name: count for name, count in row_counts.items() if name == table or name.startswith(f"{table}__")}
-        own_changes = {name: columns for name, columns in schema_changes.items()
-                       if name == table or name.startswith(f"{table}__")}
+        own_tables = {name: count for name, count in row_counts.items() if is_table_or_child(name, table)}
+        own_changes = {name: columns for name, columns in schema_changes.items() if is_table_or_child(name, table)}
         extra = {
             "rows_loaded": MetadataValue.int(rows),
             "rows_per_table": MetadataValue.json({table: rows, **own_tables}),
@@ -68,6 +67,10 @@ def load_resources(
         else:
             extra["dagster/row_count"] = MetadataValue.int(rows)
         yield MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), **extra})
+
+
+def is_table_or_child(name: str, table: str) -> bool:
+    return name == table or name.startswith(f"{table}__")
 
 
 def new_columns_by_table(load_packages) -> dict:

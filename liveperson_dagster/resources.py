@@ -38,6 +38,11 @@ DLT_WRITER_DEFAULTS = {
 }
 
 
+def apply_dlt_writer_defaults() -> None:
+    for name, value in DLT_WRITER_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
 class LivePersonCredentials(ConfigurableResource):
     """The LivePerson account and its API credentials: the OAuth1 set (API keys) or the OAuth2 client pair."""
 
@@ -117,8 +122,7 @@ class LivePersonWarehouse(ConfigurableResource):
     def pipeline_for_run(self, run_id: str) -> Iterator[dlt.Pipeline]:
         """A pipeline with a working dir of its own (dagster-dlt drops the working dir before each run, so runs
         sharing one would lose each other's packages), holding the DuckDB writer lock while it runs."""
-        for name, value in DLT_WRITER_DEFAULTS.items():
-            os.environ.setdefault(name, value)
+        apply_dlt_writer_defaults()
         with run_working_dir(run_id) as working_dir, self._writer_lock():
             yield dlt.pipeline(
                 pipeline_name=PIPELINE_NAME,
@@ -176,7 +180,7 @@ def credentials_from_env() -> LivePersonCredentials:
         ("max_attempts", "LIVEPERSON_MAX_ATTEMPTS", int),
         ("requests_per_second", "LIVEPERSON_REQUESTS_PER_SECOND", float),
     ):
-        number = number_from_env(variable, None, cast, minimum=0, expected="a positive number")
+        number = number_from_env(variable, None, cast, minimum=0, expected="a number >= 0")
         if number is not None:
             optional_numbers[field_name] = number
     return LivePersonCredentials(

@@ -53,7 +53,6 @@ class WindowSearch:
         self.endpoint = f"POST {urlsplit(url).scheme}://{urlsplit(url).netloc}{urlsplit(url).path}"
         self.promised: Optional[int] = None
         self.received = 0
-        self.pages = 0
 
     @property
     def is_short(self) -> bool:
@@ -107,7 +106,6 @@ class WindowSearch:
     def _fetch(self, url: str) -> SearchPage:
         response = self._session.post(url, json=self._body)
         page = SearchPage(url, response)
-        self.pages += 1
         self.received += len(page.records)
         return page
 

@@ -1,8 +1,7 @@
 """The HTTP session every LivePerson request goes through: URL vetting, signing, limits, retries, errors.
 
 dlt's retrying `Client` resends the same prepared request, which replays an OAuth1 nonce and cannot renew an
-OAuth2 token or share a 429 pause across threads; this session re-signs each attempt instead, and plugs into
-dlt's `RESTClient` as its `session`.
+OAuth2 token or share a 429 pause across threads; this session re-signs each attempt instead.
 """
 
 import logging
