@@ -6,15 +6,18 @@ Prints one JSON line: conversations, pages, phase seconds, peak RSS. Run by benc
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 import dlt
 import duckdb
+import psutil
 import requests
 from dlt.common.configuration import configspec
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
@@ -22,6 +25,7 @@ from dlt.sources.rest_api import rest_api_source
 from requests_oauthlib import OAuth1
 
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
+from liveperson_dagster.normalize_workers import NormalizeWorkers, normalize_workers_by_volume
 from liveperson_dagster.resources import LivePersonWarehouse, apply_dlt_writer_defaults
 
 
@@ -74,13 +78,48 @@ def sketch_source(connection: LivePersonConnection, window: Window):
     })
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def memory_limit_from_env() -> dict:
+    limit = os.environ.get("LIVEPERSON_DUCKDB_MEMORY_LIMIT")
+    return {"duckdb_memory_limit": limit} if limit else {}
 
 
-def run(mode: str, window: Window, concurrency: int, working_dir: str, database: str) -> dict:
+class PeakMemory:
+    """Peak resident memory of this process and its children (dlt's normalize workers) together, sampled."""
+
+    def __init__(self, interval_s: float = 0.05) -> None:
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self.peak_mb = 0.0
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(self._interval_s):
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass  # a worker that just ended
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        own_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # catches spikes between samples
+        return max(self.peak_mb, own_peak_mb)
+
+
+def run(mode: str, window: Window, concurrency: int, working_dir: str, database: str, memory: PeakMemory) -> dict:
+    with normalize_workers_by_volume() as normalize_workers:  # as the Dagster assets run it
+        return run_pipeline(mode, window, concurrency, working_dir, database, memory, normalize_workers)
+
+
+def run_pipeline(mode: str, window: Window, concurrency: int, working_dir: str, database: str, memory: PeakMemory,
+                 normalize_workers: NormalizeWorkers) -> dict:
     connection = LivePersonConnection.from_env(http=HttpSettings(max_concurrent_requests=concurrency))
-    client = LivePersonClient(connection)
+    client = LivePersonClient(connection, progress=normalize_workers.observe if mode == "own" else None)
     if mode == "sketch":
         source, file_format = sketch_source(connection, window), None
     else:
@@ -88,17 +127,20 @@ def run(mode: str, window: Window, concurrency: int, working_dir: str, database:
         file_format = "parquet"
         apply_dlt_writer_defaults()  # as the Dagster assets run it
     destination = dlt.destinations.duckdb(database) if mode == "sketch" else \
-        LivePersonWarehouse(duckdb_path=database).dlt_destination()
+        LivePersonWarehouse(duckdb_path=database, **memory_limit_from_env()).dlt_destination()
     pipeline = dlt.pipeline("bench", pipelines_dir=working_dir, destination=destination, dataset_name="liveperson")
     timings = {}
     started = time.monotonic()
     pipeline.sync_destination()  # as pipeline.run() does: the schema of earlier runs, from the destination
+    extract_started = time.monotonic()
     pipeline.extract(source, loader_file_format=file_format)
-    timings["extract_s"] = time.monotonic() - started
-    timings["extract_rss_mb"] = peak_rss_mb()
+    timings["extract_s"] = time.monotonic() - extract_started
+    timings["sync_s"] = extract_started - started
+    timings["extract_peak_mb"] = memory.peak_mb
+    timings["normalize_workers"] = int(os.environ.get("NORMALIZE__WORKERS") or 1)
     pipeline.normalize()
-    timings["normalize_s"] = time.monotonic() - started - timings["extract_s"]
-    timings["normalize_rss_mb"] = peak_rss_mb()
+    timings["normalize_s"] = time.monotonic() - extract_started - timings["extract_s"]
+    timings["normalize_peak_mb"] = memory.peak_mb
     pipeline.load()
     timings["wall_s"] = time.monotonic() - started
     timings["pages"] = CountingSession.pages if mode == "sketch" else client.stats.count("pages")
@@ -117,20 +159,21 @@ def main() -> int:
     end = datetime.fromisoformat(args.last).replace(tzinfo=timezone.utc) + timedelta(days=1)
     windows = [Window(first + timedelta(days=n), first + timedelta(days=n + 1)) for n in range((end - first).days)] \
         if args.daily else [Window(first, end)]
+    memory = PeakMemory()
     scratch = tempfile.mkdtemp(prefix="liveperson-bench-")
     database = f"{scratch}/warehouse.duckdb"
-    totals = {"extract_s": 0.0, "normalize_s": 0.0, "wall_s": 0.0, "pages": 0}
+    totals = {"sync_s": 0.0, "extract_s": 0.0, "normalize_s": 0.0, "wall_s": 0.0, "pages": 0}
     try:
         for window in windows:
             working_dir = tempfile.mkdtemp(dir=scratch)
-            for key, value in run(args.mode, window, args.concurrency, working_dir, database).items():
-                totals[key] = max(totals.get(key, 0), value) if key.endswith("rss_mb") else totals[key] + value
+            for key, value in run(args.mode, window, args.concurrency, working_dir, database, memory).items():
+                totals[key] = max(totals.get(key, 0), value) if key.endswith(("peak_mb", "workers")) else totals[key] + value
         table = "messaging_interactions" if args.mode == "sketch" else "conversations"
         with duckdb.connect(database, read_only=True) as db:
             totals["conversations"] = db.execute(f"select count(*) from liveperson.{table}").fetchone()[0]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    totals["peak_rss_mb"] = peak_rss_mb()
+    totals["peak_rss_mb"] = memory.stop()
     print(json.dumps(totals))
     return 0
 

@@ -41,11 +41,13 @@ def measure(env: dict, mode: str, days: int, concurrency: int, daily: bool = Fal
 def row(label: str, result: dict, latency_ms: int, concurrency: int) -> list:
     bound = result["pages"] * latency_ms / 1000 / concurrency
     return [label, result["conversations"], result["pages"], f"{result['wall_s']:.1f}", f"{result['extract_s']:.1f}",
+            f"{result['normalize_s']:.1f}", result.get("normalize_workers", 1),
             f"{result['conversations'] / result['wall_s']:.0f}", f"{result['peak_rss_mb']:.0f}", f"{bound:.1f}"]
 
 
 def print_table(rows: list) -> None:
-    header = ["run", "conversations", "pages", "wall s", "fetch s", "conv/s", "peak RSS MB", "network bound s"]
+    header = ["run", "conversations", "pages", "wall s", "fetch s", "normalize s", "workers", "conv/s",
+              "peak RSS MB", "network bound s"]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(r, widths))))

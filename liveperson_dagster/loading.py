@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from dagster_dlt import DagsterDltResource
 
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
+from .normalize_workers import normalize_workers_by_volume
 from .resources import LivePersonCredentials, LivePersonWarehouse
 
 PROGRESS_EVERY_SECONDS = 10.0
@@ -25,19 +26,25 @@ def load_resources(
     content_parts: Optional[Sequence[str]] = None,
 ) -> Iterator[MaterializeResult]:
     progress = ProgressLog(context)
-    client = LivePersonClient(credentials.connection(), progress=progress)
-    source_kwargs = {"client": client, "window": window}
-    if content_parts:
-        source_kwargs["content_parts"] = tuple(content_parts)
-    source = liveperson_source(**source_kwargs).with_resources(*resource_names)
-    if window is not None:
-        context.log.info(f"Loading conversations that started in {window}")
-    with source_logs_in_run_log(context), warehouse.pipeline_for_run(context.run.run_id) as pipeline:
-        results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
-                               loader_file_format=warehouse.loader_file_format()))
-        trace = pipeline.last_trace
-        row_counts = dict(trace.last_normalize_info.row_counts)
-        packages = trace.last_load_info.load_packages
+    with normalize_workers_by_volume() as normalize_workers:
+
+        def on_page(stats: RequestStats) -> None:
+            progress(stats)
+            normalize_workers.observe(stats)
+
+        client = LivePersonClient(credentials.connection(), progress=on_page)
+        source_kwargs = {"client": client, "window": window}
+        if content_parts:
+            source_kwargs["content_parts"] = tuple(content_parts)
+        source = liveperson_source(**source_kwargs).with_resources(*resource_names)
+        if window is not None:
+            context.log.info(f"Loading conversations that started in {window}")
+        with source_logs_in_run_log(context), warehouse.pipeline_for_run(context.run.run_id) as pipeline:
+            results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
+                                   loader_file_format=warehouse.loader_file_format()))
+            trace = pipeline.last_trace
+            row_counts = dict(trace.last_normalize_info.row_counts)
+            packages = trace.last_load_info.load_packages
     progress.finish(client.stats)
     stats = client.stats.snapshot()
     load_ids = [package.load_id for package in packages]
@@ -56,6 +63,7 @@ def load_resources(
             "api_retries": MetadataValue.json(stats["retries"]),
             "api_retries_total": MetadataValue.int(stats["retries_total"]),
             "run_seconds": MetadataValue.float(round(progress.elapsed, 3)),
+            "normalize_workers": MetadataValue.int(normalize_workers.workers),
             "schema_changed": MetadataValue.bool(bool(own_changes)),
             "schema_new_columns": MetadataValue.json(own_changes),
         }

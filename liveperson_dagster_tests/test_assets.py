@@ -1,5 +1,7 @@
 """The Dagster assets against the in-process emulator: exact rows in DuckDB."""
 
+import math
+import os
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -72,6 +74,27 @@ def test_a_partition_loads_exactly_its_day_with_metadata(emulator, tmp_path):
     assert metadata["rows_per_table"].value["conversations__message_records"] > 0
     assert metadata["window_start"].value == "2026-11-03T00:00:00+00:00"
     assert metadata["dlt_load_ids"].value
+    assert metadata["normalize_workers"].value == 1  # one extract file: worker processes would only cost
+
+
+@pytest.mark.parametrize("user_workers", [None, "1"])
+def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator, tmp_path, monkeypatch, user_workers):
+    monkeypatch.setenv("DATA_WRITER__FILE_MAX_ITEMS", "10")
+    if user_workers is None:
+        monkeypatch.delenv("NORMALIZE__WORKERS", raising=False)
+    else:
+        monkeypatch.setenv("NORMALIZE__WORKERS", user_workers)
+    database = tmp_path / "warehouse.duckdb"
+    result = materialize_days(emulator, database, "2026-11-03")
+    assert result.success
+    records = emulator.conversations(*utc_day("2026-11-03"))
+    assert conversation_ids(database) == sorted(r["info"]["conversationId"] for r in records)
+    messages = query(database, "select count(*) from liveperson.conversations__message_records")[0][0]
+    assert messages == sum(len(r.get("messageRecords", [])) for r in records)
+    workers = materializations(result, CONVERSATIONS)[0].metadata["normalize_workers"].value
+    files = math.ceil(len(records) / 10)
+    assert workers == (1 if user_workers else min(len(os.sched_getaffinity(0)), files, 4))
+    assert os.environ.get("NORMALIZE__WORKERS") == user_workers  # the run's own choice does not outlive it
 
 
 def test_rerun_and_out_of_order_partitions_leave_no_duplicates(emulator, tmp_path):

@@ -239,6 +239,15 @@ def test_search_pages_through_next_links(emu):
     assert set(found) == emu.conversation_ids(start, end + MS)
 
 
+def test_latency_is_the_least_answer_time_of_every_request(make_emu):
+    emu = make_emu(latency_ms=300, conversations_per_day=5)
+    for send in (lambda: search(emu, utc(FIRST_DAY), utc(FIRST_DAY, 23)),
+                 lambda: requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0")):
+        started = time.monotonic()
+        assert send().status_code == 200
+        assert time.monotonic() - started >= 0.3
+
+
 def test_search_offset_beyond_count_is_empty_without_next(emu):
     day = FIRST_DAY + timedelta(days=1)
     response = search(emu, utc(day), utc(day, 1), "offset=500&limit=10&source=x")

@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="FIRST:LAST inclusive UTC days (default: the 28 days ending yesterday)")
     parser.add_argument("--empty-days", type=_day_list, default=(), help="comma-separated days with no conversations")
     parser.add_argument("--conversations-per-day", type=int, default=40)
-    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--latency-ms", type=int, default=0,
+                        help="answer time of each request, the emulator's own work included")
     parser.add_argument("--token-ttl", type=int, default=3600, help="OAuth2 token lifetime in seconds")
     for name in ("429", "429-retry-after", "5xx", "partial", "drop", "slow", "truncated"):
         parser.add_argument(f"--rate-{name}", type=float, default=0.0)

@@ -1,6 +1,7 @@
 """What each URL answers: CSDS, account configuration, conversation search and the OAuth2 token endpoint."""
 
 import re
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote
 
@@ -57,8 +58,16 @@ class Api:
         )
 
     def handle(self, request: Request) -> Response:
-        if self._latency_s:
-            self._wait(self._latency_s)
+        """Answers after the configured latency at the earliest: the latency is the API's answer time, so the
+        emulator's own work on a request counts toward it (on a real account that work is not on this machine)."""
+        started = time.monotonic()
+        response = self._route(request)
+        remaining = self._latency_s - (time.monotonic() - started)
+        if remaining > 0:
+            self._wait(remaining)
+        return response
+
+    def _route(self, request: Request) -> Response:
         path = unquote(request.path)
         for pattern, method, endpoint, answer in self._routes:
             match = pattern.fullmatch(path)
