@@ -1,13 +1,11 @@
 """How many dlt normalize worker processes a run uses, from the number of conversations it fetched.
 
 dlt's normalize step is pure Python: on 2 cores, two worker processes normalize 19,000 conversations about a
-quarter faster (benchmarks/). dlt gives each worker whole extracted files, so workers beyond the number of files
-idle, and starting one costs about a second that a small run would only lose. dlt reads `NORMALIZE__WORKERS` when
-its normalize step starts, after the extract: the run sets it while fetching, once the count is known.
-A `NORMALIZE__WORKERS` set by the user wins.
+third faster (benchmarks/). Starting a worker costs about a second, which a small run would only lose. dlt reads
+`NORMALIZE__WORKERS` when its normalize step starts, after the extract: the run sets it while fetching, once
+the count is known. A `NORMALIZE__WORKERS` set by the user wins.
 """
 
-import math
 import os
 from contextlib import contextmanager
 from typing import Iterator
@@ -16,8 +14,9 @@ from .liveperson import RequestStats
 
 WORKERS_VARIABLE = "NORMALIZE__WORKERS"
 START_METHOD_VARIABLE = "NORMALIZE__START_METHOD"
-FILE_MAX_ITEMS_VARIABLE = "DATA_WRITER__FILE_MAX_ITEMS"
 MAX_WORKERS = 4
+# Below this, a run normalizes in about 3 s in one process: workers would cost about as much as they save.
+MIN_CONVERSATIONS_FOR_WORKERS = 5000
 # Fresh interpreters: forking a process with live threads (Dagster's, the fetch pool's) can deadlock the child.
 START_METHOD = "spawn"
 
@@ -29,9 +28,10 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def workers_for(conversations: int, cores: int, conversations_per_file: int) -> int:
-    files = math.ceil(conversations / conversations_per_file) if conversations_per_file > 0 else 1
-    return max(1, min(cores, MAX_WORKERS, files))
+def workers_for(conversations: int, cores: int) -> int:
+    if conversations < MIN_CONVERSATIONS_FOR_WORKERS:
+        return 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 class NormalizeWorkers:
@@ -45,9 +45,7 @@ class NormalizeWorkers:
     def observe(self, stats: RequestStats) -> None:
         if self._user_set:
             return
-        per_file_setting = os.environ.get(FILE_MAX_ITEMS_VARIABLE, "").strip()
-        per_file = int(per_file_setting) if per_file_setting.isdigit() else 0  # unset: dlt writes one file
-        workers = workers_for(stats.count("conversations"), usable_cores(), per_file)
+        workers = workers_for(stats.count("conversations"), usable_cores())
         if workers != self.workers:
             self.workers = workers
             os.environ[WORKERS_VARIABLE] = str(workers)

@@ -34,6 +34,9 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
 DLT_WRITER_DEFAULTS = {
     "DATA_WRITER__BUFFER_MAX_ITEMS": "100",
     "DATA_WRITER__FILE_MAX_ITEMS": "5000",
+    # Extract files of 1,000 conversations: dlt hands whole files to its normalize workers, and with few large
+    # files one worker got three of four.
+    "SOURCES__DATA_WRITER__FILE_MAX_ITEMS": "1000",
     # Extracted files are temporary and local: gzip costs more CPU than the disk it saves.
     "DATA_WRITER__DISABLE_COMPRESSION": "true",
 }

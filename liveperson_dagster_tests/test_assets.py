@@ -1,6 +1,5 @@
 """The Dagster assets against the in-process emulator: exact rows in DuckDB."""
 
-import math
 import os
 from datetime import date, datetime, timedelta, timezone
 
@@ -79,7 +78,10 @@ def test_a_partition_loads_exactly_its_day_with_metadata(emulator, tmp_path):
 
 @pytest.mark.parametrize("user_workers", [None, "1"])
 def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator, tmp_path, monkeypatch, user_workers):
-    monkeypatch.setenv("DATA_WRITER__FILE_MAX_ITEMS", "10")
+    from liveperson_dagster import normalize_workers
+
+    monkeypatch.setattr(normalize_workers, "MIN_CONVERSATIONS_FOR_WORKERS", 10)
+    monkeypatch.setenv("SOURCES__DATA_WRITER__FILE_MAX_ITEMS", "5")  # several extract files for the workers
     if user_workers is None:
         monkeypatch.delenv("NORMALIZE__WORKERS", raising=False)
     else:
@@ -92,8 +94,7 @@ def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator,
     messages = query(database, "select count(*) from liveperson.conversations__message_records")[0][0]
     assert messages == sum(len(r.get("messageRecords", [])) for r in records)
     workers = materializations(result, CONVERSATIONS)[0].metadata["normalize_workers"].value
-    files = math.ceil(len(records) / 10)
-    assert workers == (1 if user_workers else min(len(os.sched_getaffinity(0)), files, 4))
+    assert workers == (1 if user_workers else min(len(os.sched_getaffinity(0)), 4))
     assert os.environ.get("NORMALIZE__WORKERS") == user_workers  # the run's own choice does not outlive it
 
 
