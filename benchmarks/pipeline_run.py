@@ -25,6 +25,7 @@ from dlt.sources.rest_api import rest_api_source
 from requests_oauthlib import OAuth1
 
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
+from liveperson_dagster.collector import startup_objects_frozen
 from liveperson_dagster.normalize_workers import NormalizeWorkers, normalize_workers_by_volume
 from liveperson_dagster.resources import LivePersonWarehouse, apply_dlt_writer_defaults
 
@@ -112,7 +113,7 @@ class PeakMemory:
 
 
 def run(mode: str, window: Window, concurrency: int, working_dir: str, database: str, memory: PeakMemory) -> dict:
-    with normalize_workers_by_volume() as normalize_workers:  # as the Dagster assets run it
+    with startup_objects_frozen(), normalize_workers_by_volume() as normalize_workers:  # as the Dagster assets run it
         return run_pipeline(mode, window, concurrency, working_dir, database, memory, normalize_workers)
 
 

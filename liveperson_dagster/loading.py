@@ -8,6 +8,7 @@ from typing import Iterator, Optional, Sequence
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from dagster_dlt import DagsterDltResource
 
+from .collector import startup_objects_frozen
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
 from .normalize_workers import normalize_workers_by_volume
 from .resources import LivePersonCredentials, LivePersonWarehouse
@@ -26,7 +27,7 @@ def load_resources(
     content_parts: Optional[Sequence[str]] = None,
 ) -> Iterator[MaterializeResult]:
     progress = ProgressLog(context)
-    with normalize_workers_by_volume() as normalize_workers:
+    with startup_objects_frozen(), normalize_workers_by_volume() as normalize_workers:
 
         def on_page(stats: RequestStats) -> None:
             progress(stats)

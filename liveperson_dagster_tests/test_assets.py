@@ -1,5 +1,6 @@
 """The Dagster assets against the in-process emulator: exact rows in DuckDB."""
 
+import gc
 import os
 from datetime import date, datetime, timedelta, timezone
 
@@ -95,7 +96,9 @@ def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator,
     assert messages == sum(len(r.get("messageRecords", [])) for r in records)
     workers = materializations(result, CONVERSATIONS)[0].metadata["normalize_workers"].value
     assert workers == (1 if user_workers else min(len(os.sched_getaffinity(0)), 4))
-    assert os.environ.get("NORMALIZE__WORKERS") == user_workers  # the run's own choice does not outlive it
+    # What the run changed in the process for itself does not outlive it.
+    assert os.environ.get("NORMALIZE__WORKERS") == user_workers
+    assert gc.get_freeze_count() == 0
 
 
 def test_rerun_and_out_of_order_partitions_leave_no_duplicates(emulator, tmp_path):
