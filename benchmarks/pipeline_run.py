@@ -26,7 +26,7 @@ from requests_oauthlib import OAuth1
 
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
 from liveperson_dagster.collector import startup_objects_frozen
-from liveperson_dagster.normalize_workers import NormalizeWorkers, normalize_workers_by_volume
+from liveperson_dagster.normalize_workers import normalize_workers_by_volume
 from liveperson_dagster.resources import LivePersonWarehouse, apply_dlt_writer_defaults
 
 
@@ -114,38 +114,33 @@ class PeakMemory:
 
 def run(mode: str, window: Window, concurrency: int, working_dir: str, database: str, memory: PeakMemory) -> dict:
     with startup_objects_frozen(), normalize_workers_by_volume() as normalize_workers:  # as the Dagster assets run it
-        return run_pipeline(mode, window, concurrency, working_dir, database, memory, normalize_workers)
-
-
-def run_pipeline(mode: str, window: Window, concurrency: int, working_dir: str, database: str, memory: PeakMemory,
-                 normalize_workers: NormalizeWorkers) -> dict:
-    connection = LivePersonConnection.from_env(http=HttpSettings(max_concurrent_requests=concurrency))
-    client = LivePersonClient(connection, progress=normalize_workers.observe if mode == "own" else None)
-    if mode == "sketch":
-        source, file_format = sketch_source(connection, window), None
-    else:
-        source = liveperson_source(client=client, window=window).with_resources("conversations")
-        file_format = "parquet"
-        apply_dlt_writer_defaults()  # as the Dagster assets run it
-    destination = dlt.destinations.duckdb(database) if mode == "sketch" else \
-        LivePersonWarehouse(duckdb_path=database, **memory_limit_from_env()).dlt_destination()
-    pipeline = dlt.pipeline("bench", pipelines_dir=working_dir, destination=destination, dataset_name="liveperson")
-    timings = {}
-    started = time.monotonic()
-    pipeline.sync_destination()  # as pipeline.run() does: the schema of earlier runs, from the destination
-    extract_started = time.monotonic()
-    pipeline.extract(source, loader_file_format=file_format)
-    timings["extract_s"] = time.monotonic() - extract_started
-    timings["sync_s"] = extract_started - started
-    timings["extract_peak_mb"] = memory.peak_mb
-    timings["normalize_workers"] = int(os.environ.get("NORMALIZE__WORKERS") or 1)
-    pipeline.normalize()
-    timings["normalize_s"] = time.monotonic() - extract_started - timings["extract_s"]
-    timings["normalize_peak_mb"] = memory.peak_mb
-    pipeline.load()
-    timings["wall_s"] = time.monotonic() - started
-    timings["pages"] = CountingSession.pages if mode == "sketch" else client.stats.count("pages")
-    return timings
+        connection = LivePersonConnection.from_env(http=HttpSettings(max_concurrent_requests=concurrency))
+        client = LivePersonClient(connection, progress=normalize_workers.observe if mode == "own" else None)
+        if mode == "sketch":
+            source, file_format = sketch_source(connection, window), None
+        else:
+            source = liveperson_source(client=client, window=window).with_resources("conversations")
+            file_format = "parquet"
+            apply_dlt_writer_defaults()  # as the Dagster assets run it
+        destination = dlt.destinations.duckdb(database) if mode == "sketch" else \
+            LivePersonWarehouse(duckdb_path=database, **memory_limit_from_env()).dlt_destination()
+        pipeline = dlt.pipeline("bench", pipelines_dir=working_dir, destination=destination, dataset_name="liveperson")
+        timings = {}
+        started = time.monotonic()
+        pipeline.sync_destination()  # as pipeline.run() does: the schema of earlier runs, from the destination
+        extract_started = time.monotonic()
+        pipeline.extract(source, loader_file_format=file_format)
+        timings["extract_s"] = time.monotonic() - extract_started
+        timings["sync_s"] = extract_started - started
+        timings["extract_peak_mb"] = memory.peak_mb
+        timings["normalize_workers"] = normalize_workers.workers
+        pipeline.normalize()
+        timings["normalize_s"] = time.monotonic() - extract_started - timings["extract_s"]
+        timings["normalize_peak_mb"] = memory.peak_mb
+        pipeline.load()
+        timings["wall_s"] = time.monotonic() - started
+        timings["pages"] = CountingSession.pages if mode == "sketch" else client.stats.count("pages")
+        return timings
 
 
 def main() -> int:

@@ -40,12 +40,13 @@ class NormalizeWorkers:
     def __init__(self) -> None:
         user_value = os.environ.get(WORKERS_VARIABLE, "").strip()
         self._user_set = bool(user_value)
+        self._cores = usable_cores()
         self.workers = int(user_value) if user_value.isdigit() else 1
 
     def observe(self, stats: RequestStats) -> None:
         if self._user_set:
             return
-        workers = workers_for(stats.count("conversations"), usable_cores())
+        workers = workers_for(stats.count("conversations"), self._cores)
         if workers != self.workers:
             self.workers = workers
             os.environ[WORKERS_VARIABLE] = str(workers)

@@ -223,21 +223,20 @@ def fresh_postgres_database(prefix: str = "lp_dagster_test") -> Iterator[str]:
     from psycopg2 import sql
 
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    connection = _admin_connection()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        connection.close()
+    _execute_as_admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield name
     finally:
-        connection = _admin_connection()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        finally:
-            connection.close()
+        _execute_as_admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _execute_as_admin(statement) -> None:
+    connection = _admin_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
 
 
 def postgres_query(database: str, query: str, params: tuple = ()) -> list:
