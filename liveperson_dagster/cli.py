@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["emulator"]:
-        from .emulator.__main__ import main as emulator_main
+        from liveperson_emulator.__main__ import main as emulator_main
 
         return emulator_main(argv[1:])
     _parser().parse_args(argv)  # `check` is the only command left

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from liveperson_dagster.emulator import Emulator, EmulatorConfig
+from liveperson_emulator import Emulator, EmulatorConfig
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
 
 # Retries as in production, only with pauses short enough for a test suite.

@@ -9,7 +9,7 @@ from dagster import AssetCheckKey, AssetKey, AssetCheckSeverity, AssetSelection,
 
 from liveperson_dagster.assets import liveperson_account_config, liveperson_conversations
 from liveperson_dagster.checks import CheckSettingError, build_checks, max_unknown_percent_from_env
-from liveperson_dagster.emulator import Emulator, EmulatorConfig
+from liveperson_emulator import Emulator, EmulatorConfig
 
 from .conftest import FIRST_DAY, LAST_DAY
 from .dagster_helpers import query, resources_for

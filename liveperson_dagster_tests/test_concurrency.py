@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from liveperson_dagster.emulator import Faults
+from liveperson_emulator import Faults
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, Window
 from liveperson_dagster.liveperson.limiter import AccountLimiter
 

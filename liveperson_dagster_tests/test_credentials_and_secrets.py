@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from liveperson_dagster.emulator import Emulator, EmulatorConfig
+from liveperson_emulator import Emulator, EmulatorConfig
 
 from .conftest import FIRST_DAY, LAST_DAY
 from .dagster_helpers import cli_env

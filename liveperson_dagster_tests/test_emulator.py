@@ -14,7 +14,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-from liveperson_dagster.emulator import Emulator, EmulatorConfig, Faults
+from liveperson_emulator import Emulator, EmulatorConfig, Faults
 
 ACCOUNT = "13350576"
 FIRST_DAY = date(2026, 11, 1)
@@ -557,7 +557,7 @@ def test_requests_are_counted_by_endpoint(emu):
 def test_cli_prints_exports_writes_env_file_and_stops_on_sigterm(tmp_path):
     env_file = tmp_path / "emulator.env"
     process = subprocess.Popen(
-        [sys.executable, "-m", "liveperson_dagster.emulator", "--port", "0", "--seed", "3",
+        [sys.executable, "-m", "liveperson_emulator", "--port", "0", "--seed", "3",
          "--days", "2026-11-01:2026-11-03", "--env-file", str(env_file)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

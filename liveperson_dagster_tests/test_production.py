@@ -8,7 +8,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-from liveperson_dagster.emulator import Emulator, EmulatorConfig
+from liveperson_emulator import Emulator, EmulatorConfig
 
 from .production_helpers import (
     BIN, CONVERSATIONS, DEFINITIONS, PROJECT_ROOT, day_keys, expected_ids, expected_message_records,

@@ -6,7 +6,7 @@ import pytest
 from dagster import AssetKey, materialize
 
 from liveperson_dagster.assets import liveperson_conversations
-from liveperson_dagster.emulator import Faults
+from liveperson_emulator import Faults
 
 from .dagster_helpers import conversation_ids, query, resources_for
 

@@ -9,7 +9,7 @@ import pendulum
 import duckdb
 import pytest
 
-from liveperson_dagster.emulator import Faults
+from liveperson_emulator import Faults
 from liveperson_dagster.liveperson import (
     HttpSettings,
     LivePersonAuthError,

@@ -21,7 +21,7 @@ def running_emulator(emulator_args=()):
     with tempfile.TemporaryDirectory() as scratch:
         env_file = Path(scratch) / "emulator.env"
         process = subprocess.Popen(
-            [sys.executable, "-m", "liveperson_dagster.emulator", "--port", "0", "--env-file", str(env_file),
+            [sys.executable, "-m", "liveperson_emulator", "--port", "0", "--env-file", str(env_file),
              *emulator_args],
             stdout=subprocess.DEVNULL,
         )
