@@ -6,7 +6,6 @@ Prints one JSON line: conversations, pages, phase seconds, peak RSS. Run by benc
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import sys
@@ -24,10 +23,12 @@ from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from dlt.sources.rest_api import rest_api_source
 from requests_oauthlib import OAuth1
 
-from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
 from liveperson_dagster.collector import startup_objects_frozen
-from liveperson_dagster.normalize_workers import normalize_workers_by_volume
-from liveperson_dagster.resources import LivePersonWarehouse, apply_dlt_writer_defaults
+from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
+from liveperson_dagster.loading import DLT_RUN_DEFAULTS
+from liveperson_dagster.normalize_workers import NormalizeWorkers
+from liveperson_dagster.resources import LivePersonWarehouse
+from liveperson_dagster.settings import ProjectSettings, connection_from_env, dlt_variables_for_run
 
 
 @configspec
@@ -79,11 +80,6 @@ def sketch_source(connection: LivePersonConnection, window: Window):
     })
 
 
-def memory_limit_from_env() -> dict:
-    limit = os.environ.get("LIVEPERSON_DUCKDB_MEMORY_LIMIT")
-    return {"duckdb_memory_limit": limit} if limit else {}
-
-
 class PeakMemory:
     """Peak resident memory of this process and its children (dlt's normalize workers) together, sampled."""
 
@@ -113,17 +109,19 @@ class PeakMemory:
 
 
 def run(mode: str, window: Window, concurrency: int, working_dir: str, database: str, memory: PeakMemory) -> dict:
-    with startup_objects_frozen(), normalize_workers_by_volume() as normalize_workers:  # as the Dagster assets run it
-        connection = LivePersonConnection.from_env(http=HttpSettings(max_concurrent_requests=concurrency))
+    settings = ProjectSettings.from_env()
+    # The own pipeline runs with the dlt settings and normalize workers of the Dagster assets; the sketch with dlt's.
+    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS if mode == "own" else {}) as dlt_variables:
+        normalize_workers = NormalizeWorkers(settings.normalize_workers, dlt_variables)
+        connection = connection_from_env(http=HttpSettings(max_concurrent_requests=concurrency))
         client = LivePersonClient(connection, progress=normalize_workers.observe if mode == "own" else None)
         if mode == "sketch":
             source, file_format = sketch_source(connection, window), None
         else:
             source = liveperson_source(client=client, window=window).with_resources("conversations")
             file_format = "parquet"
-            apply_dlt_writer_defaults()  # as the Dagster assets run it
         destination = dlt.destinations.duckdb(database) if mode == "sketch" else \
-            LivePersonWarehouse(duckdb_path=database, **memory_limit_from_env()).dlt_destination()
+            LivePersonWarehouse(duckdb_path=database, duckdb_memory_limit=settings.duckdb_memory_limit).dlt_destination()
         pipeline = dlt.pipeline("bench", pipelines_dir=working_dir, destination=destination, dataset_name="liveperson")
         timings = {}
         started = time.monotonic()

@@ -1,20 +1,18 @@
 """The LivePerson assets: account configuration snapshots and daily-partitioned conversations."""
 
 import atexit
-import os
 import shutil
 import tempfile
 from typing import List
 
 import dlt
-from dagster import AssetExecutionContext, Config
+from dagster import AssetExecutionContext, AssetsDefinition, Config, DailyPartitionsDefinition
 from dagster_dlt import DagsterDltResource, dlt_assets
 from pydantic import Field
 
 from .liveperson import Window, liveperson_source
 from .liveperson import settings as api_settings
 from .loading import load_resources
-from .partitions import daily_partitions
 from .resources import DATASET_NAME, PIPELINE_NAME, LivePersonCredentials, LivePersonWarehouse
 from .translator import CONFIG_RESOURCES, LivePersonTranslator
 
@@ -22,9 +20,8 @@ from .translator import CONFIG_RESOURCES, LivePersonTranslator
 POOL = "liveperson"
 
 
-def _spec_pipeline() -> dlt.Pipeline:
+def _spec_pipeline(destination: str) -> dlt.Pipeline:
     """Only describes the destination to dagster-dlt when the definitions load; each run builds its own."""
-    destination = os.environ.get("LIVEPERSON_DESTINATION") or "duckdb"
     # A directory of this process's own: processes that load the definitions at once must not share one.
     specs_dir = tempfile.mkdtemp(prefix="liveperson-dlt-specs-")
     atexit.register(shutil.rmtree, specs_dir, True)
@@ -36,9 +33,6 @@ def _spec_pipeline() -> dlt.Pipeline:
     )
 
 
-SPEC_PIPELINE = _spec_pipeline()
-
-
 class ConversationsConfig(Config):
     content_parts: List[str] = Field(
         default=list(api_settings.ALL_CONTENT_PARTS),
@@ -46,39 +40,44 @@ class ConversationsConfig(Config):
     )
 
 
-@dlt_assets(
-    dlt_source=liveperson_source().with_resources(*CONFIG_RESOURCES),
-    dlt_pipeline=SPEC_PIPELINE,
-    name="liveperson_account_config",
-    dagster_dlt_translator=LivePersonTranslator(),
-    pool=POOL,
-)
-def liveperson_account_config(
-    context: AssetExecutionContext,
-    dlt: DagsterDltResource,
-    liveperson: LivePersonCredentials,
-    warehouse: LivePersonWarehouse,
-):
-    selected = [key.path[-1] for key in context.selected_asset_keys]
-    yield from load_resources(context, dlt, liveperson, warehouse, selected)
+def build_assets(partitions_def: DailyPartitionsDefinition, destination: str) -> List[AssetsDefinition]:
+    """The configuration assets and the conversations partitioned by `partitions_def`, loading into `destination`."""
+    spec_pipeline = _spec_pipeline(destination)
 
-
-@dlt_assets(
-    dlt_source=liveperson_source().with_resources("conversations"),
-    dlt_pipeline=SPEC_PIPELINE,
-    name="liveperson_conversations",
-    dagster_dlt_translator=LivePersonTranslator(),
-    partitions_def=daily_partitions(),
-    pool=POOL,
-)
-def liveperson_conversations(
-    context: AssetExecutionContext,
-    dlt: DagsterDltResource,
-    liveperson: LivePersonCredentials,
-    warehouse: LivePersonWarehouse,
-    config: ConversationsConfig,
-):
-    window = Window(*context.partition_time_window)
-    yield from load_resources(
-        context, dlt, liveperson, warehouse, ["conversations"], window=window, content_parts=config.content_parts
+    @dlt_assets(
+        dlt_source=liveperson_source().with_resources(*CONFIG_RESOURCES),
+        dlt_pipeline=spec_pipeline,
+        name="liveperson_account_config",
+        dagster_dlt_translator=LivePersonTranslator(),
+        pool=POOL,
     )
+    def liveperson_account_config(
+        context: AssetExecutionContext,
+        dlt: DagsterDltResource,
+        liveperson: LivePersonCredentials,
+        warehouse: LivePersonWarehouse,
+    ):
+        selected = [key.path[-1] for key in context.selected_asset_keys]
+        yield from load_resources(context, dlt, liveperson, warehouse, selected)
+
+    @dlt_assets(
+        dlt_source=liveperson_source().with_resources("conversations"),
+        dlt_pipeline=spec_pipeline,
+        name="liveperson_conversations",
+        dagster_dlt_translator=LivePersonTranslator(),
+        partitions_def=partitions_def,
+        pool=POOL,
+    )
+    def liveperson_conversations(
+        context: AssetExecutionContext,
+        dlt: DagsterDltResource,
+        liveperson: LivePersonCredentials,
+        warehouse: LivePersonWarehouse,
+        config: ConversationsConfig,
+    ):
+        window = Window(*context.partition_time_window)
+        yield from load_resources(
+            context, dlt, liveperson, warehouse, ["conversations"], window=window, content_parts=config.content_parts
+        )
+
+    return [liveperson_account_config, liveperson_conversations]

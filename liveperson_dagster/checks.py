@@ -27,12 +27,10 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
 from .assets import POOL
-from .env_settings import SettingError, number_from_env
 from .resources import LivePersonWarehouse
 from .translator import CONFIG_RESOURCES, asset_key
 
 CONVERSATIONS = asset_key("conversations")
-DEFAULT_MAX_UNKNOWN_PERCENT = 5.0
 # (metadata name, conversations column, table holding the known ids)
 REFERENCES = (
     ("agent", "info__latest_agent_id", "users"),
@@ -41,14 +39,6 @@ REFERENCES = (
 )
 UNASSIGNED = ("-1", "")
 SAMPLE_SIZE = 10
-
-
-CheckSettingError = SettingError
-
-
-def max_unknown_percent_from_env() -> float:
-    return number_from_env("LIVEPERSON_MAX_UNKNOWN_PERCENT", DEFAULT_MAX_UNKNOWN_PERCENT, float, 0, 100,
-                           "a number from 0 to 100")
 
 
 def _table(client: SqlClientBase, name: str) -> str:
@@ -170,7 +160,7 @@ CONFIG_SPECS = [
 # starts in between (DuckDB takes one process at a time).
 @multi_asset_check(specs=CONFIG_SPECS, can_subset=True, name="liveperson_config_checks", pool=POOL)
 def config_checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
-    with warehouse.sql_client() as client:
+    with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
         for check in _selected(context, CONFIG_SPECS):
             try:
                 yield unique_ids(check, client, check.asset_key.path[-1], "id")
@@ -178,7 +168,7 @@ def config_checks(context: AssetCheckExecutionContext, warehouse: LivePersonWare
                 yield _missing_table(check, client, error)
 
 
-def conversations_checks(max_unknown_percent: float = DEFAULT_MAX_UNKNOWN_PERCENT) -> AssetChecksDefinition:
+def conversations_checks(max_unknown_percent: float) -> AssetChecksDefinition:
     config_keys = [asset_key(name) for name in CONFIG_RESOURCES]
     specs = [
         AssetCheckSpec("unique_conversation_ids", asset=CONVERSATIONS,
@@ -195,7 +185,7 @@ def conversations_checks(max_unknown_percent: float = DEFAULT_MAX_UNKNOWN_PERCEN
 
     @multi_asset_check(specs=specs, can_subset=True, name="liveperson_conversations_checks", pool=POOL)
     def _checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
-        with warehouse.sql_client() as client:
+        with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
             for check in _selected(context, specs):
                 try:
                     if check == unique:
@@ -210,5 +200,5 @@ def conversations_checks(max_unknown_percent: float = DEFAULT_MAX_UNKNOWN_PERCEN
     return _checks
 
 
-def build_checks(max_unknown_percent: float = DEFAULT_MAX_UNKNOWN_PERCENT) -> list:
+def build_checks(max_unknown_percent: float) -> list:
     return [config_checks, conversations_checks(max_unknown_percent)]

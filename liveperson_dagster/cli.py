@@ -1,25 +1,26 @@
 """liveperson-dagster: `check` tries the LivePerson settings of the environment; `emulator` runs the local emulator."""
 
 import argparse
-import os
 import sys
 from typing import List, Mapping, Optional, TextIO
 
-from .liveperson import HttpSettings, LivePersonClient, LivePersonConnection
+from .liveperson import HttpSettings, LivePersonClient
 from .liveperson import settings as api_settings
+from .settings import connection_from_env
 
 # A diagnosis should answer within a minute: each request is tried at most twice.
 CHECK_HTTP = HttpSettings(request_timeout_seconds=30.0, max_attempts=2, backoff_base_seconds=1.0,
                           max_backoff_seconds=2.0)
 
 
-def check(environ: Mapping[str, str], out: TextIO) -> int:
-    """Resolves the account's domains and fetches its skills with the configured credentials; 0 when both work."""
+def check(variables: Optional[Mapping[str, str]], out: TextIO) -> int:
+    """Resolves the account's domains and fetches its skills with the credentials of `variables` (the environment
+    when None); 0 when both work."""
     connection = None
     try:
-        connection = LivePersonConnection.from_env(environ, http=CHECK_HTTP)
+        connection = connection_from_env(variables, http=CHECK_HTTP)
         print(f"account:     {connection.account_id}", file=out)
-        print(f"credentials: {connection.auth_kind} ({', '.join(connection.credential_variables)})", file=out)
+        print(f"credentials: {connection.auth_kind} ({', '.join(connection.credential_settings)})", file=out)
         print(f"CSDS:        {connection.csds_url}", file=out)
         client = LivePersonClient(connection)
         services = [api_settings.ACCOUNT_CONFIG_SERVICE, api_settings.MESSAGING_HISTORY_SERVICE]
@@ -59,7 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         return emulator_main(argv[1:])
     _parser().parse_args(argv)  # `check` is the only command left
-    return check(os.environ, sys.stdout)
+    return check(None, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -1,25 +1,33 @@
-"""The whole liveperson-dagster project: assets, their checks, the daily schedule and the resources they run with."""
+"""The whole liveperson-dagster project: assets, their checks, the daily schedule and the resources they run with,
+all built from one `ProjectSettings` (read from the LIVEPERSON_* variables when this module loads)."""
 
 from dagster import Definitions
 from dagster_dlt import DagsterDltResource
 
-from .assets import liveperson_account_config, liveperson_conversations
-from .checks import build_checks, max_unknown_percent_from_env
+from .assets import build_assets
+from .checks import build_checks
 from .partitions import daily_partitions
-from .resources import credentials_from_env, warehouse_from_env
-from .schedules import daily_job, daily_schedule, lookback_days_from_env
+from .resources import credentials_resource, warehouse_resource
+from .schedules import daily_job, daily_schedule
+from .settings import ProjectSettings, secret_variables_set
 
-# Account configuration + the last LIVEPERSON_LOOKBACK_DAYS days of conversations, daily at 02:00 local time.
-liveperson_daily = daily_job(daily_partitions())
 
-defs = Definitions(
-    assets=[liveperson_account_config, liveperson_conversations],
-    asset_checks=build_checks(max_unknown_percent_from_env()),
-    jobs=[liveperson_daily],
-    schedules=[daily_schedule(liveperson_daily, lookback_days_from_env())],
-    resources={
-        "dlt": DagsterDltResource(),
-        "liveperson": credentials_from_env(),
-        "warehouse": warehouse_from_env(),
-    },
-)
+def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -> Definitions:
+    """`secret_variables`: the credential variables that are set, referred to as EnvVars (read when a run starts)."""
+    partitions = daily_partitions(settings.start_date, settings.timezone)
+    # Account configuration + the last `lookback_days` days of conversations, daily at 02:00 local time.
+    liveperson_daily = daily_job(partitions)
+    return Definitions(
+        assets=build_assets(partitions, settings.destination),
+        asset_checks=build_checks(settings.max_unknown_percent),
+        jobs=[liveperson_daily],
+        schedules=[daily_schedule(liveperson_daily, settings.lookback_days)],
+        resources={
+            "dlt": DagsterDltResource(),
+            "liveperson": credentials_resource(settings, secret_variables),
+            "warehouse": warehouse_resource(settings),
+        },
+    )
+
+
+defs = build_definitions(ProjectSettings.from_env(), secret_variables_set())

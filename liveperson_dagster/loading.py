@@ -10,11 +10,26 @@ from dagster_dlt import DagsterDltResource
 
 from .collector import startup_objects_frozen
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
-from .normalize_workers import normalize_workers_by_volume
+from .normalize_workers import NormalizeWorkers
 from .resources import LivePersonCredentials, LivePersonWarehouse
+from .settings import dlt_variables_for_run
 
 PROGRESS_EVERY_SECONDS = 10.0
 SOURCE_LOGGER = "liveperson_dagster.liveperson"
+# dlt settings for this source's large nested records, for the length of a run (the same variables set by the
+# user win): a small in-memory buffer and rotated files keep the memory of a run flat however many conversations
+# it loads, and short buffer flushes hold the interpreter lock briefly while the fetch threads wait for it.
+DLT_RUN_DEFAULTS = {
+    "DATA_WRITER__BUFFER_MAX_ITEMS": "100",
+    "DATA_WRITER__FILE_MAX_ITEMS": "5000",
+    # Extract files of 1,000 conversations: dlt hands whole files to its normalize workers, and with few large
+    # files one worker got three of four.
+    "SOURCES__DATA_WRITER__FILE_MAX_ITEMS": "1000",
+    # Extracted files are temporary and local: gzip costs more CPU than the disk it saves.
+    "DATA_WRITER__DISABLE_COMPRESSION": "true",
+    # Fresh interpreters: forking a process with live threads (Dagster's, the fetch pool's) can deadlock the child.
+    "NORMALIZE__START_METHOD": "spawn",
+}
 
 
 def load_resources(
@@ -27,7 +42,9 @@ def load_resources(
     content_parts: Optional[Sequence[str]] = None,
 ) -> Iterator[MaterializeResult]:
     progress = ProgressLog(context)
-    with startup_objects_frozen(), normalize_workers_by_volume() as normalize_workers:
+    # Every process-wide change a run makes, undone when it ends, whatever its outcome.
+    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS) as dlt_variables:
+        normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_variables)
 
         def on_page(stats: RequestStats) -> None:
             progress(stats)
@@ -40,7 +57,7 @@ def load_resources(
         source = liveperson_source(**source_kwargs).with_resources(*resource_names)
         if window is not None:
             context.log.info(f"Loading conversations that started in {window}")
-        with source_logs_in_run_log(context), warehouse.pipeline_for_run(context.run.run_id) as pipeline:
+        with source_logs_in_run_log(context), warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
             results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
                                    loader_file_format=warehouse.loader_file_format()))
             trace = pipeline.last_trace

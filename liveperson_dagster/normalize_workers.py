@@ -3,22 +3,19 @@
 dlt's normalize step is pure Python: on 2 cores, two worker processes normalize 19,000 conversations about a
 third faster (benchmarks/). Starting a worker costs about a second, which a small run would only lose. dlt reads
 `NORMALIZE__WORKERS` when its normalize step starts, after the extract: the run sets it while fetching, once
-the count is known. A `NORMALIZE__WORKERS` set by the user wins.
+the count is known. A number the user chose (`NORMALIZE__WORKERS`, or the warehouse's `normalize_workers`) wins.
 """
 
 import os
-from contextlib import contextmanager
-from typing import Iterator
+from typing import Optional
 
 from .liveperson import RequestStats
+from .settings import RunVariables
 
 WORKERS_VARIABLE = "NORMALIZE__WORKERS"
-START_METHOD_VARIABLE = "NORMALIZE__START_METHOD"
 MAX_WORKERS = 4
 # Below this, a run normalizes in about 3 s in one process: workers would cost about as much as they save.
 MIN_CONVERSATIONS_FOR_WORKERS = 5000
-# Fresh interpreters: forking a process with live threads (Dagster's, the fetch pool's) can deadlock the child.
-START_METHOD = "spawn"
 
 
 def usable_cores() -> int:
@@ -35,33 +32,23 @@ def workers_for(conversations: int, cores: int) -> int:
 
 
 class NormalizeWorkers:
-    """Keeps `NORMALIZE__WORKERS` in step with the conversations fetched so far (call `observe` with the stats)."""
+    """Keeps `NORMALIZE__WORKERS` in step with the conversations fetched so far (call `observe` with the stats).
 
-    def __init__(self) -> None:
-        user_value = os.environ.get(WORKERS_VARIABLE, "").strip()
-        self._user_set = bool(user_value)
+    A number the user chose (in the environment, else `chosen`) is used as it is."""
+
+    def __init__(self, chosen: Optional[int], variables: RunVariables) -> None:
+        user_value = variables.user_value(WORKERS_VARIABLE)
+        self._chosen = int(user_value) if user_value and user_value.isdigit() else chosen
+        self._variables = variables
         self._cores = usable_cores()
-        self.workers = int(user_value) if user_value.isdigit() else 1
+        self.workers = self._chosen or 1
+        if self._chosen:
+            variables.set(WORKERS_VARIABLE, str(self._chosen))
 
     def observe(self, stats: RequestStats) -> None:
-        if self._user_set:
+        if self._chosen:
             return
         workers = workers_for(stats.count("conversations"), self._cores)
         if workers != self.workers:
             self.workers = workers
-            os.environ[WORKERS_VARIABLE] = str(workers)
-            os.environ.setdefault(START_METHOD_VARIABLE, START_METHOD)
-
-
-@contextmanager
-def normalize_workers_by_volume() -> Iterator[NormalizeWorkers]:
-    """For one run: dlt's normalize variables as they were are restored afterwards."""
-    saved = {name: os.environ.get(name) for name in (WORKERS_VARIABLE, START_METHOD_VARIABLE)}
-    try:
-        yield NormalizeWorkers()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+            self._variables.set(WORKERS_VARIABLE, str(workers))

@@ -1,4 +1,4 @@
-"""The daily run: account configuration refreshed, and the last LIVEPERSON_LOOKBACK_DAYS days of conversations
+"""The daily run: account configuration refreshed, and the last `lookback_days` (LIVEPERSON_LOOKBACK_DAYS) days of conversations
 (re)loaded in one run, at 02:00 in the partitions' time zone.
 
 A tick on local day D loads the partitions D-N .. D-1 (N = lookback days): D-1 for the first time, the days
@@ -20,23 +20,13 @@ from dagster import (
     schedule,
 )
 
-from .env_settings import SettingError, number_from_env
 from .translator import CONFIG_RESOURCES, GROUP, asset_key
 
 DAILY_JOB_NAME = "liveperson_daily"
-DEFAULT_LOOKBACK_DAYS = 3
 DEFAULT_CRON = "0 2 * * *"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 CONFIG_KEYS = [asset_key(name) for name in CONFIG_RESOURCES]
-
-
-ScheduleSettingError = SettingError
-
-
-def lookback_days_from_env() -> int:
-    return number_from_env("LIVEPERSON_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS, int, 1,
-                           expected="a whole number of days >= 1")
 
 
 def daily_job(partitions_def: DailyPartitionsDefinition):
@@ -52,12 +42,12 @@ def daily_job(partitions_def: DailyPartitionsDefinition):
 
 def daily_schedule(
     job,
-    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    lookback_days: int,
     cron_schedule: str = DEFAULT_CRON,
 ) -> ScheduleDefinition:
     """Runs `job` (made by `daily_job`) at `cron_schedule` in the time zone of its daily partitions."""
     if lookback_days < 1:
-        raise ScheduleSettingError(f"lookback_days must be at least 1, got {lookback_days}")
+        raise ValueError(f"lookback_days must be at least 1, got {lookback_days}")
     partitions_def = job.partitions_def
     timezone = partitions_def.timezone
     first_day = partitions_def.start.date()
@@ -82,5 +72,3 @@ def daily_schedule(
         return RunRequest(run_key=f"{start}...{end}", tags={RANGE_START_TAG: start, RANGE_END_TAG: end})
 
     return _daily
-
-

@@ -1,22 +1,35 @@
-import socket
-from datetime import date
+"""Fixtures of the test suite (the helpers are in helpers.py), and the suite's independence from the environment
+it was started in: LIVEPERSON_* settings, dlt's configuration variables and DAGSTER_HOME of the shell (or of
+`make test`) never reach a test; tests that need one set it themselves."""
 
 import pytest
 
 from liveperson_emulator import Emulator, EmulatorConfig
-from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
 
-# Retries as in production, only with pauses short enough for a test suite.
-FAST_HTTP = HttpSettings(
-    request_timeout_seconds=5.0,
-    max_attempts=6,
-    backoff_base_seconds=0.005,
-    max_backoff_seconds=0.05,
-    min_rate_limit_wait_seconds=0.005,
-)
+from .helpers import FIRST_DAY, LAST_DAY, remove_outside_settings
 
-FIRST_DAY = date(2026, 11, 1)
-LAST_DAY = date(2026, 11, 10)
+_SESSION_ENVIRONMENT = pytest.StashKey[pytest.MonkeyPatch]()
+
+
+def pytest_configure(config):
+    # Once for the session, before the test modules are imported: the definitions read LIVEPERSON_* when they
+    # load, and fixtures of a module or session scope are set up before the per-test fixture below.
+    monkeypatch = pytest.MonkeyPatch()
+    remove_outside_settings(monkeypatch)
+    config.stash[_SESSION_ENVIRONMENT] = monkeypatch
+
+
+def pytest_unconfigure(config):
+    monkeypatch = config.stash.get(_SESSION_ENVIRONMENT, None)
+    if monkeypatch is not None:
+        monkeypatch.undo()
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environment(monkeypatch):
+    """Before each test: no outside setting (helpers.is_outside_setting), whatever set one since the session
+    started (a fixture, the product in an earlier test); put back after the test."""
+    remove_outside_settings(monkeypatch)
 
 
 @pytest.fixture
@@ -39,15 +52,3 @@ def start_emulator():
 @pytest.fixture
 def emulator(start_emulator) -> Emulator:
     return start_emulator()
-
-
-def connection_for(emulator: Emulator, oauth2: bool = False, http: HttpSettings = FAST_HTTP) -> LivePersonConnection:
-    return LivePersonConnection.from_env(emulator.env(oauth2=oauth2), http=http)
-
-
-def postgres_available() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False

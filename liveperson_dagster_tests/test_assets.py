@@ -2,25 +2,21 @@
 
 import gc
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from liveperson_dagster.assets import liveperson_account_config, liveperson_conversations
+from liveperson_dagster.resources import LivePersonWarehouse
 
-from .dagster_helpers import conversation_ids, query, resources_for
+from .helpers import conversation_ids, project_assets, query, resources_for, utc_window
 
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in ("users", "skills", "agent_groups")]
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
+liveperson_account_config, liveperson_conversations = project_assets()
 
 
-def utc_day(iso: str) -> tuple:
-    start = datetime.fromisoformat(iso).replace(tzinfo=timezone.utc)
-    return start, start + timedelta(days=1)
-
-
-def materialize_days(emulator, database, *days: str, instance=None):
+def materialize_days(emulator, database, *days: str, instance=None, warehouse=None):
     tags = {}
     partition_key = None
     if len(days) == 1:
@@ -28,7 +24,8 @@ def materialize_days(emulator, database, *days: str, instance=None):
     else:
         tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
     return materialize(
-        [liveperson_conversations], resources=resources_for(emulator, database),
+        [liveperson_conversations], resources={**resources_for(emulator, database),
+                                               **({"warehouse": warehouse} if warehouse else {})},
         partition_key=partition_key, tags=tags, instance=instance,
     )
 
@@ -66,7 +63,7 @@ def test_a_partition_loads_exactly_its_day_with_metadata(emulator, tmp_path):
     database = tmp_path / "warehouse.duckdb"
     result = materialize_days(emulator, database, "2026-11-03")
     assert result.success
-    expected = emulator.conversation_ids(*utc_day("2026-11-03"))
+    expected = emulator.conversation_ids(*utc_window("2026-11-03"))
     assert conversation_ids(database) == sorted(expected)
     metadata = materializations(result, CONVERSATIONS)[0].metadata
     assert metadata["dagster/partition_row_count"].value == len(expected)
@@ -77,25 +74,25 @@ def test_a_partition_loads_exactly_its_day_with_metadata(emulator, tmp_path):
     assert metadata["normalize_workers"].value == 1  # one extract file: worker processes would only cost
 
 
-@pytest.mark.parametrize("user_workers", [None, "1"])
-def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator, tmp_path, monkeypatch, user_workers):
+@pytest.mark.parametrize("chosen_by", [None, "environment", "resource"])
+def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator, tmp_path, monkeypatch, chosen_by):
     from liveperson_dagster import normalize_workers
 
     monkeypatch.setattr(normalize_workers, "MIN_CONVERSATIONS_FOR_WORKERS", 10)
     monkeypatch.setenv("SOURCES__DATA_WRITER__FILE_MAX_ITEMS", "5")  # several extract files for the workers
-    if user_workers is None:
-        monkeypatch.delenv("NORMALIZE__WORKERS", raising=False)
-    else:
+    user_workers = "1" if chosen_by == "environment" else None
+    if user_workers:
         monkeypatch.setenv("NORMALIZE__WORKERS", user_workers)
     database = tmp_path / "warehouse.duckdb"
-    result = materialize_days(emulator, database, "2026-11-03")
+    warehouse = LivePersonWarehouse(duckdb_path=str(database), normalize_workers=1 if chosen_by == "resource" else None)
+    result = materialize_days(emulator, database, "2026-11-03", warehouse=warehouse)
     assert result.success
-    records = emulator.conversations(*utc_day("2026-11-03"))
+    records = emulator.conversations(*utc_window("2026-11-03"))
     assert conversation_ids(database) == sorted(r["info"]["conversationId"] for r in records)
     messages = query(database, "select count(*) from liveperson.conversations__message_records")[0][0]
     assert messages == sum(len(r.get("messageRecords", [])) for r in records)
     workers = materializations(result, CONVERSATIONS)[0].metadata["normalize_workers"].value
-    assert workers == (1 if user_workers else min(len(os.sched_getaffinity(0)), 4))
+    assert workers == (1 if chosen_by else min(len(os.sched_getaffinity(0)), 4))
     # What the run changed in the process for itself does not outlive it.
     assert os.environ.get("NORMALIZE__WORKERS") == user_workers
     assert gc.get_freeze_count() == 0
@@ -105,10 +102,11 @@ def test_rerun_and_out_of_order_partitions_leave_no_duplicates(emulator, tmp_pat
     database = tmp_path / "warehouse.duckdb"
     for day in ("2026-11-05", "2026-11-02", "2026-11-05"):
         assert materialize_days(emulator, database, day).success
-    expected = emulator.conversation_ids(*utc_day("2026-11-05")) | emulator.conversation_ids(*utc_day("2026-11-02"))
+    expected = emulator.conversation_ids(*utc_window("2026-11-05"))
+    expected |= emulator.conversation_ids(*utc_window("2026-11-02"))
     assert conversation_ids(database) == sorted(expected)
     messages = query(database, "select count(*) from liveperson.conversations__message_records")[0][0]
-    window_records = [c for day in ("2026-11-02", "2026-11-05") for c in emulator.conversations(*utc_day(day))]
+    window_records = [c for day in ("2026-11-02", "2026-11-05") for c in emulator.conversations(*utc_window(day))]
     assert messages == sum(len(c.get("messageRecords", [])) for c in window_records)
 
 
@@ -117,9 +115,7 @@ def test_a_partition_range_runs_as_one_run_and_loads_exactly_the_range(emulator,
     instance = DagsterInstance.ephemeral()
     result = materialize_days(emulator, database, "2026-11-02", "2026-11-06", instance=instance)
     assert result.success
-    start, _ = utc_day("2026-11-02")
-    _, end = utc_day("2026-11-06")
-    assert conversation_ids(database) == sorted(emulator.conversation_ids(start, end))
+    assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_window("2026-11-02", "2026-11-06")))
     assert len(instance.get_runs()) == 1
     assert materializations(result, CONVERSATIONS)[0].metadata["window_end"].value == "2026-11-07T00:00:00+00:00"
 
@@ -127,7 +123,7 @@ def test_a_partition_range_runs_as_one_run_and_loads_exactly_the_range(emulator,
 def test_an_empty_day_succeeds_with_zero_rows(start_emulator, tmp_path):
     emulator = start_emulator(empty_days=(date(2026, 11, 4),))
     database = tmp_path / "warehouse.duckdb"
-    assert not emulator.conversation_ids(*utc_day("2026-11-04"))
+    assert not emulator.conversation_ids(*utc_window("2026-11-04"))
     result = materialize_days(emulator, database, "2026-11-04")
     assert result.success
     assert materializations(result, CONVERSATIONS)[0].metadata["dagster/partition_row_count"].value == 0
@@ -138,13 +134,16 @@ def test_oauth2_credentials_work_for_the_assets(emulator, tmp_path):
     result = materialize([liveperson_account_config, liveperson_conversations],
                          resources=resources_for(emulator, database, oauth2=True), partition_key="2026-11-03")
     assert result.success
-    assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_day("2026-11-03")))
+    assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_window("2026-11-03")))
 
 
-def test_missing_credentials_fail_the_run_naming_the_variables(emulator, tmp_path):
+def test_missing_credentials_of_a_resource_built_in_python_fail_the_run_naming_the_field(emulator, tmp_path):
+    # The resource was given fields, not variables: its error names the field (the CLI tests cover the variables).
     resources = resources_for(emulator, tmp_path / "warehouse.duckdb", unset=("LIVEPERSON_APP_SECRET",))
-    with pytest.raises(Exception, match="LIVEPERSON_APP_SECRET"):
+    with pytest.raises(Exception, match=r"incomplete LivePerson credentials: set the OAuth1 fields \(missing: "
+                                        r"app_secret\) or the OAuth2 pair \(missing: client_id, client_secret\)") as raised:
         materialize([liveperson_account_config], resources=resources)
+    assert "LIVEPERSON_" not in str(raised.value)
 
 
 def test_progress_is_reported_in_the_run_log(emulator, tmp_path, monkeypatch):
@@ -155,6 +154,17 @@ def test_progress_is_reported_in_the_run_log(emulator, tmp_path, monkeypatch):
     result = materialize_days(emulator, tmp_path / "warehouse.duckdb", "2026-11-03", instance=instance)
     assert result.success
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    expected = len(emulator.conversation_ids(*utc_day("2026-11-03")))
+    expected = len(emulator.conversation_ids(*utc_window("2026-11-03")))
     progress = [m for m in messages if m.startswith("Fetched ")]
     assert progress and progress[-1].startswith(f"Fetched 1 pages, {expected} conversations")
+
+
+def test_every_table_and_column_name_fits_postgres_so_names_are_the_same_on_every_destination(emulator, tmp_path):
+    # PostgreSQL cuts identifiers at 63 characters, and dlt then shortens them to hashed names DuckDB would not use.
+    database = tmp_path / "warehouse.duckdb"
+    assert materialize_days(emulator, database, "2026-11-03", "2026-11-04").success
+    names = query(database, "select table_name, column_name from information_schema.columns "
+                            "where table_schema = 'liveperson'")
+    assert {table for table, _ in names} >= {"conversations__intents__selected_classification__versions",
+                                             "conversations__agent_participants_active"}
+    assert [name for pair in names for name in pair if len(name) > 63] == []

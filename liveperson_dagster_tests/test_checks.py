@@ -1,23 +1,20 @@
 """The asset checks against a DuckDB warehouse loaded from the emulator, then broken on purpose with SQL."""
 
 import shutil
-from datetime import datetime, timedelta, timezone
 
 import duckdb
 import pytest
 from dagster import AssetCheckKey, AssetKey, AssetCheckSeverity, AssetSelection, DagsterInstance, materialize
 
-from liveperson_dagster.assets import liveperson_account_config, liveperson_conversations
-from liveperson_dagster.checks import CheckSettingError, build_checks, max_unknown_percent_from_env
+from liveperson_dagster.settings import ProjectSettings, SettingsError
 from liveperson_emulator import Emulator, EmulatorConfig
 
-from .conftest import FIRST_DAY, LAST_DAY
-from .dagster_helpers import query, resources_for
+from .helpers import FIRST_DAY, LAST_DAY, project_assets, project_checks, query, resources_for, utc_window
 
-ASSETS = [liveperson_account_config, liveperson_conversations]
+ASSETS = project_assets()
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
 RANGE_TAGS = {"dagster/asset_partition_range_start": "2026-11-03", "dagster/asset_partition_range_end": "2026-11-04"}
-WINDOW = (datetime(2026, 11, 3, tzinfo=timezone.utc), datetime(2026, 11, 5, tzinfo=timezone.utc))
+WINDOW = utc_window("2026-11-03", "2026-11-04")
 
 
 def key(table: str, name: str) -> AssetCheckKey:
@@ -44,7 +41,7 @@ def loaded(tmp_path_factory):
     emulator = Emulator(EmulatorConfig(first_day=FIRST_DAY, last_day=LAST_DAY, conversations_per_day=30)).start()
     database = tmp_path_factory.mktemp("checks") / "warehouse.duckdb"
     instance = DagsterInstance.ephemeral()
-    result = materialize([*ASSETS, *build_checks()], resources=resources_for(emulator, database),
+    result = materialize([*ASSETS, *project_checks()], resources=resources_for(emulator, database),
                          instance=instance, tags=RANGE_TAGS)
     assert result.success
     yield emulator, database, instance, result
@@ -60,7 +57,7 @@ def run_checks(loaded, tmp_path, *statements: str, max_unknown_percent: float = 
     with duckdb.connect(str(copy)) as connection:
         for statement in statements:
             connection.execute(statement)
-    result = materialize([*ASSETS, *build_checks(max_unknown_percent)], resources=resources_for(emulator, copy),
+    result = materialize([*ASSETS, *project_checks(max_unknown_percent)], resources=resources_for(emulator, copy),
                          instance=instance or loaded_instance, selection=AssetSelection.all_asset_checks())
     assert result.success
     return evaluations(result)
@@ -173,7 +170,7 @@ def test_unknown_agents_skills_and_groups_warn_above_the_threshold(loaded, tmp_p
 
 def test_checks_warn_when_nothing_was_loaded(loaded, tmp_path):
     emulator = loaded[0]
-    result = materialize([*ASSETS, *build_checks()], resources=resources_for(emulator, tmp_path / "empty.duckdb"),
+    result = materialize([*ASSETS, *project_checks()], resources=resources_for(emulator, tmp_path / "empty.duckdb"),
                          instance=DagsterInstance.ephemeral(), selection=AssetSelection.all_asset_checks())
     checks = evaluations(result)
     assert len(checks) == 6
@@ -193,18 +190,15 @@ def test_the_window_is_read_from_the_latest_materialization(loaded, tmp_path):
                         selection=[CONVERSATIONS])
     assert later.success
     checks = run_checks((emulator, copy, instance, later), tmp_path / "checks", instance=instance)
-    start = datetime(2026, 11, 6, tzinfo=timezone.utc)
+    start, end = utc_window("2026-11-06")
     assert values(checks[WINDOW_CHECK])["window_start"] == start.isoformat()
-    assert values(checks[WINDOW_CHECK])["conversations_loaded"] == len(
-        emulator.conversation_ids(start, start + timedelta(days=1)))
+    assert values(checks[WINDOW_CHECK])["conversations_loaded"] == len(emulator.conversation_ids(start, end))
 
 
-def test_max_unknown_percent_setting(monkeypatch):
-    monkeypatch.delenv("LIVEPERSON_MAX_UNKNOWN_PERCENT", raising=False)
-    assert max_unknown_percent_from_env() == 5.0
-    monkeypatch.setenv("LIVEPERSON_MAX_UNKNOWN_PERCENT", "0.5")
-    assert max_unknown_percent_from_env() == 0.5
+def test_max_unknown_percent_setting():
+    assert ProjectSettings.from_env({}).max_unknown_percent == 5.0
+    assert ProjectSettings.from_env({"LIVEPERSON_MAX_UNKNOWN_PERCENT": "0.5"}).max_unknown_percent == 0.5
     for bad in ("-1", "101", "five", "nan"):
-        monkeypatch.setenv("LIVEPERSON_MAX_UNKNOWN_PERCENT", bad)
-        with pytest.raises(CheckSettingError, match=f"LIVEPERSON_MAX_UNKNOWN_PERCENT must be .* got '{bad}'"):
-            max_unknown_percent_from_env()
+        with pytest.raises(SettingsError, match=f"^LIVEPERSON_MAX_UNKNOWN_PERCENT='{bad}' is invalid: expected a "
+                                                "number from 0 to 100$"):
+            ProjectSettings.from_env({"LIVEPERSON_MAX_UNKNOWN_PERCENT": bad})

@@ -10,7 +10,7 @@ import pytest
 
 from liveperson_dagster import cli
 
-from .dagster_helpers import PROJECT_ROOT
+from .helpers import PROJECT_ROOT
 
 COMMAND = str(Path(sys.executable).with_name("liveperson-dagster"))
 OAUTH1 = "LIVEPERSON_APP_KEY, LIVEPERSON_APP_SECRET, LIVEPERSON_ACCESS_TOKEN, LIVEPERSON_ACCESS_TOKEN_SECRET"

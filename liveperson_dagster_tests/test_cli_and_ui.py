@@ -1,20 +1,13 @@
 """The real `dagster` CLI and `dagster-webserver` in subprocesses, against the emulator."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .dagster_helpers import PROJECT_ROOT, cli_env, conversation_ids, materialize_cli
-
-
-def utc_range(first: str, last: str) -> tuple:
-    start = datetime.fromisoformat(first).replace(tzinfo=timezone.utc)
-    return start, datetime.fromisoformat(last).replace(tzinfo=timezone.utc) + timedelta(days=1)
+from .helpers import PROJECT_ROOT, cli_env, conversation_ids, free_port, materialize_cli, utc_window
 
 
 def test_cli_materializes_one_partition_and_a_range(emulator, tmp_path):
@@ -22,12 +15,12 @@ def test_cli_materializes_one_partition_and_a_range(emulator, tmp_path):
     env = cli_env(emulator, database, tmp_path / "home")
     code, output = materialize_cli(env, "--select", "liveperson/conversations", "--partition", "2026-11-03")
     assert code == 0, output[-3000:]
-    assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_range("2026-11-03", "2026-11-03")))
+    assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_window("2026-11-03", "2026-11-03")))
     code, output = materialize_cli(env, "--select", "liveperson/conversations",
                                    "--partition-range", "2026-11-05...2026-11-07")
     assert code == 0, output[-3000:]
-    expected = emulator.conversation_ids(*utc_range("2026-11-03", "2026-11-03"))
-    expected |= emulator.conversation_ids(*utc_range("2026-11-05", "2026-11-07"))
+    expected = emulator.conversation_ids(*utc_window("2026-11-03", "2026-11-03"))
+    expected |= emulator.conversation_ids(*utc_window("2026-11-05", "2026-11-07"))
     assert conversation_ids(database) == sorted(expected)
     for secret in (emulator.credentials["app_secret"], emulator.credentials["access_token_secret"]):
         assert secret not in output
@@ -42,14 +35,8 @@ def test_two_partition_runs_started_at_once_both_land(emulator, tmp_path):
     for process in processes:
         output, _ = process.communicate(timeout=300)
         assert process.returncode == 0, output[-3000:]
-    expected = set().union(*(emulator.conversation_ids(*utc_range(day, day)) for day in days))
+    expected = set().union(*(emulator.conversation_ids(*utc_window(day, day)) for day in days))
     assert conversation_ids(database) == sorted(expected)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def graphql(port: int, query: str) -> dict:

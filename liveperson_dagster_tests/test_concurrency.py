@@ -1,16 +1,14 @@
 """Concurrent fetching within a run: bounded by one limiter per account, exact whatever the concurrency."""
 
-from datetime import datetime, timezone
-
 import pytest
 
 from liveperson_emulator import Faults
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, Window
 from liveperson_dagster.liveperson.limiter import AccountLimiter
 
-from .conftest import FAST_HTTP, connection_for
+from .helpers import FAST_HTTP, connection_for, utc_window
 
-WINDOW = Window(datetime(2026, 11, 2, tzinfo=timezone.utc), datetime(2026, 11, 4, tzinfo=timezone.utc))
+WINDOW = Window(*utc_window("2026-11-02", "2026-11-03"))
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])

@@ -10,11 +10,9 @@ import pytest
 
 from liveperson_emulator import Emulator, EmulatorConfig
 
-from .conftest import FIRST_DAY, LAST_DAY
-from .dagster_helpers import cli_env
-from .production_helpers import (
-    CONVERSATIONS, expected_ids, jobs, kill_group, load_packages, run_materialize, scan, secret_needles,
-    start_materialize, wait_until, warehouse_contents,
+from .helpers import (
+    CONVERSATIONS, FIRST_DAY, LAST_DAY, cli_env, expected_ids, jobs, kill_group, load_packages, run_materialize, scan,
+    secret_needles, start_materialize, wait_until, warehouse_contents,
 )
 
 OAUTH1_VARIABLES = ("LIVEPERSON_APP_KEY", "LIVEPERSON_APP_SECRET", "LIVEPERSON_ACCESS_TOKEN",

@@ -16,6 +16,8 @@ from requests_oauthlib import OAuth1
 
 from liveperson_emulator import Emulator, EmulatorConfig, Faults
 
+from .helpers import utc_window
+
 ACCOUNT = "13350576"
 FIRST_DAY = date(2026, 11, 1)
 LAST_DAY = date(2026, 11, 28)
@@ -214,7 +216,7 @@ def test_search_rounds_bounds_outward_to_ten_minutes_inclusive(emu):
 
 def test_search_pages_through_next_links(emu):
     day = FIRST_DAY + timedelta(days=5)
-    start, end = utc(day), utc(day + timedelta(days=1))
+    start, end = utc_window(day)
     expected = in_rounded_window(emu, start, end)
     limit = len(expected) // 3 + 1
     url = search_url(emu, f"offset=0&limit={limit}&v=2&sort=start:asc&source=LivePersonDagster")
@@ -257,7 +259,7 @@ def test_search_offset_beyond_count_is_empty_without_next(emu):
 
 
 def test_search_sorts_by_start_then_id_and_descending_on_request(emu):
-    start, end = utc(FIRST_DAY), utc(FIRST_DAY + timedelta(days=1))
+    start, end = utc_window(FIRST_DAY)
     records = search(emu, start, end).json()["conversationHistoryRecords"]
     keys = [(r["info"]["startTimeL"], r["info"]["conversationId"]) for r in records]
     assert keys == sorted(keys)
@@ -292,7 +294,7 @@ def test_search_filters(emu):
 
 
 def test_conversations_are_realistic_and_reference_the_directory(emu):
-    records = emu.conversations(utc(FIRST_DAY), utc(LAST_DAY + timedelta(days=1)))
+    records = emu.conversations(*utc_window(FIRST_DAY, LAST_DAY))
     user_ids = {str(u["id"]) for u in emu.users()}
     skill_ids = {s["id"] for s in emu.skills()}
     group_ids = {g["id"] for g in emu.agent_groups()}
@@ -318,7 +320,7 @@ def test_conversations_are_realistic_and_reference_the_directory(emu):
 def test_every_day_has_conversations_at_awkward_instants(emu):
     day = FIRST_DAY
     while day <= LAST_DAY:
-        starts = {r["info"]["startTimeL"] - to_ms(utc(day)) for r in emu.conversations(utc(day), utc(day + timedelta(days=1)))}
+        starts = {r["info"]["startTimeL"] - to_ms(utc(day)) for r in emu.conversations(*utc_window(day))}
         hour, minute = 3_600_000, 60_000
         assert {0, 18 * hour + 15 * minute, 22 * hour, 23 * hour} <= starts
         assert any(s % 600_000 == 0 and s not in (0, 22 * hour, 23 * hour) for s in starts)
@@ -330,7 +332,7 @@ def test_empty_days_and_lazy_generation(make_emu):
     quiet = FIRST_DAY + timedelta(days=2)
     emu = make_emu(conversations_per_day=50_000, empty_days=(quiet,),
                    first_day=FIRST_DAY, last_day=FIRST_DAY + timedelta(days=60))
-    assert emu.conversation_ids(utc(quiet), utc(quiet + timedelta(days=1))) == set()
+    assert emu.conversation_ids(*utc_window(quiet)) == set()
     response = search(emu, utc(quiet, 12), utc(quiet, 13))
     assert response.json()["_metadata"]["count"] == 0
     assert emu.generated_days() == [quiet]
@@ -341,8 +343,7 @@ def test_empty_days_and_lazy_generation(make_emu):
 
 
 def test_per_day_counts_vary_around_the_average(emu):
-    counts = [len(emu.conversation_ids(utc(FIRST_DAY + timedelta(days=n)), utc(FIRST_DAY + timedelta(days=n + 1))))
-              for n in range(28)]
+    counts = [len(emu.conversation_ids(*utc_window(FIRST_DAY + timedelta(days=n)))) for n in range(28)]
     assert all(30 <= c <= 50 for c in counts) and len(set(counts)) > 3
 
 
@@ -441,14 +442,12 @@ def test_env_and_credentials(emu):
 
 # Faults
 
-
-def window():
-    return utc(FIRST_DAY), utc(FIRST_DAY + timedelta(days=1))
+WINDOW = utc_window(FIRST_DAY)  # the first day
 
 
 def test_fault_429_with_and_without_retry_after(emu):
     emu.set_faults(Faults(rate_429_retry_after=1.0))
-    response = search(emu, *window())
+    response = search(emu, *WINDOW)
     assert response.status_code == 429 and response.headers["Retry-After"] == "1" and "message" in response.json()
     emu.set_faults(Faults(rate_429=1.0))
     response = requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu))
@@ -458,7 +457,7 @@ def test_fault_429_with_and_without_retry_after(emu):
 
 def test_fault_503_is_html_and_spares_csds_and_token(emu):
     emu.set_faults(Faults(rate_5xx=1.0))
-    response = search(emu, *window())
+    response = search(emu, *WINDOW)
     assert response.status_code == 503 and "text/html" in response.headers["Content-Type"]
     assert "Service Unavailable" in response.text
     emu.set_faults(Faults(always_503=True))
@@ -474,10 +473,10 @@ def test_fault_503_is_html_and_spares_csds_and_token(emu):
 
 def test_fault_partial_drops_records_and_flags_the_page(emu):
     emu.set_faults(Faults(rate_partial=1.0))
-    response = search(emu, *window(), "limit=20&source=x").json()
+    response = search(emu, *WINDOW, "limit=20&source=x").json()
     assert response["_metadata"]["shardsStatusResult"]["partialResult"] is True
     assert 0 < len(response["conversationHistoryRecords"]) < 20
-    assert response["_metadata"]["count"] == len(emu.conversation_ids(window()[0], window()[1] + MS))
+    assert response["_metadata"]["count"] == len(emu.conversation_ids(WINDOW[0], WINDOW[1] + MS))
     # Partial is a search-only fault.
     assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu)).status_code == 200
     assert emu.stats["faults"] == {"partial": 1}
@@ -486,7 +485,7 @@ def test_fault_partial_drops_records_and_flags_the_page(emu):
 def test_fault_drop_closes_the_connection(emu):
     emu.set_faults(Faults(rate_drop=1.0))
     with pytest.raises(requests.ConnectionError):
-        search(emu, *window())
+        search(emu, *WINDOW)
     assert emu.stats["faults"] == {"drop": 1}
 
 
@@ -503,7 +502,7 @@ def test_fault_slow_exceeds_client_timeout_but_answers_correctly(emu):
 def test_fault_truncated_body(emu):
     for faults, kind in ((Faults(rate_truncated=1.0), "truncated"), (Faults(always_truncated=True), "always_truncated")):
         emu.set_faults(faults)
-        response = search(emu, *window())
+        response = search(emu, *WINDOW)
         assert response.status_code == 200
         with pytest.raises(ValueError):
             json.loads(response.content)
@@ -512,22 +511,22 @@ def test_fault_truncated_body(emu):
 
 def test_fault_next_link_that_loops(emu):
     emu.set_faults(Faults(next_loop=True))
-    response = search(emu, *window(), "offset=100&limit=100&v=2&source=x").json()
+    response = search(emu, *WINDOW, "offset=100&limit=100&v=2&source=x").json()
     assert response["conversationHistoryRecords"] == []
     assert parse_qs(urlsplit(response["_metadata"]["next"]["href"]).query)["offset"] == ["0"]
 
 
 def test_fault_count_inflation(emu):
     emu.set_faults(Faults(count_inflation=7))
-    true_count = len(emu.conversation_ids(window()[0], window()[1] + MS))
-    response = search(emu, *window(), "limit=100&source=x").json()
+    true_count = len(emu.conversation_ids(WINDOW[0], WINDOW[1] + MS))
+    response = search(emu, *WINDOW, "limit=100&source=x").json()
     assert response["_metadata"]["count"] == true_count + 7
     assert len(response["conversationHistoryRecords"]) == true_count and "next" not in response["_metadata"]
 
 
 def test_fault_foreign_hosts(emu):
     emu.set_faults(Faults(next_host="evil.example.com", csds_host_override="attacker.example.net"))
-    response = search(emu, *window(), "limit=5&source=x").json()
+    response = search(emu, *WINDOW, "limit=5&source=x").json()
     assert urlsplit(response["_metadata"]["next"]["href"]).netloc == "evil.example.com"
     csds = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0").json()
     assert csds["baseURI"] == "attacker.example.net"
@@ -546,8 +545,8 @@ def test_fault_rates_are_deterministic_and_mixed(make_emu):
 def test_requests_are_counted_by_endpoint(emu):
     requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0")
     requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu))
-    search(emu, *window())
-    search(emu, *window())
+    search(emu, *WINDOW)
+    search(emu, *WINDOW)
     assert emu.stats["requests"] == {"csds": 1, "users": 1, "search": 2}
 
 

@@ -2,9 +2,8 @@
 dying) while fetching or while loading, then run again, leaves exactly the right rows; partition runs started
 together from the CLI all land."""
 
-from .dagster_helpers import cli_env
-from .production_helpers import (
-    CONVERSATIONS, day_keys, dlt_working_dirs, expected_ids, expected_message_records, jobs, kill_group,
+from .helpers import (
+    CONVERSATIONS, cli_env, day_keys, dlt_working_dirs, expected_ids, expected_message_records, jobs, kill_group,
     load_packages, recover_killed_runs, run_materialize, start_materialize, stop_group, wait_until,
     warehouse_contents, warehouse_tables,
 )

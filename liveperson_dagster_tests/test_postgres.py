@@ -1,19 +1,18 @@
 """The same assets into PostgreSQL (LIVEPERSON_DESTINATION=postgres, dlt's credentials from the environment) land the
 same rows as into DuckDB. Skipped without a server on 127.0.0.1:5432, unless LIVEPERSON_REQUIRE_POSTGRES=1."""
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 from dagster import AssetKey, materialize
 from dagster_dlt import DagsterDltResource
 
-from liveperson_dagster.assets import liveperson_account_config, liveperson_conversations
-from liveperson_dagster.checks import build_checks
 from liveperson_dagster.resources import LivePersonWarehouse
 
-from . import production_helpers
-from .dagster_helpers import credentials_for, query, resources_for
-from .production_helpers import fresh_postgres_database, postgres_query, require_postgres
+from . import helpers
+from .helpers import (
+    project_assets,
+    project_checks,
+    credentials_for, fresh_postgres_database, postgres_query, query, require_postgres, resources_for, utc_window,
+)
 
 DAYS = ("2026-11-03", "2026-11-05")
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
@@ -31,7 +30,7 @@ def postgres_database():
 
 def load(resources: dict) -> list:
     """Config assets and the first day in one run, the second day in another; the checks run with them."""
-    assets = [liveperson_account_config, liveperson_conversations, *build_checks()]
+    assets = [*project_assets(), *project_checks()]
     first = materialize(assets, resources=resources, partition_key=DAYS[0])
     second = materialize(assets, resources=resources, partition_key=DAYS[1], selection=[CONVERSATIONS])
     assert first.success and second.success
@@ -58,8 +57,7 @@ def test_postgres_holds_the_same_rows_as_duckdb(emulator, tmp_path, monkeypatch,
                           ("conversations", "conversation_id")):
         ids = f"select {column} from liveperson.{table} order by {column}"
         assert postgres_query(pg_database, ids) == query(database, ids), table
-    days = [datetime.fromisoformat(day).replace(tzinfo=timezone.utc) for day in DAYS]
-    expected = set().union(*(emulator.conversation_ids(day, day + timedelta(days=1)) for day in days))
+    expected = set().union(*(emulator.conversation_ids(*utc_window(day)) for day in DAYS))
     assert [row[0] for row in postgres_query(pg_database, "select conversation_id from liveperson.conversations "
                                                   "order by conversation_id")] == sorted(expected)
 
@@ -70,7 +68,7 @@ def test_the_postgres_warehouse_leaves_credentials_to_dlt():
 
 
 def test_without_a_server_the_tests_skip_unless_postgres_is_required(monkeypatch):
-    monkeypatch.setattr(production_helpers, "postgres_available", lambda: False)
+    monkeypatch.setattr(helpers, "postgres_available", lambda: False)
     monkeypatch.delenv("LIVEPERSON_REQUIRE_POSTGRES", raising=False)
     with pytest.raises(pytest.skip.Exception, match="no PostgreSQL server answers"):
         require_postgres()

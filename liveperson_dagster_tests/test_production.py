@@ -10,7 +10,7 @@ from pathlib import Path
 
 from liveperson_emulator import Emulator, EmulatorConfig
 
-from .production_helpers import (
+from .helpers import (
     BIN, CONVERSATIONS, DEFINITIONS, PROJECT_ROOT, day_keys, expected_ids, expected_message_records,
     free_port, fresh_postgres_database, graphql, postgres_query, require_postgres, start_logged, stop_group,
     tail, wait_until, warehouse_contents,

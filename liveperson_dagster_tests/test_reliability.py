@@ -1,21 +1,14 @@
 """Green means complete, red says why: the Dagster assets under injected faults and schema drift."""
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 from dagster import AssetKey, materialize
 
-from liveperson_dagster.assets import liveperson_conversations
 from liveperson_emulator import Faults
 
-from .dagster_helpers import conversation_ids, query, resources_for
+from .helpers import conversation_ids, project_assets, query, resources_for, utc_window
 
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
-
-
-def utc_days(first: str, last: str) -> tuple:
-    start = datetime.fromisoformat(first).replace(tzinfo=timezone.utc)
-    return start, datetime.fromisoformat(last).replace(tzinfo=timezone.utc) + timedelta(days=1)
+_, liveperson_conversations = project_assets()
 
 
 def run_days(emulator, database, first, last=None, **resource_overrides):
@@ -47,7 +40,7 @@ def test_a_multi_day_backfill_under_faults_loads_exactly_the_range(start_emulato
     result = run_days(emulator, database, "2026-11-02", "2026-11-06", request_timeout_seconds=0.4, max_attempts=12)
     assert result.success
     loaded = [row[0] for row in query(database, "select conversation_id from liveperson.conversations")]
-    expected = emulator.conversation_ids(*utc_days("2026-11-02", "2026-11-06"))
+    expected = emulator.conversation_ids(*utc_window("2026-11-02", "2026-11-06"))
     assert len(loaded) == len(set(loaded)), "duplicated conversations"
     assert set(loaded) == expected, f"lost {len(expected - set(loaded))}, outside {len(set(loaded) - expected)}"
     retries = conversation_metadata(result)["api_retries"]
@@ -100,7 +93,7 @@ def test_schema_drift_loads_and_is_reported(start_emulator, tmp_path):
     emulator.set_faults(Faults(schema_drift=True))
     result = run_days(emulator, database, "2026-11-03")
     assert result.success
-    expected = emulator.conversation_ids(*utc_days("2026-11-02", "2026-11-03"))
+    expected = emulator.conversation_ids(*utc_window("2026-11-02", "2026-11-03"))
     assert conversation_ids(database) == sorted(expected)
     metadata = conversation_metadata(result)
     assert metadata["schema_changed"] is True

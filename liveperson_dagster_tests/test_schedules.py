@@ -6,11 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from dagster import AssetKey, DagsterInstance, DailyPartitionsDefinition, Definitions, build_schedule_context
 
-from liveperson_dagster.assets import liveperson_account_config, liveperson_conversations
-from liveperson_dagster.checks import build_checks
-from liveperson_dagster.schedules import ScheduleSettingError, daily_job, daily_schedule, lookback_days_from_env
+from liveperson_dagster.schedules import daily_job, daily_schedule
+from liveperson_dagster.settings import ProjectSettings, SettingsError
 
-from .dagster_helpers import conversation_ids, resources_for
+from .helpers import conversation_ids, project_assets, project_checks, resources_for, utc_window
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in ("users", "skills", "agent_groups")]
@@ -90,23 +89,21 @@ def test_no_partition_before_the_start_date_is_requested():
     assert requested_range(schedule, paris_tick[22]) == ("2026-11-19", "2026-11-21")
 
 
-def test_lookback_days_setting(monkeypatch):
-    monkeypatch.delenv("LIVEPERSON_LOOKBACK_DAYS", raising=False)
-    assert lookback_days_from_env() == 3
-    monkeypatch.setenv("LIVEPERSON_LOOKBACK_DAYS", "5")
-    assert lookback_days_from_env() == 5
+def test_lookback_days_setting():
+    assert ProjectSettings.from_env({}).lookback_days == 3
+    assert ProjectSettings.from_env({"LIVEPERSON_LOOKBACK_DAYS": "5"}).lookback_days == 5
     for bad in ("0", "-2", "two", "1.5"):
-        monkeypatch.setenv("LIVEPERSON_LOOKBACK_DAYS", bad)
-        with pytest.raises(ScheduleSettingError, match=f"LIVEPERSON_LOOKBACK_DAYS must be .* got '{bad}'"):
-            lookback_days_from_env()
-    with pytest.raises(ScheduleSettingError, match="at least 1"):
+        with pytest.raises(SettingsError, match=f"^LIVEPERSON_LOOKBACK_DAYS='{bad}' is invalid: expected a whole "
+                                                "number of days >= 1$"):
+            ProjectSettings.from_env({"LIVEPERSON_LOOKBACK_DAYS": bad})
+    with pytest.raises(ValueError, match="at least 1"):
         schedule_for(lookback_days=0)
 
 
 def test_the_requested_run_refreshes_the_configuration_and_loads_the_range_in_one_run(emulator, tmp_path):
     schedule = schedule_for()  # the partitions of the assets (UTC, from 2026-01-01)
     database = tmp_path / "warehouse.duckdb"
-    defs = Definitions(assets=[liveperson_account_config, liveperson_conversations], asset_checks=build_checks(),
+    defs = Definitions(assets=project_assets(), asset_checks=project_checks(),
                        schedules=[schedule], resources=resources_for(emulator, database))
     at = datetime(2026, 11, 6, 2, tzinfo=timezone.utc)
     context = build_schedule_context(scheduled_execution_time=at, repository_def=defs.get_repository_def())
@@ -120,7 +117,6 @@ def test_the_requested_run_refreshes_the_configuration_and_loads_the_range_in_on
     assert loaded == [("liveperson/agent_groups", None), *(("liveperson/conversations", f"2026-11-0{day}")
                                                            for day in (3, 4, 5)),
                       ("liveperson/skills", None), ("liveperson/users", None)]
-    start, end = datetime(2026, 11, 3, tzinfo=timezone.utc), datetime(2026, 11, 6, tzinfo=timezone.utc)
-    assert conversation_ids(database) == sorted(emulator.conversation_ids(start, end))
+    assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_window("2026-11-03", "2026-11-05")))
     checks = result.get_asset_check_evaluations()
     assert len(checks) == 6 and all(check.passed for check in checks)

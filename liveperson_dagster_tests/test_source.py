@@ -24,7 +24,7 @@ from liveperson_dagster.liveperson import (
 )
 from liveperson_dagster.liveperson import settings as api_settings
 
-from .conftest import FAST_HTTP, FIRST_DAY, connection_for
+from .helpers import FAST_HTTP, FIRST_DAY, connection_for, utc_window
 
 
 def day_window(day: date, zone: str) -> Window:
@@ -71,7 +71,7 @@ def test_boundary_conversations_belong_to_exactly_one_day(emulator):
 def test_a_window_longer_than_three_months_is_split(start_emulator):
     emulator = start_emulator(first_day=date(2026, 1, 1), last_day=date(2026, 6, 30), conversations_per_day=2)
     client = LivePersonClient(connection_for(emulator))
-    window = Window(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 6, 1, tzinfo=timezone.utc))
+    window = Window(*utc_window("2026-01-01", "2026-05-31"))
     ids = fetched_ids(client, window)
     assert len(ids) == len(set(ids))
     assert set(ids) == emulator.conversation_ids(window.start, window.end)
@@ -109,7 +109,7 @@ def test_config_collections_are_typed_consistently(emulator, tmp_path):
 
 
 def test_plain_dlt_run_loads_one_row_per_conversation_with_child_tables(emulator, tmp_path):
-    window = Window(datetime(2026, 11, 3, tzinfo=timezone.utc), datetime(2026, 11, 5, tzinfo=timezone.utc))
+    window = Window(*utc_window("2026-11-03", "2026-11-04"))
     database = str(tmp_path / "w.duckdb")
     pipeline = dlt.pipeline("lp_conv", pipelines_dir=str(tmp_path / "dlt"),
                             destination=dlt.destinations.duckdb(database), dataset_name="lp")
@@ -154,7 +154,7 @@ def test_each_transient_fault_is_retried_and_the_data_is_exact(start_emulator, f
     emulator = start_emulator(faults=faults, conversations_per_day=150)
     http = HttpSettings(**{**FAST_HTTP.__dict__, "request_timeout_seconds": 0.5, "max_attempts": 10})
     client = LivePersonClient(connection_for(emulator, http=http))
-    window = Window(datetime(2026, 11, 2, tzinfo=timezone.utc), datetime(2026, 11, 4, tzinfo=timezone.utc))
+    window = Window(*utc_window("2026-11-02", "2026-11-03"))
     ids = fetched_ids(client, window)
     assert len(ids) == len(set(ids))
     assert set(ids) == emulator.conversation_ids(window.start, window.end)
@@ -205,7 +205,7 @@ def test_broken_pagination_fails_loudly(start_emulator, faults, error, words):
 
 def test_wrong_oauth1_secret_is_a_clear_error_without_retries(emulator):
     env = {**emulator.env(), "LIVEPERSON_APP_SECRET": "not-the-secret"}
-    client = LivePersonClient(LivePersonConnection.from_env(env, http=FAST_HTTP))
+    client = LivePersonClient(LivePersonConnection.from_variables(env, http=FAST_HTTP))
     with pytest.raises(LivePersonAuthError) as raised:
         list(client.fetch_collection("users"))
     assert raised.value.status == 401
@@ -216,7 +216,7 @@ def test_wrong_oauth1_secret_is_a_clear_error_without_retries(emulator):
 
 def test_wrong_oauth2_secret_is_a_clear_error(emulator):
     env = {**emulator.env(oauth2=True), "LIVEPERSON_CLIENT_SECRET": "not-the-secret"}
-    client = LivePersonClient(LivePersonConnection.from_env(env, http=FAST_HTTP))
+    client = LivePersonClient(LivePersonConnection.from_variables(env, http=FAST_HTTP))
     with pytest.raises(LivePersonAuthError) as raised:
         list(client.fetch_collection("users"))
     assert "/sentinel/" in str(raised.value) and "LIVEPERSON_CLIENT_SECRET" in str(raised.value)
@@ -224,21 +224,21 @@ def test_wrong_oauth2_secret_is_a_clear_error(emulator):
 
 def test_unknown_account_names_the_setting(emulator):
     env = {**emulator.env(), "LIVEPERSON_ACCOUNT_ID": "999"}
-    client = LivePersonClient(LivePersonConnection.from_env(env, http=FAST_HTTP))
+    client = LivePersonClient(LivePersonConnection.from_variables(env, http=FAST_HTTP))
     with pytest.raises(LivePersonConfigError, match="LIVEPERSON_ACCOUNT_ID"):
         list(client.fetch_collection("users"))
 
 
 def test_missing_credentials_name_the_missing_variables():
     with pytest.raises(LivePersonConfigError) as raised:
-        LivePersonConnection.from_env({"LIVEPERSON_ACCOUNT_ID": "1", "LIVEPERSON_APP_KEY": "k"})
+        LivePersonConnection.from_variables({"LIVEPERSON_ACCOUNT_ID": "1", "LIVEPERSON_APP_KEY": "k"})
     assert "LIVEPERSON_APP_SECRET" in str(raised.value) and "LIVEPERSON_CLIENT_SECRET" in str(raised.value)
     assert "LIVEPERSON_APP_KEY," not in str(raised.value).split("missing:")[1]
 
 
 def test_plain_http_to_a_remote_host_is_refused_before_any_request(emulator):
     env = {**emulator.env(), "LIVEPERSON_CSDS_URL": "http://api.liveperson.net"}
-    client = LivePersonClient(LivePersonConnection.from_env(env, http=FAST_HTTP))
+    client = LivePersonClient(LivePersonConnection.from_variables(env, http=FAST_HTTP))
     with pytest.raises(LivePersonUnsafeURLError, match="LIVEPERSON_CSDS_URL"):
         list(client.fetch_collection("users"))
     assert client.stats.count("requests") == 0
@@ -290,9 +290,8 @@ def test_open_conversations_have_null_end_times_across_separate_runs(start_emula
                           "from lp.conversations").fetchall()
         columns = {r[0] for r in db.execute("select column_name from information_schema.columns "
                                             "where table_schema='lp' and table_name='conversations'").fetchall()}
-    open_ids = {c["info"]["conversationId"] for c in emulator.conversations(
-        datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 11, 7, tzinfo=timezone.utc))
-        if c["info"]["status"] == "OPEN"}
+    open_ids = {c["info"]["conversationId"] for c in emulator.conversations(*utc_window("2026-11-01", "2026-11-06"))
+                if c["info"]["status"] == "OPEN"}
     assert open_ids
     assert {r[0] for r in rows if r[1] == "OPEN"} == open_ids
     assert all(r[2] is None and r[3] is None and r[4] is None for r in rows if r[1] == "OPEN")

@@ -19,7 +19,11 @@ DAY_MS = 86_400_000
 TEN_MINUTES_MS = 600_000
 _EPOCH_DAY = date(1970, 1, 1)
 
-# Every conversation part the emulator can produce, in the order a record lists them.
+# Every conversation part the emulator can produce, in the order a record lists them. This is the emulator's
+# own reading of LivePerson's Messaging Interactions docs (Conversations method, developers.liveperson.com/
+# messaging-interactions-api-methods-conversations.html), kept apart from the client's list on purpose. The
+# docs also name `skillChanges` and `uniqueIntents`, which the emulator does not produce (a search ignores them).
+# The last six were added later and go last, so a record of the first fifteen is byte for byte what it was.
 ALL_CONTENT_PARTS = (
     "messageRecords",
     "agentParticipants",
@@ -36,6 +40,12 @@ ALL_CONTENT_PARTS = (
     "monitoring",
     "responseTime",
     "campaign",
+    "agentParticipantsLeave",
+    "agentParticipantsActive",
+    "dialogs",
+    "intents",
+    "latestAgentSurvey",
+    "previouslySubmittedAgentSurveys",
 )
 # What a search returns (besides `info`) when the body has no contentToRetrieve.
 DEFAULT_CONTENT_PARTS = (
@@ -215,6 +225,21 @@ _BROWSERS = ("Chrome 131.0", "Safari 18.1", "Firefox 133.0", "Edge 131.0", "Othe
 _OPERATING_SYSTEMS = ("WINDOWS", "MAC_OSX", "IOS", "ANDROID", "LINUX")
 _LOCATIONS = (("France", "FR", "Paris"), ("Japan", "JP", "東京"), ("Brazil", "BR", "São Paulo"),
               ("United States", "US", "New York"), ("Nepal", "NP", "Kathmandu"), ("Nigeria", "NG", "Lagos"))
+# Intent taxonomy: (intentName, intentLabel); like LivePerson's, an intentName is a UUID.
+_INTENTS = tuple(
+    (str(uuid.uuid5(uuid.NAMESPACE_URL, f"lp-emulator/intent/{label}")), label)
+    for label in ("ask about invoice", "change shipping address", "report connection problem",
+                  "request refund", "unlock account", "ask about plan availability")
+)
+_INTENT_MODEL_VERSIONS = ({"modelName": "sic", "modelVersion": "1.0"},)
+# The account's agent survey form: name, revision, and its two questions (text, definition, category).
+_AGENT_SURVEY_NAME = "Wrap-up ✍️"
+_AGENT_SURVEY_REVISION = 24
+_AGENT_SURVEY_QUESTIONS = (
+    ("Contact reason", "REGULAR_QUESTION", "FREE_TEXT"),
+    ("Follow-up minutes", "REGULAR_QUESTION", "NUMBER"),
+)
+_AGENT_SURVEY_REASONS = ("Facture / invoice", "配送先の変更", "Router – reboot", "Refund ✅", "Cuenta bloqueada")
 
 
 class Directory:
@@ -232,6 +257,12 @@ class Directory:
         self.user_by_id = dict(self._user_facts)
         self.skill_by_id = {skill["id"]: skill for skill in self.skills}
         self.group_by_id = {group["id"]: group for group in self.agent_groups}
+        # The account's agent survey form (its own generator, so the listings above do not change with it).
+        form_rng = random.Random(f"lp-emulator/agent-survey/{account}/{seed}")
+        self.agent_survey_form = {
+            "acSurveyId": str(form_rng.randrange(3_500_000_000, 3_700_000_000)),
+            "questionIds": [str(form_rng.randrange(1_560_000_000_000, 1_570_000_000_000)) for _ in range(2)],
+        }
 
     def _updated(self) -> str:
         return ac_time(self._latest_update - timedelta(seconds=self._rng.randrange(1, 400 * 86_400)))
@@ -446,6 +477,11 @@ class ConversationStore:
         return record
 
 
+def _participant_copy(participant: dict, **changes) -> dict:
+    """An agentParticipants entry for another part, sharing no mutable value with the original."""
+    return {**participant, "contextData": dict(participant["contextData"]), **changes}
+
+
 class _RecordBuilder:
     """Expands one header into a full conversation record. Always builds every part in the same
     order so the record does not depend on which parts were asked for."""
@@ -640,7 +676,7 @@ class _RecordBuilder:
             info["latestAgentGroupName"] = group["name"]
         info.update({"latestQueueState": "ACTIVE", "isPartial": False, "language": rng.choice(("en-US", "fr-FR", "ja-JP", "es-ES"))})
 
-        return {
+        full = {
             "info": info,
             "messageRecords": messages,
             "agentParticipants": agent_participants,
@@ -691,6 +727,150 @@ class _RecordBuilder:
                 "locationName": "Entire site",
             },
         }
+        # The later parts draw from the generator only after everything above, so the parts above stay the same.
+        full.update(self._later_parts(agents, agent_participants, messages, transfer_ms, end_ms, skill,
+                                      close_reason, close_description))
+        return full
+
+    def _later_parts(self, agents, agent_participants, messages, transfer_ms, end_ms, skill,
+                     close_reason, close_description) -> dict:
+        """agentParticipantsLeave, agentParticipantsActive, dialogs, intents and the agent surveys.
+
+        dialogs, intents, latestAgentSurvey and previouslySubmittedAgentSurveys follow the field tables and the
+        JSON example of LivePerson's Conversations method. The docs name agentParticipantsLeave and
+        agentParticipantsActive but document no fields for them: they reuse the agentParticipants entry."""
+        rng, h, cid = self.rng, self.h, self.h.conversation_id
+        is_closed = h.status == "CLOSE"
+
+        # Same entries as agentParticipants. An agent transferred away left at the transfer (the entry is
+        # stamped with that time); the last agent stays to the end. Active are the agents still in an OPEN
+        # conversation, so a CLOSE one has none.
+        leaves = [_participant_copy(participant, time=lp_time(transfer_ms), timeL=transfer_ms)
+                  for participant in agent_participants[:-1]]
+        active = [_participant_copy(agent_participants[-1])] if agent_participants and not is_closed else []
+
+        # One MAIN dialog whose id is the conversation id (the docs: "The main dialog id is the conversation id").
+        dialog = {
+            "dialogId": cid,
+            "status": h.status,
+            "dialogType": "MAIN",
+            "dialogChannelType": "MESSAGING",
+            "startTime": lp_time(h.start_ms),
+            "startTimeL": h.start_ms,
+            "endTime": lp_time(end_ms) if is_closed else "undefined",
+            "endTimeL": end_ms if is_closed else -1,
+        }
+        if is_closed:
+            dialog["closeReason"] = close_reason
+            dialog["closeReasonDescription"] = close_description
+        dialog["skillId"] = h.skill_id
+        if skill is not None:
+            dialog["skillName"] = skill["name"]
+
+        # A quarter of the conversations had their first consumer message classified.
+        intents = []
+        if rng.random() < 0.25:
+            first = next(m for m in messages if m["sentBy"] == "Consumer")
+            chosen, other = rng.sample(_INTENTS, 2)
+            score = round(rng.uniform(0.55, 1.0), 3)
+            runner_up = round(rng.uniform(0.0, score), 3)
+            intents.append({
+                "selectedClassification": self._classification(chosen, score),
+                "allClassifications": [self._classification(chosen, score), self._classification(other, runner_up)],
+                "messageId": first["messageId"],
+            })
+
+        latest, previous = self._agent_surveys(agents, end_ms, skill, messages[-1]["timeL"])
+        return {
+            "agentParticipantsLeave": leaves,
+            "agentParticipantsActive": active,
+            "dialogs": [dialog],
+            "intents": intents,
+            "latestAgentSurvey": latest,
+            "previouslySubmittedAgentSurveys": previous,
+        }
+
+    @staticmethod
+    def _classification(intent: tuple[str, str], score: float) -> dict:
+        name, label = intent
+        return {"intentName": name, "intentLabel": label, "confidenceScore": score,
+                "versions": [dict(v) for v in _INTENT_MODEL_VERSIONS]}
+
+    def _agent_surveys(self, agents, end_ms: int, skill, last_message_ms: int) -> tuple[dict | None, list]:
+        """(latestAgentSurvey, previouslySubmittedAgentSurveys). Agent surveys belong to a skill and are filled
+        in by human agents, so only a conversation with a skill whose last agent is human can have one
+        (about 30% of those). latestAgentSurvey is null when there is none; previouslySubmittedAgentSurveys
+        lists earlier submissions of the same survey (an edit before the latest state), oldest first."""
+        rng, h = self.rng, self.h
+        assigned = agents[-1] if agents else None
+        if skill is None or assigned is None or assigned["userTypeId"] != 1 or rng.random() >= 0.3:
+            return None, []
+        form = self.directory.agent_survey_form
+        if h.status == "OPEN":
+            status, reason, updated = "OPEN", "OPEN", last_message_ms
+        else:
+            roll = rng.random()
+            if roll < 0.6:
+                status, reason = "SUBMITTED", "SUBMITTED"
+            elif roll < 0.75:
+                status, reason = "DISMISSED", "DISMISSED"
+            else:
+                status, reason = "CLOSED", "timeout"
+            updated = end_ms + rng.randrange(5_000, 1_800_000)
+        base = {
+            "surveyStatus": status,
+            "statusReason": reason,
+            "dialogId": h.conversation_id,
+            "surveyId": _uuid(rng),
+            "acSurveyId": form["acSurveyId"],
+            "acSurveyName": _AGENT_SURVEY_NAME,
+            "acSurveyRevision": _AGENT_SURVEY_REVISION,
+            "surveySkillId": h.skill_id,
+            "surveySkillName": skill["name"],
+            "assignedAgentId": str(assigned["id"]),
+            "assignedAgentNickName": assigned["nickname"],
+            "assignedAgentName": assigned["fullName"],
+        }
+
+        def state(performer: dict | None, at: int, answered: bool) -> dict:
+            survey = dict(base)
+            if performer is not None:
+                survey.update({"performedByAgentId": str(performer["id"]),
+                               "performedByAgentNickName": performer["nickname"],
+                               "performedByAgentName": performer["fullName"]})
+            survey["lastUpdateTime"] = at
+            survey["submittedAnswers"] = self._agent_survey_answers(form) if answered else []
+            return survey
+
+        if status in ("OPEN", "CLOSED"):
+            return state(None, updated, False), []
+        if status == "DISMISSED":
+            return state(assigned, updated, False), []
+        # SUBMITTED, sometimes edited: the earlier submission by the agent, the latest by them or another agent.
+        earlier = []
+        if rng.random() < 0.25:
+            first_at = end_ms + rng.randrange(1_000, 5_000)
+            earlier.append(state(assigned, first_at, True))
+            others = [a for a in self.directory.user_by_id.values()
+                      if a["userTypeId"] == 1 and not a["isApiUser"] and not a["deleted"]
+                      and a["id"] != assigned["id"]]
+            performer = rng.choice(others) if others and rng.random() < 0.5 else assigned
+        else:
+            performer = assigned
+        return state(performer, updated, True), earlier
+
+    def _agent_survey_answers(self, form: dict) -> list[dict]:
+        rng = self.rng
+        (reason_q, minutes_q) = _AGENT_SURVEY_QUESTIONS
+        reason_id, minutes_id = form["questionIds"]
+        return [
+            {"questionText": reason_q[0], "questionId": reason_id, "questionDefinition": reason_q[1],
+             "questionCategory": reason_q[2],
+             "answers": [{"answer": rng.choice(_AGENT_SURVEY_REASONS), "answerId": reason_id}]},
+            {"questionText": minutes_q[0], "questionId": minutes_id, "questionDefinition": minutes_q[1],
+             "questionCategory": minutes_q[2],
+             "answers": [{"answer": str(rng.randint(0, 15)), "answerId": minutes_id}]},
+        ]
 
 
 class Dataset:

@@ -16,6 +16,8 @@ from .stats import Stats
 CSDS_SERVICES = ("accountConfigReadOnly", "msgHist", "sentinel", "engHistDomain", "agentActivityDomain")
 CONFIG_VERSIONS = {"users": "6.0", "skills": "4.0", "agentGroups": "4.0"}
 
+# A table of patterns rather than a routing library: Starlette's router (installed with Dagster) needs an ASGI server,
+# which cannot drop a connection or truncate a body mid-answer as the faults do; Werkzeug's would be a new dependency.
 _CSDS_ALL = re.compile(r"/api/account/([^/]+)/service/baseURI\.json")
 _CSDS_ONE = re.compile(r"/api/account/([^/]+)/service/([^/]+)/baseURI\.json")
 _CONFIG = re.compile(r"/api/account/([^/]+)/configuration/le-users/(users|skills|agentGroups)")

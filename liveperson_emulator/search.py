@@ -106,7 +106,10 @@ def parse_search(request: Request) -> SearchQuery:
     if parts is None:
         chosen = DEFAULT_CONTENT_PARTS
     elif isinstance(parts, list) and all(isinstance(p, str) for p in parts):
-        # Unknown names are ignored, like the other optional fields LivePerson accepts.
+        # LivePerson's docs list the valid values of contentToRetrieve but do not say what happens to any other
+        # name (no error is documented for it), so a name the emulator does not know is ignored, as are the
+        # documented `skillChanges` and `uniqueIntents`, which the emulator does not produce. Every known part
+        # asked for is returned, in the record's own order, and nothing else.
         chosen = tuple(p for p in ALL_CONTENT_PARTS if p in parts)
     else:
         raise BadSearch("contentToRetrieve must be a list of strings")

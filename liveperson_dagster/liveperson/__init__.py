@@ -1,9 +1,10 @@
 """A dlt source for LivePerson's REST APIs. Usable without Dagster:
 
     import dlt
-    from liveperson_dagster.liveperson import LivePersonConnection, Window, liveperson_source
+    from liveperson_dagster.liveperson import Window, liveperson_source
+    from liveperson_dagster.settings import connection_from_env  # or LivePersonConnection(...) built in code
 
-    source = liveperson_source(LivePersonConnection.from_env(), Window(start, end))
+    source = liveperson_source(connection_from_env(), Window(start, end))
     dlt.pipeline("liveperson", destination="duckdb", dataset_name="liveperson").run(source)
 """
 

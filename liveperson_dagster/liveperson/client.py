@@ -46,7 +46,10 @@ class LivePersonClient:
         limiter = AccountLimiter(connection.http.max_concurrent_requests, connection.http.requests_per_second)
         self._public_session = LivePersonSession(connection, self.stats, limiter, sleep)
         self._api_session = LivePersonSession(connection, self.stats, limiter, sleep)
-        self.domains = ServiceDomains(connection.csds_url, connection.account_id, self._public_session)
+        self.domains = ServiceDomains(
+            connection.csds_url, connection.account_id, self._public_session,
+            f"{connection.setting_name('account_id')} and {connection.setting_name('csds_url')}",
+        )
         self._auth_lock = threading.Lock()
 
     def __repr__(self) -> str:

@@ -4,20 +4,20 @@ Credentials are held in objects whose repr never shows them, so they cannot leak
 an exception or a trace that prints its arguments.
 """
 
-import os
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from . import settings
 from .errors import LivePersonConfigError
 
-OAUTH1_VARIABLES = (
-    "LIVEPERSON_APP_KEY",
-    "LIVEPERSON_APP_SECRET",
-    "LIVEPERSON_ACCESS_TOKEN",
-    "LIVEPERSON_ACCESS_TOKEN_SECRET",
-)
-OAUTH2_VARIABLES = ("LIVEPERSON_CLIENT_ID", "LIVEPERSON_CLIENT_SECRET")
+OAUTH1_FIELDS = ("app_key", "app_secret", "access_token", "access_token_secret")
+OAUTH2_FIELDS = ("client_id", "client_secret")
+CREDENTIAL_FIELDS = OAUTH1_FIELDS + OAUTH2_FIELDS
+
+
+def variable_name(field: str) -> str:
+    """The environment variable of a setting: `app_key` is LIVEPERSON_APP_KEY."""
+    return f"LIVEPERSON_{field.upper()}"
 
 
 @dataclass(frozen=True, repr=False)
@@ -69,28 +69,39 @@ class HttpSettings:
 
 @dataclass(frozen=True, repr=False)
 class LivePersonConnection:
+    """`named_by_variables`: whether errors name the settings as environment variables (LIVEPERSON_APP_KEY) or
+    as the fields they were given in (app_key), so that each user reads the names they set."""
+
     account_id: str
     oauth1: Optional[OAuth1Keys] = None
     oauth2: Optional[OAuth2ClientKeys] = None
     csds_url: str = settings.DEFAULT_CSDS_URL
     http: HttpSettings = field(default_factory=HttpSettings)
+    named_by_variables: bool = False
 
     def __post_init__(self) -> None:
         if not str(self.account_id or "").strip():
-            raise LivePersonConfigError("LIVEPERSON_ACCOUNT_ID is not set")
+            raise LivePersonConfigError(f"{self.setting_name('account_id')} is not set")
         if self.oauth1 is None and self.oauth2 is None:
             raise LivePersonConfigError(
-                "no LivePerson credentials: set the OAuth1 variables "
-                f"({', '.join(OAUTH1_VARIABLES)}) or the OAuth2 pair ({', '.join(OAUTH2_VARIABLES)})"
+                f"no LivePerson credentials: set the OAuth1 {self._names(OAUTH1_FIELDS)} or the OAuth2 pair "
+                f"{self._names(OAUTH2_FIELDS)}"
             )
+
+    def setting_name(self, field_name: str) -> str:
+        return variable_name(field_name) if self.named_by_variables else field_name
+
+    def _names(self, fields) -> str:
+        return f"({', '.join(self.setting_name(name) for name in fields)})"
 
     @property
     def auth_kind(self) -> str:
         return "oauth1" if self.oauth1 is not None else "oauth2"
 
     @property
-    def credential_variables(self) -> tuple:
-        return OAUTH1_VARIABLES if self.oauth1 is not None else OAUTH2_VARIABLES
+    def credential_settings(self) -> tuple:
+        """The names of the settings that hold the credentials in use."""
+        return tuple(self.setting_name(name) for name in (OAUTH1_FIELDS if self.oauth1 is not None else OAUTH2_FIELDS))
 
     def secret_values(self) -> list:
         """Every credential string, for redaction and for tests that scan output for leaks."""
@@ -108,32 +119,33 @@ class LivePersonConnection:
         )
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None, http: Optional[HttpSettings] = None):
-        """Builds a connection from the LIVEPERSON_* variables; OAuth1 wins when both sets are complete."""
-        env = os.environ if environ is None else environ
-        values = {name: (env.get(name) or "").strip() for name in (*OAUTH1_VARIABLES, *OAUTH2_VARIABLES)}
-        return connection_from_values(
-            account_id=(env.get("LIVEPERSON_ACCOUNT_ID") or "").strip(),
-            csds_url=(env.get("LIVEPERSON_CSDS_URL") or "").strip() or settings.DEFAULT_CSDS_URL,
-            values=values,
-            http=http or HttpSettings(),
-        )
+    def from_variables(cls, variables: Mapping[str, str], http: Optional[HttpSettings] = None):
+        """A connection from LIVEPERSON_* variables (a mapping such as the environment); errors name the variables."""
+        values = {name: variables.get(variable_name(name)) for name in ("account_id", "csds_url", *CREDENTIAL_FIELDS)}
+        return connection_from_settings(values, http or HttpSettings(), named_by_variables=True)
 
 
-def connection_from_values(account_id: str, csds_url: str, values: Mapping[str, str], http: HttpSettings):
-    """Picks the complete credential set out of variable values, naming what is missing when neither is."""
-    if not account_id:
-        raise LivePersonConfigError("LIVEPERSON_ACCOUNT_ID is not set")
-    oauth1_missing = [name for name in OAUTH1_VARIABLES if not values.get(name)]
-    oauth2_missing = [name for name in OAUTH2_VARIABLES if not values.get(name)]
+def connection_from_settings(values: Mapping[str, Optional[str]], http: HttpSettings,
+                             named_by_variables: bool = False) -> LivePersonConnection:
+    """Picks the complete credential set out of `values` (keyed by field: account_id, csds_url, app_key, ...);
+    OAuth1 wins when both sets are complete, and the error names what is missing when neither is."""
+    given = {name: (value or "").strip() for name, value in values.items()}
+    name = variable_name if named_by_variables else str
+    if not given.get("account_id"):
+        raise LivePersonConfigError(f"{name('account_id')} is not set")
+    oauth1_missing = [name(field) for field in OAUTH1_FIELDS if not given.get(field)]
+    oauth2_missing = [name(field) for field in OAUTH2_FIELDS if not given.get(field)]
     oauth1 = oauth2 = None
     if not oauth1_missing:
-        oauth1 = OAuth1Keys(*(values[name] for name in OAUTH1_VARIABLES))
+        oauth1 = OAuth1Keys(*(given[field] for field in OAUTH1_FIELDS))
     elif not oauth2_missing:
-        oauth2 = OAuth2ClientKeys(*(values[name] for name in OAUTH2_VARIABLES))
+        oauth2 = OAuth2ClientKeys(*(given[field] for field in OAUTH2_FIELDS))
     else:
         raise LivePersonConfigError(
-            "incomplete LivePerson credentials: set the OAuth1 variables (missing: "
-            f"{', '.join(oauth1_missing)}) or the OAuth2 pair (missing: {', '.join(oauth2_missing)})"
+            f"incomplete LivePerson credentials: set the OAuth1 {'variables' if named_by_variables else 'fields'} "
+            f"(missing: {', '.join(oauth1_missing)}) or the OAuth2 pair (missing: {', '.join(oauth2_missing)})"
         )
-    return LivePersonConnection(account_id=account_id, oauth1=oauth1, oauth2=oauth2, csds_url=csds_url, http=http)
+    return LivePersonConnection(
+        account_id=given["account_id"], oauth1=oauth1, oauth2=oauth2,
+        csds_url=given.get("csds_url") or settings.DEFAULT_CSDS_URL, http=http, named_by_variables=named_by_variables,
+    )

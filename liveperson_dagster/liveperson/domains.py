@@ -9,8 +9,10 @@ from .urls import service_base_url
 
 
 class ServiceDomains:
-    def __init__(self, csds_url: str, account_id: str, session: requests.Session) -> None:
+    def __init__(self, csds_url: str, account_id: str, session: requests.Session,
+                 settings_to_check: str = "LIVEPERSON_ACCOUNT_ID and LIVEPERSON_CSDS_URL") -> None:
         self._csds_url = csds_url.rstrip("/")
+        self._settings_to_check = settings_to_check
         self._account_id = account_id
         self._session = session
         self._lock = threading.Lock()
@@ -25,7 +27,7 @@ class ServiceDomains:
         if host is None:
             raise LivePersonConfigError(
                 f"CSDS at {self._csds_url} knows no {service!r} service for account {self._account_id} "
-                "(check LIVEPERSON_ACCOUNT_ID and LIVEPERSON_CSDS_URL)"
+                f"(check {self._settings_to_check})"
             )
         return service_base_url(self._csds_url, host, service)
 
@@ -37,7 +39,7 @@ class ServiceDomains:
             if error.status in (400, 401, 404):
                 raise LivePersonConfigError(
                     f"CSDS at {self._csds_url} does not know account {self._account_id!r} "
-                    f"(HTTP {error.status}; check LIVEPERSON_ACCOUNT_ID and LIVEPERSON_CSDS_URL)"
+                    f"(HTTP {error.status}; check {self._settings_to_check})"
                 ) from None
             raise
         entries = response.json().get("baseURIs") if isinstance(response.json(), dict) else None

@@ -1,7 +1,9 @@
 """The HTTP session every LivePerson request goes through: URL vetting, signing, limits, retries, errors.
 
-dlt's retrying `Client` resends the same prepared request, which replays an OAuth1 nonce and cannot renew an
-OAuth2 token or share a 429 pause across threads; this session re-signs each attempt instead.
+It exists because dlt's retrying `Client` resends the same prepared request: that replays an OAuth1 nonce, cannot
+renew an OAuth2 token after a 401, and pauses only the thread that met a 429. Here every attempt is signed afresh.
+The attempt loop is written out rather than driven by tenacity: with tenacity the same rules (a token renewal that is
+not an attempt, the run-wide 429 pause, the attempt count in the error) came out longer and split across callbacks.
 """
 
 import logging
@@ -62,31 +64,29 @@ class LivePersonSession(requests.Session):
         require_safe_url(request.url, endpoint)
         kwargs["timeout"] = kwargs.get("timeout") or self._settings.request_timeout_seconds
         renewed_token = False
-        attempt = 0
+        attempt = 1
         while True:
-            attempt += 1
-            signed = self._sign(request)
-            failure, response = self._attempt(signed, kwargs)
+            failure, response = self._attempt(self._sign(request), kwargs)  # signed afresh: no nonce is replayed
             if failure is None:
                 return response
-            if failure == "unauthorized" and hasattr(self.auth, "invalidate") and not renewed_token:
-                # A bearer token can be revoked or expire early: renew it once, then believe the 401.
+            if failure == "unauthorized" and not renewed_token and hasattr(self.auth, "invalidate"):
+                # A bearer token can be revoked or expire early: renew it once (not an attempt), then believe the 401.
                 self.auth.invalidate()
                 renewed_token = True
                 self._stats.retried("token_renewal")
-                attempt -= 1
                 continue
             if failure not in RETRYABLE or attempt >= self._settings.max_attempts:
                 raise self._error(endpoint, failure, response, attempt)
             wait = self._wait_seconds(failure, response, attempt)
             if failure == "http_429":
-                self._limiter.pause(wait)
+                self._limiter.pause(wait)  # every thread of the run waits out a 429, which no retry library does
             self._stats.retried(failure)
             logger.warning(
                 "%s: %s, attempt %d of %d, retrying in %.1f s",
                 endpoint, FAILURE_TEXT[failure], attempt, self._settings.max_attempts, wait,
             )
             self._sleep(wait)
+            attempt += 1
 
     def _sign(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         signed = request.copy()
@@ -124,7 +124,8 @@ class LivePersonSession(requests.Session):
         if failure == "unauthorized":
             return LivePersonAuthError(
                 endpoint, cause, status, api_message,
-                hint=f"check {', '.join(self._connection.credential_variables)} and LIVEPERSON_ACCOUNT_ID",
+                hint=f"check {', '.join(self._connection.credential_settings)} and "
+                     f"{self._connection.setting_name('account_id')}",
             )
         if failure == "forbidden":
             return LivePersonAuthError(

@@ -19,8 +19,6 @@ SEARCH_CALLER_ID = "LivePersonDagster"
 
 # The API rejects a search range over 3 months; the source splits longer windows into slices of at most this.
 MAX_SEARCH_SLICE_DAYS = 31
-# The API rounds search bounds outward to this granularity (inclusive bounds).
-SEARCH_ROUNDING_MS = 10 * 60 * 1000
 
 # Every documented conversation part; `contentToRetrieve` defaults to all of them.
 ALL_CONTENT_PARTS = (

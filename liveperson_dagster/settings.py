@@ -1,0 +1,223 @@
+"""Every setting a user gives through the environment, read and validated once, when the definitions load.
+
+This is the only module of the package that touches the process environment:
+- `ProjectSettings.from_env()` reads the `LIVEPERSON_*` variables (and dlt's `NORMALIZE__WORKERS`) into one typed,
+  frozen object that `definitions.py` passes to partitions, schedules, checks, resources and assets. A bad value
+  fails here with one line naming the variable, the value and what is allowed.
+- Secrets are not read here: `secret_variables_set()` only says which of them exist, so the resources can refer to
+  them as Dagster `EnvVar`s (read when a run starts, shown "from env" in the UI).
+- `dlt_variables_for_run()` sets dlt's own variables for the length of one run and restores them afterwards.
+"""
+
+import os
+import re
+from contextlib import contextmanager
+from datetime import date
+from typing import Iterator, Mapping, Optional, Tuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dlt.common.destination import Destination
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .liveperson import HttpSettings, LivePersonConnection
+from .liveperson import settings as api_settings
+from .liveperson.connection import CREDENTIAL_FIELDS, variable_name
+
+PREFIX = "LIVEPERSON_"
+# Not named like the dataset: a file `liveperson.duckdb` with dataset `liveperson` makes DuckDB references ambiguous.
+DEFAULT_DUCKDB_PATH = "data/liveperson_warehouse.duckdb"
+# DuckDB's share of a load's memory is capped (its cache grows with the data otherwise; beyond the cap it spills
+# to disk). 128MB loads and re-merges a 100,000-conversation window (benchmarks/); a run's peak then stays flat.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
+# A run (or check) waiting for another process's load; an hour covers a long backfill's load of a CLI run.
+DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS = 3600.0
+_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|B)$", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """One or more variables hold values the project cannot use; the message names each of them."""
+
+
+class ProjectSettings(BaseModel):
+    """The project's settings. Each field is read from `LIVEPERSON_<FIELD>` unless its alias names another variable;
+    `allowed` in a field's extra is the rule an error message states."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    account_id: str = Field(
+        default="", pattern=r"^[0-9]*$", json_schema_extra={"allowed": "a LivePerson site id (digits only)"},
+        description="LivePerson account (site) id",
+    )
+    csds_url: str = Field(
+        default=api_settings.DEFAULT_CSDS_URL, pattern=r"^https?://[^/\s?#]+/?$",
+        json_schema_extra={"allowed": "an http(s) URL with a host and no path, like https://api.liveperson.net"},
+        description="Domain discovery (CSDS) URL; service hosts are reached with its scheme",
+    )
+    start_date: date = Field(
+        default=date(2026, 1, 1), json_schema_extra={"allowed": "a date like 2026-01-31"},
+        description="First daily partition",
+    )
+    timezone: str = Field(
+        default="UTC", json_schema_extra={"allowed": "an IANA time zone like Europe/Paris"},
+        description="Time zone of the daily partitions and of the schedule",
+    )
+    destination: str = Field(
+        default="duckdb", pattern=r"^[A-Za-z0-9_.]+$",
+        json_schema_extra={"allowed": "a dlt destination like duckdb, postgres, bigquery or snowflake"},
+        description="dlt destination; its credentials are configured the dlt way",
+    )
+    duckdb_path: str = Field(
+        default=DEFAULT_DUCKDB_PATH, min_length=1, json_schema_extra={"allowed": "a file path"},
+        description="DuckDB file (duckdb destination)",
+    )
+    duckdb_memory_limit: str = Field(
+        default=DEFAULT_DUCKDB_MEMORY_LIMIT, json_schema_extra={"allowed": "a size like 128MB or 2GB"},
+        description="DuckDB's memory while loading; it spills to disk beyond",
+    )
+    duckdb_lock_timeout_seconds: float = Field(
+        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, json_schema_extra={"allowed": "a number of seconds >= 0"},
+        description="How long a run or check waits for another process's DuckDB writer lock",
+    )
+    max_concurrent_requests: int = Field(
+        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1, json_schema_extra={"allowed": "a whole number >= 1"},
+        description="Requests in flight against the account",
+    )
+    requests_per_second: Optional[float] = Field(
+        default=None, gt=0, json_schema_extra={"allowed": "a number > 0 (unset for no cap)"},
+        description="Request rate cap for the account",
+    )
+    request_timeout_seconds: float = Field(
+        default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0, json_schema_extra={"allowed": "a number of seconds > 0"},
+        description="Timeout of every request",
+    )
+    max_attempts: int = Field(
+        default=api_settings.MAX_ATTEMPTS, ge=1, json_schema_extra={"allowed": "a whole number >= 1"},
+        description="Attempts per request (429, 5xx, timeouts, dropped connections)",
+    )
+    lookback_days: int = Field(
+        default=3, ge=1, json_schema_extra={"allowed": "a whole number of days >= 1"},
+        description="Days of conversations the daily schedule (re)loads",
+    )
+    max_unknown_percent: float = Field(
+        default=5.0, ge=0, le=100, json_schema_extra={"allowed": "a number from 0 to 100"},
+        description="Share of conversations with an unknown agent, skill or group above which a check warns",
+    )
+    normalize_workers: Optional[int] = Field(
+        default=None, ge=1, alias="NORMALIZE__WORKERS", json_schema_extra={"allowed": "a whole number >= 1"},
+        description="dlt's normalize worker processes (dlt's own variable); chosen by volume when unset",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+    @field_validator("destination")
+    @classmethod
+    def _known_destination(cls, value: str) -> str:
+        try:
+            Destination.from_reference(value)  # a dlt destination, or a named one configured the dlt way
+        except Exception:  # noqa: BLE001 - dlt raises several kinds; any of them means it is not usable
+            raise ValueError("unknown destination") from None
+        return value
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if not _MEMORY_SIZE.match(value.strip()):
+            raise ValueError("not a size")
+        return value.strip()
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        return cls.model_fields[field].alias or f"{PREFIX}{field.upper()}"
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "ProjectSettings":
+        """The settings of `environ` (the process environment by default); unset or empty variables take defaults."""
+        env = os.environ if environ is None else environ
+        given = {}
+        for field in cls.model_fields:
+            value = (env.get(cls.variable(field)) or "").strip()
+            if value:
+                given[field] = value
+        try:
+            return cls.model_validate(given)
+        except ValidationError as invalid:
+            raise SettingsError("; ".join(cls._describe(error) for error in invalid.errors())) from None
+
+    @classmethod
+    def _describe(cls, error: dict) -> str:
+        field = str(error["loc"][0]) if error.get("loc") else ""
+        if field not in cls.model_fields:
+            return error["msg"]
+        allowed = (cls.model_fields[field].json_schema_extra or {}).get("allowed", error["msg"])
+        return f"{cls.variable(field)}={error.get('input')!r} is invalid: expected {allowed}"
+
+    def http(self) -> HttpSettings:
+        return HttpSettings(
+            request_timeout_seconds=self.request_timeout_seconds,
+            max_attempts=self.max_attempts,
+            max_concurrent_requests=self.max_concurrent_requests,
+            requests_per_second=self.requests_per_second,
+        )
+
+
+def secret_variables_set(environ: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:
+    """The credential variables that hold a value (their values are left to Dagster's EnvVar)."""
+    env = os.environ if environ is None else environ
+    return tuple(variable_name(field) for field in CREDENTIAL_FIELDS if (env.get(variable_name(field)) or "").strip())
+
+
+def connection_from_env(environ: Optional[Mapping[str, str]] = None,
+                        http: Optional[HttpSettings] = None) -> LivePersonConnection:
+    """A connection for the dlt source used without Dagster (and for `liveperson-dagster check`), from the
+    environment: the settings validated as above, the credentials read directly."""
+    env = os.environ if environ is None else environ
+    settings = ProjectSettings.from_env(env)
+    return LivePersonConnection.from_variables(env, http=http or settings.http())
+
+
+class RunVariables:
+    """dlt's variables as one run sets them: a variable the user has set is never changed."""
+
+    def __init__(self) -> None:
+        self._user_values = {name: value.strip() for name, value in os.environ.items() if value.strip()}
+        self._saved: dict = {}
+
+    def user_value(self, name: str) -> Optional[str]:
+        return self._user_values.get(name)
+
+    def set(self, name: str, value: str) -> None:
+        if name in self._user_values:
+            return
+        self._saved.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    def restore(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved.clear()
+
+
+@contextmanager
+def dlt_variables_for_run(defaults: Mapping[str, str]) -> Iterator[RunVariables]:
+    """Sets dlt's variables for one run (`defaults`, then changes while the run goes on) and restores every one of
+    them afterwards, whatever the run's outcome.
+
+    dlt reads these from its configuration when each step starts, and its spawned normalize workers inherit only
+    the environment, so the environment is the one channel that reaches all of them."""
+    variables = RunVariables()
+    try:
+        for name, value in defaults.items():
+            variables.set(name, value)
+        yield variables
+    finally:
+        variables.restore()

@@ -1,0 +1,80 @@
+"""The DuckDB writer lock. DuckDB allows one writing process per file: the Dagster pool serializes the runs of one
+instance, and this lock also covers separate `dagster asset materialize` commands and asset checks. A waiter says who
+holds the lock and gives up after LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS instead of waiting forever, silently."""
+
+import fcntl
+import json
+import os
+import socket
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+TIMEOUT_SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
+UNKNOWN_HOLDER = "another process (it did not say which)"
+
+
+class WarehouseLockTimeout(Exception):
+    """The DuckDB writer lock stayed held by another process for longer than the timeout."""
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def describe_holder(lock_path: str) -> str:
+    """Who holds the lock, as its holder wrote it. Only read while someone holds the lock: flock is released by the
+    kernel when a holder dies, so a dead holder's leftover text is never taken for a live one's."""
+    try:
+        written = json.loads(Path(lock_path).read_text())
+        holder, pid, since = written["holder"], int(written["pid"]), written["since"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return UNKNOWN_HOLDER
+    host = written.get("hostname")
+    on_host = f" on {host}" if host and host != socket.gethostname() else ""
+    return f"{holder} (pid {pid}{on_host}, since {since})"
+
+
+@contextmanager
+def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callable[[str], None],
+                clock=time.monotonic, sleep=time.sleep, poll_seconds: float = 0.5) -> Iterator[None]:
+    """Hold the lock on `{database}.lock` for the block; `holder` (e.g. "run 1a2b3c4d") names us to waiters."""
+    if timeout_seconds < 0:
+        raise ValueError(f"{TIMEOUT_SETTING} must be >= 0, got {timeout_seconds}")
+    lock_path = f"{database}.lock"
+    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)  # no O_TRUNC: that would erase the holder's name
+    try:
+        start, waiting = clock(), False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+            who, waited = describe_holder(lock_path), clock() - start
+            if waited >= timeout_seconds:
+                raise WarehouseLockTimeout(
+                    f"Gave up after {_seconds(waited)} s waiting for the DuckDB writer lock on {database}: held by "
+                    f"{who}. Wait for it to finish, or raise {TIMEOUT_SETTING} (now {_seconds(timeout_seconds)})."
+                )
+            if not waiting:
+                waiting = True
+                log(f"Waiting for the DuckDB writer lock on {database}: held by {who}; "
+                    f"giving up after {_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
+            sleep(min(poll_seconds, timeout_seconds - waited))
+        if waiting:
+            log(f"Got the DuckDB writer lock on {database} after {_seconds(clock() - start)} s")
+        try:
+            since = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            me = {"holder": holder, "pid": os.getpid(), "hostname": socket.gethostname(), "since": since}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(me).encode(), 0)  # unbuffered: waiters see it at once
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,510 @@
+"""Helpers shared by the test modules (fixtures are not here): settings, the tests' environment, days and
+what the emulator holds for them, resources and the warehouse, the `dagster` CLI, subprocesses in their own process
+groups, polling with deadlines, PostgreSQL databases made for one test, dlt working dirs and secret scans."""
+
+import base64
+import gzip
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Union
+
+import duckdb
+import psutil
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster_dlt import DagsterDltResource
+
+from liveperson_emulator import Emulator
+from liveperson_dagster.assets import build_assets
+from liveperson_dagster.checks import build_checks
+from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
+from liveperson_dagster.partitions import daily_partitions
+from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
+from liveperson_dagster.settings import ProjectSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+DAGSTER = str(BIN / "dagster")
+DEFINITIONS = "liveperson_dagster.definitions"
+CONVERSATIONS = "liveperson/conversations"
+
+# Retries as in production, only with pauses short enough for a test suite.
+FAST_HTTP = HttpSettings(
+    request_timeout_seconds=5.0,
+    max_attempts=6,
+    backoff_base_seconds=0.005,
+    max_backoff_seconds=0.05,
+    min_rate_limit_wait_seconds=0.005,
+)
+
+# The days of the emulators of the `start_emulator` fixture.
+FIRST_DAY = date(2026, 11, 1)
+LAST_DAY = date(2026, 11, 10)
+
+
+# The tests' environment: the settings that are removed before the session and before each test
+
+# The suite's own switch (set by CI, read by require_postgres): the one LIVEPERSON_* variable the tests see.
+SUITE_VARIABLES = frozenset({"LIVEPERSON_REQUIRE_POSTGRES"})
+# dlt reads its configuration from variables named <SECTION>__<KEY>[__...], and some DLT_* variables.
+DLT_SECTIONS = frozenset({"DESTINATION", "NORMALIZE", "DATA_WRITER", "SOURCES", "LOAD", "EXTRACT", "RUNTIME",
+                          "PIPELINES", "SCHEMA"})
+
+
+def is_outside_setting(name: str) -> bool:
+    """Whether a variable of the environment the tests were started in would change what the product does:
+    LIVEPERSON_* (except the suite's own switches), dlt's configuration variables and DAGSTER_HOME. Tests that
+    need one set it themselves."""
+    if name in SUITE_VARIABLES:
+        return False
+    if name.startswith(("LIVEPERSON_", "DLT_")) or name == "DAGSTER_HOME":
+        return True
+    return "__" in name and name.split("__", 1)[0] in DLT_SECTIONS
+
+
+def remove_outside_settings(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Removes every outside setting from os.environ with `monkeypatch` (which puts them back when undone);
+    returns their names."""
+    names = sorted(name for name in os.environ if is_outside_setting(name))
+    for name in names:
+        monkeypatch.delenv(name)
+    return names
+
+
+# Days and what the emulator holds for them
+
+Day = Union[date, str]
+
+
+def utc_window(first: Day, last: Optional[Day] = None) -> tuple:
+    """[first 00:00 UTC, day after last 00:00 UTC): the UTC days `first` to `last` (both included; `last` is
+    `first` when not given), as dates or ISO dates."""
+    first = date.fromisoformat(first) if isinstance(first, str) else first
+    last = first if last is None else date.fromisoformat(last) if isinstance(last, str) else last
+    return (datetime(first.year, first.month, first.day, tzinfo=timezone.utc),
+            datetime(last.year, last.month, last.day, tzinfo=timezone.utc) + timedelta(days=1))
+
+
+def day_keys(first: str, last: str) -> list:
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def expected_ids(emulator, first: str, last: str) -> list:
+    return sorted(emulator.conversation_ids(*utc_window(first, last)))
+
+
+def expected_message_records(emulator, first: str, last: str) -> int:
+    return sum(len(record.get("messageRecords") or []) for record in emulator.conversations(*utc_window(first, last)))
+
+
+# The LivePerson API and the Dagster resources
+
+def connection_for(emulator: Emulator, oauth2: bool = False, http: HttpSettings = FAST_HTTP) -> LivePersonConnection:
+    return LivePersonConnection.from_variables(emulator.env(oauth2=oauth2), http=http)
+
+
+def project_assets(settings: ProjectSettings = ProjectSettings()) -> list:
+    """[account config assets, conversations assets] as the definitions build them from `settings`."""
+    return build_assets(daily_partitions(settings.start_date, settings.timezone), settings.destination)
+
+
+def project_checks(max_unknown_percent: float = ProjectSettings().max_unknown_percent) -> list:
+    return build_checks(max_unknown_percent)
+
+
+def credentials_for(emulator, oauth2: bool = False, unset=()) -> LivePersonCredentials:
+    env = {name: value for name, value in emulator.env(oauth2=oauth2).items() if name not in unset}
+    return LivePersonCredentials(
+        account_id=env["LIVEPERSON_ACCOUNT_ID"],
+        csds_url=env["LIVEPERSON_CSDS_URL"],
+        app_key=env.get("LIVEPERSON_APP_KEY"),
+        app_secret=env.get("LIVEPERSON_APP_SECRET"),
+        access_token=env.get("LIVEPERSON_ACCESS_TOKEN"),
+        access_token_secret=env.get("LIVEPERSON_ACCESS_TOKEN_SECRET"),
+        client_id=env.get("LIVEPERSON_CLIENT_ID"),
+        client_secret=env.get("LIVEPERSON_CLIENT_SECRET"),
+        request_timeout_seconds=FAST_HTTP.request_timeout_seconds,
+        backoff_base_seconds=FAST_HTTP.backoff_base_seconds,
+        max_backoff_seconds=FAST_HTTP.max_backoff_seconds,
+        min_rate_limit_wait_seconds=FAST_HTTP.min_rate_limit_wait_seconds,
+    )
+
+
+def resources_for(emulator, database, oauth2: bool = False, unset=()) -> dict:
+    return {
+        "dlt": DagsterDltResource(),
+        "liveperson": credentials_for(emulator, oauth2, unset),
+        "warehouse": LivePersonWarehouse(duckdb_path=str(database)),
+    }
+
+
+# The warehouse
+
+def query(database, sql: str) -> list:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def conversation_ids(database) -> list:
+    return sorted(row[0] for row in query(database, "select conversation_id from liveperson.conversations"))
+
+
+def warehouse_tables(database) -> set:
+    if not Path(database).exists():
+        return set()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'liveperson'").fetchall()
+    return {row[0] for row in rows}
+
+
+def warehouse_contents(database) -> dict:
+    """Conversation ids (sorted, duplicates kept) and the number of message records."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        ids = sorted(row[0] for row in connection.execute(
+            "select conversation_id from liveperson.conversations").fetchall())
+        (messages,) = connection.execute("select count(*) from liveperson.conversations__message_records").fetchone()
+    return {"ids": ids, "message_records": messages}
+
+
+# The `dagster` CLI
+
+def cli_env(emulator, database, dagster_home, **extra) -> dict:
+    """The environment of a `dagster` command: the emulator's variables and an instance like `make dev`'s."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    # Create the instance's SQLite storage now: commands started together on a new DAGSTER_HOME race to create it.
+    with DagsterInstance.from_config(str(dagster_home)):
+        pass
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LIVEPERSON_")}
+    return {
+        **env,
+        **emulator.env(),
+        "LIVEPERSON_DUCKDB_PATH": str(database),
+        "LIVEPERSON_START_DATE": "2026-11-01",
+        "LIVEPERSON_MAX_ATTEMPTS": "6",
+        "DAGSTER_HOME": str(dagster_home),
+        **extra,
+    }
+
+
+def materialize_cli(env: dict, *args: str, wait: bool = True):
+    command = [DAGSTER, "asset", "materialize", "-m", "liveperson_dagster.definitions", *args]
+    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    if not wait:
+        return process
+    output, _ = process.communicate(timeout=300)
+    return process.returncode, output
+
+
+# Polling with a deadline
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05,
+               process: Optional[subprocess.Popen] = None, log: Optional[Path] = None):
+    """Returns condition()'s first truthy value; fails after `timeout` s, or as soon as `process` has exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"process exited ({process.returncode}) before {what}{tail(log)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f} s{tail(log)}")
+        time.sleep(interval)
+
+
+def tail(log: Optional[Path], chars: int = 4000) -> str:
+    if log is None or not Path(log).exists():
+        return ""
+    return "\n--- " + str(log) + " ---\n" + Path(log).read_text(errors="replace")[-chars:]
+
+
+# Subprocesses
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_logged(command: list, env: Mapping[str, str], log: Path) -> subprocess.Popen:
+    """Starts a command in a process group of its own (so the whole tree can be killed), output to a file (a pipe
+    nobody reads would block a chatty process)."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(command, env=dict(env), cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def start_materialize(env: Mapping[str, str], log: Path, *args: str) -> subprocess.Popen:
+    return start_logged([DAGSTER, "asset", "materialize", "-m", DEFINITIONS, *args], env, log)
+
+
+def run_materialize(env: Mapping[str, str], log: Path, *args: str, timeout: float = 240) -> tuple:
+    """Runs `dagster asset materialize` to its end: (exit code, output, seconds)."""
+    started = time.monotonic()
+    process = start_materialize(env, log, *args)
+    try:
+        process.wait(timeout=timeout)
+    finally:
+        stop_group(process)
+    return process.returncode, Path(log).read_text(errors="replace"), time.monotonic() - started
+
+
+def _group_alive(pgid: int) -> bool:
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+            continue
+    return False
+
+
+def kill_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGKILL to the process and every process it started (like a machine or container dying), then waits
+    until none of them is left."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=timeout)
+    wait_until(lambda: not _group_alive(process.pid), timeout, "the killed process group to be gone")
+
+
+def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM to the group, SIGKILL to what is left after `timeout`; never leaves a process behind."""
+    if _group_alive(process.pid):
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while _group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _group_alive(process.pid):
+            kill_group(process, timeout)
+    process.wait(timeout=timeout)
+
+
+# Dagster's records of killed runs
+
+def recover_killed_runs(env: Mapping[str, str]) -> list:
+    """What an operator does after `dagster asset materialize` was killed (docs/production.md): the run, which no
+    process will ever finish, is deleted with `dagster run delete`, which frees the `liveperson` pool slot it
+    claimed. Without this, with the op-granularity pool of dagster_home/dagster.yaml, every later run of the pool
+    waits forever ("Step blocked by limit for pool liveperson"). Returns the ids of the runs deleted."""
+    unfinished = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        run_ids = [run.run_id for run in instance.get_runs(filters=RunsFilter(statuses=unfinished))]
+    for run_id in run_ids:
+        deleted = subprocess.run([DAGSTER, "run", "delete", "--force", run_id], env=dict(env), cwd=PROJECT_ROOT,
+                                 capture_output=True, text=True, timeout=120)
+        assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        assert not instance.event_log_storage.get_concurrency_run_ids(), "pool slots still claimed"
+    return run_ids
+
+
+# The webserver's GraphQL API
+
+def graphql(port: int, query: str, variables: Optional[dict] = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.load(response)
+    if answer.get("errors"):
+        raise AssertionError(f"GraphQL errors: {answer['errors']}")
+    return answer["data"]
+
+
+# PostgreSQL
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_postgres() -> None:
+    """Skips where no PostgreSQL answers on 127.0.0.1:5432, unless LIVEPERSON_REQUIRE_POSTGRES=1 (then fails)."""
+    if postgres_available():
+        return
+    reason = "no PostgreSQL server answers on 127.0.0.1:5432"
+    if os.environ.get("LIVEPERSON_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"{reason}, and LIVEPERSON_REQUIRE_POSTGRES=1 requires one")
+    pytest.skip(f"{reason} (set LIVEPERSON_REQUIRE_POSTGRES=1 to make this a failure)")
+
+
+def _admin_connection():
+    import psycopg2
+
+    connection = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
+                                  connect_timeout=10)
+    connection.autocommit = True
+    return connection
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str = "lp_dagster_test") -> Iterator[str]:
+    """A new, empty database (trust auth, user postgres), dropped afterwards."""
+    from psycopg2 import sql
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _execute_as_admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        _execute_as_admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _execute_as_admin(statement) -> None:
+    connection = _admin_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def postgres_query(database: str, query: str, params: tuple = ()) -> list:
+    import psycopg2
+
+    connection = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=database, connect_timeout=10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+# dlt working dirs (the product makes one per run under the temp dir: liveperson-dlt-run-<run id 8>-*)
+
+def dlt_working_dirs(temp_dir: Path) -> list:
+    """The runs' working dirs (not the short-lived `liveperson-dlt-read-*` dirs of the asset checks)."""
+    return sorted(path for path in Path(temp_dir).glob("liveperson-dlt-run-*")
+                  if re.fullmatch(r"liveperson-dlt-run-[0-9a-f]{8}-.+", path.name))
+
+
+def load_packages(temp_dir: Path, state: str) -> list:
+    """Load packages of the runs' pipelines in `state`: new (being normalized), normalized (normalized, being
+    loaded) or loaded."""
+    return sorted(package for working_dir in dlt_working_dirs(temp_dir)
+                  for package in working_dir.glob(f"liveperson/load/{state}/*"))
+
+
+def jobs(package: Path, folder: str) -> list:
+    """Job files of a load package in new_jobs, started_jobs, completed_jobs or failed_jobs."""
+    path = package / folder
+    return sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+
+# Secret scans
+
+def secret_needles(emulator, extra: Mapping[str, str] = {}) -> dict:
+    """Every credential of the emulator and every bearer token it issued, by name; also the OAuth2 pair as an
+    HTTP Basic header would carry it, and the OAuth1 signature parameter name."""
+    credentials = emulator.credentials
+    needles = {name: credentials[name] for name in ("app_secret", "access_token", "access_token_secret",
+                                                     "client_secret")}
+    basic = f"{credentials['client_id']}:{credentials['client_secret']}".encode()
+    needles["client_id:client_secret (base64)"] = base64.b64encode(basic).decode()
+    for number, token in enumerate(emulator.issued_tokens()):
+        needles[f"bearer token #{number}"] = token
+    needles["oauth_signature"] = "oauth_signature"
+    needles.update(extra)
+    return needles
+
+
+def _sqlite_text(path: Path) -> str:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        parts = []
+        tables = [row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            for row in connection.execute(f'select * from "{table}"'):
+                parts.extend(value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+                             for value in row)
+        return "\n".join(parts)
+    finally:
+        connection.close()
+
+
+def _duckdb_text(path: Path) -> str:
+    parts = []
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_catalog, table_schema, table_name from information_schema.tables").fetchall()
+        for catalog, schema, table in tables:
+            for row in connection.execute(f'select * from "{catalog}"."{schema}"."{table}"').fetchall():
+                parts.extend(str(value) for value in row)
+    return "\n".join(parts)
+
+
+def _parquet_text(path: Path) -> str:
+    import pyarrow.parquet as pq
+
+    return json.dumps(pq.read_table(path).to_pylist(), default=str)
+
+
+def _is_sqlite(raw: bytes) -> bool:
+    return raw.startswith(b"SQLite format 3\x00")
+
+
+def _is_duckdb(raw: bytes) -> bool:
+    return raw[8:12] == b"DUCK"
+
+
+def file_texts(path: Path) -> Iterator[tuple]:
+    """What a scan reads of one file: its raw bytes, and the decoded content of SQLite, DuckDB, Parquet and gzip
+    files (their storage may compress or split values)."""
+    raw = path.read_bytes()
+    yield "bytes", raw.decode("latin-1")
+    if _is_sqlite(raw):
+        yield "sqlite rows", _sqlite_text(path)
+    elif _is_duckdb(raw):
+        yield "duckdb rows", _duckdb_text(path)
+    elif raw[:4] == b"PAR1":
+        yield "parquet rows", _parquet_text(path)
+    elif raw[:2] == b"\x1f\x8b":
+        yield "gunzipped", gzip.decompress(raw).decode("latin-1")
+
+
+def scan(roots: Iterable[Path], texts: Mapping[str, str], needles: Mapping[str, str]) -> tuple:
+    """({needle name: [where it was found]}, files read) over every file under `roots` and the named `texts`."""
+    found = {name: [] for name in needles}
+    files = 0
+    for root in roots:
+        root = Path(root)
+        if not root.exists():
+            continue
+        for path in [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()):
+            files += 1
+            for kind, content in file_texts(path):
+                for name, needle in needles.items():
+                    if needle and needle in content:
+                        found[name].append(f"{path} ({kind})")
+    for label, content in texts.items():
+        for name, needle in needles.items():
+            if needle and needle in content:
+                found[name].append(label)
+    return found, files

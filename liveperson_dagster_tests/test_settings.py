@@ -1,0 +1,139 @@
+"""The one typed configuration: read and validated once when the definitions load, passed down explicitly."""
+
+import gc
+import os
+import subprocess
+from datetime import date
+
+import pytest
+from dagster import AssetKey, EnvVar, materialize
+
+from liveperson_dagster.definitions import build_definitions
+from liveperson_dagster.liveperson import LivePersonConfigError
+from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
+from liveperson_dagster.settings import ProjectSettings, SettingsError, secret_variables_set
+from liveperson_emulator import Faults
+
+from .helpers import DAGSTER, PROJECT_ROOT, project_assets, resources_for
+
+CONVERSATIONS = AssetKey(["liveperson", "conversations"])
+
+
+def test_unset_and_empty_variables_take_the_defaults():
+    assert ProjectSettings.from_env({}) == ProjectSettings.from_env({"LIVEPERSON_TIMEZONE": " ", "LIVEPERSON_X": "1"})
+    settings = ProjectSettings.from_env({})
+    assert (settings.timezone, settings.start_date, settings.destination) == ("UTC", date(2026, 1, 1), "duckdb")
+    assert (settings.max_concurrent_requests, settings.lookback_days, settings.normalize_workers) == (4, 3, None)
+
+
+def test_values_are_typed():
+    settings = ProjectSettings.from_env({
+        "LIVEPERSON_TIMEZONE": "Asia/Kathmandu", "LIVEPERSON_START_DATE": "2025-12-31",
+        "LIVEPERSON_MAX_CONCURRENT_REQUESTS": "8", "LIVEPERSON_REQUESTS_PER_SECOND": "2.5",
+        "LIVEPERSON_DUCKDB_MEMORY_LIMIT": "2GB", "NORMALIZE__WORKERS": "2", "LIVEPERSON_ACCOUNT_ID": "13350576",
+    })
+    assert settings.timezone == "Asia/Kathmandu" and settings.start_date == date(2025, 12, 31)
+    assert (settings.max_concurrent_requests, settings.requests_per_second) == (8, 2.5)
+    assert (settings.duckdb_memory_limit, settings.normalize_workers, settings.account_id) == ("2GB", 2, "13350576")
+
+
+@pytest.mark.parametrize("variable, value, allowed", [
+    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "0", "a whole number >= 1"),
+    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "-3", "a whole number >= 1"),
+    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "four", "a whole number >= 1"),
+    ("LIVEPERSON_TIMEZONE", "Mars/Phobos", "an IANA time zone like Europe/Paris"),
+    ("LIVEPERSON_START_DATE", "2026-13-01", "a date like 2026-01-31"),
+    ("LIVEPERSON_START_DATE", "yesterday", "a date like 2026-01-31"),
+    ("LIVEPERSON_LOOKBACK_DAYS", "-1", "a whole number of days >= 1"),
+    ("LIVEPERSON_REQUEST_TIMEOUT_SECONDS", "soon", "a number of seconds > 0"),
+    ("LIVEPERSON_REQUESTS_PER_SECOND", "0", "a number > 0 (unset for no cap)"),
+    ("LIVEPERSON_MAX_ATTEMPTS", "0", "a whole number >= 1"),
+    ("LIVEPERSON_MAX_UNKNOWN_PERCENT", "nan", "a number from 0 to 100"),
+    ("LIVEPERSON_DUCKDB_MEMORY_LIMIT", "lots", "a size like 128MB or 2GB"),
+    ("LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS", "-5", "a number of seconds >= 0"),
+    ("LIVEPERSON_ACCOUNT_ID", "../13350576", "a LivePerson site id (digits only)"),
+    ("LIVEPERSON_CSDS_URL", "ftp://api.liveperson.net", "an http(s) URL with a host and no path"),
+    ("LIVEPERSON_DESTINATION", "no such db", "a dlt destination like duckdb, postgres, bigquery or snowflake"),
+    ("LIVEPERSON_DESTINATION", "nosuchdb", "a dlt destination like duckdb, postgres, bigquery or snowflake"),
+    ("NORMALIZE__WORKERS", "0", "a whole number >= 1"),
+])
+def test_a_bad_value_is_one_line_naming_the_variable_the_value_and_what_is_allowed(variable, value, allowed):
+    with pytest.raises(SettingsError) as raised:
+        ProjectSettings.from_env({variable: value})
+    message = str(raised.value)
+    assert message.startswith(f"{variable}={value!r} is invalid: expected {allowed}")
+    assert "\n" not in message
+
+
+def test_every_bad_value_is_named_at_once():
+    with pytest.raises(SettingsError) as raised:
+        ProjectSettings.from_env({"LIVEPERSON_TIMEZONE": "Mars/Phobos", "LIVEPERSON_LOOKBACK_DAYS": "0"})
+    assert str(raised.value) == (
+        "LIVEPERSON_TIMEZONE='Mars/Phobos' is invalid: expected an IANA time zone like Europe/Paris; "
+        "LIVEPERSON_LOOKBACK_DAYS='0' is invalid: expected a whole number of days >= 1")
+
+
+def test_a_bad_value_stops_the_cli_when_the_definitions_load(tmp_path):
+    env = {name: value for name, value in os.environ.items()}
+    env.update(LIVEPERSON_MAX_CONCURRENT_REQUESTS="0", DAGSTER_HOME=str(tmp_path))
+    done = subprocess.run([DAGSTER, "asset", "materialize", "-m", "liveperson_dagster.definitions",
+                           "--select", "liveperson/users"], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode != 0
+    assert "LIVEPERSON_MAX_CONCURRENT_REQUESTS='0' is invalid: expected a whole number >= 1" in done.stderr
+    assert "RUN_START" not in done.stdout + done.stderr  # stopped at load: no run began
+
+
+def test_the_definitions_are_built_from_the_settings_passed_in():
+    settings = ProjectSettings(timezone="Asia/Kathmandu", start_date=date(2026, 6, 1), lookback_days=5,
+                               max_unknown_percent=0.5, duckdb_path="/tmp/elsewhere.duckdb",
+                               duckdb_lock_timeout_seconds=7, normalize_workers=2, max_concurrent_requests=3)
+    defs = build_definitions(settings, secret_variables=("LIVEPERSON_APP_KEY", "LIVEPERSON_CLIENT_SECRET"))
+    partitions = defs.resolve_asset_graph().get(CONVERSATIONS).partitions_def
+    assert (partitions.timezone, partitions.start.date()) == ("Asia/Kathmandu", date(2026, 6, 1))
+    schedule = defs.resolve_schedule_def("liveperson_daily_schedule")
+    assert schedule.execution_timezone == "Asia/Kathmandu" and "the 5 complete day(s)" in schedule.description
+    specs = {spec.name: spec for checks in defs.asset_checks for spec in checks.check_specs}
+    assert specs["known_agents_skills_and_groups"].metadata["max_unknown_percent"] == 0.5
+    warehouse = defs.resources["warehouse"]
+    assert (warehouse.duckdb_path, warehouse.duckdb_lock_timeout_seconds, warehouse.normalize_workers) == (
+        "/tmp/elsewhere.duckdb", 7, 2)
+    credentials = defs.resources["liveperson"]
+    assert credentials.max_concurrent_requests == 3 and credentials.named_by_variables
+    # Secrets: EnvVars (read when a run starts, "from env" in the UI) for the variables that are set, nothing else.
+    assert credentials.app_key == EnvVar("LIVEPERSON_APP_KEY")
+    assert credentials.client_secret == EnvVar("LIVEPERSON_CLIENT_SECRET")
+    assert credentials.app_secret is None and credentials.client_id is None
+
+
+def test_only_the_credential_variables_that_hold_a_value_are_referred_to():
+    assert secret_variables_set({"LIVEPERSON_APP_KEY": "k", "LIVEPERSON_APP_SECRET": " ", "OTHER": "x"}) == (
+        "LIVEPERSON_APP_KEY",)
+
+
+def test_a_resource_built_in_python_needs_no_environment_and_its_errors_name_fields():
+    with pytest.raises(LivePersonConfigError, match="^account_id is not set$"):
+        LivePersonCredentials(app_key="k").connection()
+    with pytest.raises(LivePersonConfigError) as raised:
+        LivePersonCredentials(account_id="1", client_id="c").connection()
+    assert str(raised.value) == ("incomplete LivePerson credentials: set the OAuth1 fields (missing: app_key, "
+                                 "app_secret, access_token, access_token_secret) or the OAuth2 pair (missing: "
+                                 "client_secret)")
+    with pytest.raises(Exception, match="max_concurrent_requests"):
+        LivePersonCredentials(account_id="1", max_concurrent_requests=0)
+    with pytest.raises(Exception, match="duckdb_lock_timeout_seconds"):
+        LivePersonWarehouse(duckdb_lock_timeout_seconds=-1)
+
+
+@pytest.mark.parametrize("outcome", ["success", "failure"])
+def test_a_run_leaves_the_environment_and_the_collector_as_it_found_them(emulator, tmp_path, monkeypatch, outcome):
+    monkeypatch.setenv("DATA_WRITER__BUFFER_MAX_ITEMS", "7")  # a value of the user's: kept, and not overwritten
+    if outcome == "failure":
+        emulator.set_faults(Faults(always_503=True))
+    environment, freeze_count, thresholds = dict(os.environ), gc.get_freeze_count(), gc.get_threshold()
+    _, conversations = project_assets()
+    result = materialize([conversations], resources=resources_for(emulator, tmp_path / "warehouse.duckdb"),
+                         partition_key="2026-11-03", raise_on_error=False)
+    assert result.success is (outcome == "success")
+    assert dict(os.environ) == environment
+    assert (gc.get_freeze_count(), gc.get_threshold(), gc.isenabled()) == (freeze_count, thresholds, True)
