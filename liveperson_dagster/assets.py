@@ -1,4 +1,6 @@
-"""The LivePerson assets: account configuration snapshots and daily-partitioned conversations."""
+"""The LivePerson assets: one per dlt resource (its own step, so an API the credentials may not read fails only the
+assets that need it): configuration snapshots unpartitioned, history in daily partitions, Messaging Operations in
+hourly ones."""
 
 import atexit
 import shutil
@@ -6,7 +8,15 @@ import tempfile
 from typing import List
 
 import dlt
-from dagster import AssetExecutionContext, AssetsDefinition, Config, DailyPartitionsDefinition
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    Config,
+    DailyPartitionsDefinition,
+    HourlyPartitionsDefinition,
+    TimeWindowPartitionsDefinition,
+)
 from dagster_dlt import DagsterDltResource, dlt_assets
 from pydantic import Field
 
@@ -14,7 +24,7 @@ from .liveperson import Window, liveperson_source
 from .liveperson import settings as api_settings
 from .loading import load_resources
 from .resources import DATASET_NAME, PIPELINE_NAME, LivePersonCredentials, LivePersonWarehouse
-from .translator import CONFIG_RESOURCES, LivePersonTranslator
+from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, LivePersonTranslator
 
 # Runs that call LivePerson and write the warehouse share this pool; its limit is set in the Dagster instance.
 POOL = "liveperson"
@@ -40,26 +50,48 @@ class ConversationsConfig(Config):
     )
 
 
-def build_assets(partitions_def: DailyPartitionsDefinition, destination: str) -> List[AssetsDefinition]:
-    """The configuration assets and the conversations partitioned by `partitions_def`, loading into `destination`."""
-    spec_pipeline = _spec_pipeline(destination)
-
+def _config_asset(name: str, spec_pipeline: dlt.Pipeline) -> AssetsDefinition:
     @dlt_assets(
-        dlt_source=liveperson_source().with_resources(*CONFIG_RESOURCES),
+        dlt_source=liveperson_source().with_resources(name),
         dlt_pipeline=spec_pipeline,
-        name="liveperson_account_config",
+        name=f"liveperson_{name}",
         dagster_dlt_translator=LivePersonTranslator(),
+        # Unpartitioned, but in a range run with the daily assets (`--partition-range` wants every asset single-run).
+        backfill_policy=BackfillPolicy.single_run(),
         pool=POOL,
     )
-    def liveperson_account_config(
+    def _snapshot(
         context: AssetExecutionContext,
         dlt: DagsterDltResource,
         liveperson: LivePersonCredentials,
         warehouse: LivePersonWarehouse,
     ):
-        selected = [key.path[-1] for key in context.selected_asset_keys]
-        yield from load_resources(context, dlt, liveperson, warehouse, selected)
+        yield from load_resources(context, dlt, liveperson, warehouse, [name])
 
+    return _snapshot
+
+
+def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: TimeWindowPartitionsDefinition):
+    @dlt_assets(
+        dlt_source=liveperson_source().with_resources(name),
+        dlt_pipeline=spec_pipeline,
+        name=f"liveperson_{name}",
+        dagster_dlt_translator=LivePersonTranslator(),
+        partitions_def=partitions_def,
+        pool=POOL,
+    )
+    def _windowed(
+        context: AssetExecutionContext,
+        dlt: DagsterDltResource,
+        liveperson: LivePersonCredentials,
+        warehouse: LivePersonWarehouse,
+    ):
+        yield from load_resources(context, dlt, liveperson, warehouse, [name], window=Window(*context.partition_time_window))
+
+    return _windowed
+
+
+def _conversations_asset(spec_pipeline: dlt.Pipeline, partitions_def: DailyPartitionsDefinition):
     @dlt_assets(
         dlt_source=liveperson_source().with_resources("conversations"),
         dlt_pipeline=spec_pipeline,
@@ -80,4 +112,17 @@ def build_assets(partitions_def: DailyPartitionsDefinition, destination: str) ->
             context, dlt, liveperson, warehouse, ["conversations"], window=window, content_parts=config.content_parts
         )
 
-    return [liveperson_account_config, liveperson_conversations]
+    return liveperson_conversations
+
+
+def build_assets(daily: DailyPartitionsDefinition, hourly: HourlyPartitionsDefinition,
+                 destination: str) -> List[AssetsDefinition]:
+    """Every configuration asset, the history assets partitioned by `daily` and the Messaging Operations assets
+    partitioned by `hourly`, loading into `destination`."""
+    spec_pipeline = _spec_pipeline(destination)
+    return [
+        *(_config_asset(name, spec_pipeline) for name in CONFIG_RESOURCES),
+        _conversations_asset(spec_pipeline, daily),
+        *(_windowed_asset(name, spec_pipeline, daily) for name in DAILY_RESOURCES if name != "conversations"),
+        *(_windowed_asset(name, spec_pipeline, hourly) for name in OPERATIONS_RESOURCES),
+    ]

@@ -1,17 +1,20 @@
 """Asset checks on what the warehouse holds, read through dlt's SQL client (any SQL destination).
 
-- users, skills, agent_groups `unique_ids`: no `id` twice in the table.
-- conversations `unique_conversation_ids`: no `conversation_id` twice in the table.
-- conversations `started_inside_window`: every row the latest materialization loaded (rows carrying one of its
-  `dlt_load_ids`) has a `start_time` in its window [`window_start`, `window_end`). The window of a range run
-  is the whole range.
-- conversations `known_agents_skills_and_groups` (WARN): the share of all conversations in the table whose latest
-  agent / skill / agent group id is not in users / skills / agent_groups stays at or below
-  LIVEPERSON_MAX_UNKNOWN_PERCENT (default 5). `-1` (unassigned) and empty ids are not misses.
+- every configuration table `unique_ids`: no `id` twice in the table.
+- conversations `unique_conversation_ids`, chat_engagements `unique_engagement_ids`, agent_status_changes
+  `unique_status_change_ids`: no key twice in the table.
+- conversations and chat_engagements `started_inside_window`, agent_status_changes `time_inside_window`: every row
+  the latest materialization loaded (rows carrying one of its `dlt_load_ids`) has its time (`start_time`, `time`)
+  in its window [`window_start`, `window_end`). The window of a range run is the whole range.
+- conversations `known_agents_skills_and_groups` and agent_status_changes `known_agents_groups_and_reasons` (WARN):
+  the share of the table's rows whose agent / skill / agent group / status reason id is not in users / skills /
+  agent_groups / agent_status_reasons stays at or below LIVEPERSON_MAX_UNKNOWN_PERCENT (default 5). `-1`
+  (unassigned), null and empty ids are not misses.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, List, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -28,16 +31,40 @@ from dlt.destinations.sql_client import SqlClientBase
 
 from .assets import POOL
 from .resources import LivePersonWarehouse
-from .translator import CONFIG_RESOURCES, asset_key
+from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, asset_key
 
-CONVERSATIONS = asset_key("conversations")
-# (metadata name, conversations column, table holding the known ids)
-REFERENCES = (
-    ("agent", "info__latest_agent_id", "users"),
-    ("skill", "info__latest_skill_id", "skills"),
-    ("agent_group", "info__latest_agent_group_id", "agent_groups"),
+
+
+
+@dataclass(frozen=True)
+class HistoryTable:
+    """What the checks of one daily table look at."""
+
+    name: str
+    key: str
+    time_column: str
+    window_check: str
+    noun: str  # in messages: "3 conversation(s) of the latest load started outside ..."
+    verb: str
+    # (check name, ((metadata name, column, table holding the known ids), ...)) or None
+    references: Optional[Tuple[str, Tuple[Tuple[str, str, str], ...]]] = None
+
+
+HISTORY_TABLES = (
+    HistoryTable("conversations", "conversation_id", "start_time", "started_inside_window", "conversation", "started",
+                 ("known_agents_skills_and_groups", (
+                     ("agent", "info__latest_agent_id", "users"),
+                     ("skill", "info__latest_skill_id", "skills"),
+                     ("agent_group", "info__latest_agent_group_id", "agent_groups")))),
+    HistoryTable("agent_status_changes", "status_change_id", "time", "time_inside_window", "status change",
+                 "happened", ("known_agents_groups_and_reasons", (
+                     ("agent", "agent_id", "users"),
+                     ("agent_group", "agent_group_id", "agent_groups"),
+                     ("status_reason", "status_reason_id", "agent_status_reasons")))),
+    HistoryTable("chat_engagements", "engagement_id", "start_time", "started_inside_window", "chat", "started"),
 )
-UNASSIGNED = ("-1", "")
+# No id: -1 (unassigned), 0 (a login's status reason) and empty.
+UNASSIGNED = ("-1", "0", "")
 SAMPLE_SIZE = 10
 
 
@@ -57,54 +84,58 @@ def _missing_table(check: AssetCheckKey, client: SqlClientBase, error: DatabaseU
     )
 
 
-def unique_ids(check: AssetCheckKey, client: SqlClientBase, table: str, column: str) -> AssetCheckResult:
-    t, c = _table(client, table), _column(client, column)
-    rows, distinct = client.execute_sql(f"select count(*), count(distinct {c}) from {t}")[0]
+def unique_ids(check: AssetCheckKey, client: SqlClientBase, table: str, *columns: str) -> AssetCheckResult:
+    """No value of `columns` (one column, or a compound key) appears twice in `table`."""
+    t, c = _table(client, table), ", ".join(_column(client, column) for column in columns)
+    rows = client.execute_sql(f"select count(*) from {t}")[0][0]
+    distinct = client.execute_sql(f"select count(*) from (select distinct {c} from {t}) keys")[0][0]
     duplicated = client.execute_sql(f"select {c} from {t} group by {c} having count(*) > 1 order by {c}")
+    key = ", ".join(columns)
     return AssetCheckResult(
         check_name=check.name, asset_key=check.asset_key, passed=not duplicated,
-        description=f"{len(duplicated)} {column} value(s) appear more than once in {table}" if duplicated else None,
+        description=f"{len(duplicated)} {key} value(s) appear more than once in {table}" if duplicated else None,
         metadata={
             "rows": MetadataValue.int(rows),
             "distinct_ids": MetadataValue.int(distinct),
             "duplicated_ids": MetadataValue.int(len(duplicated)),
-            "duplicated_ids_sample": MetadataValue.json([str(row[0]) for row in duplicated[:SAMPLE_SIZE]]),
+            "duplicated_ids_sample": MetadataValue.json(
+                [str(row[0]) if len(columns) == 1 else [str(value) for value in row] for row in duplicated[:SAMPLE_SIZE]]),
         },
     )
 
 
-def started_inside_window(check: AssetCheckKey, context: AssetCheckExecutionContext,
-                          client: SqlClientBase) -> AssetCheckResult:
-    event = context.instance.get_latest_materialization_event(CONVERSATIONS)
+def inside_window(check: AssetCheckKey, context: AssetCheckExecutionContext, client: SqlClientBase,
+                  table: HistoryTable) -> AssetCheckResult:
+    event = context.instance.get_latest_materialization_event(check.asset_key)
     metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
     if not {"window_start", "window_end", "dlt_load_ids"} <= set(metadata):
         return AssetCheckResult(
             check_name=check.name, asset_key=check.asset_key, passed=False, severity=AssetCheckSeverity.WARN,
-            description="No materialization of liveperson/conversations with a window and dlt load ids yet.",
+            description=f"No materialization of {check.asset_key.to_user_string()} with a window and dlt load ids yet.",
         )
     start = datetime.fromisoformat(metadata["window_start"].value)
     end = datetime.fromisoformat(metadata["window_end"].value)
     load_ids = list(metadata["dlt_load_ids"].value)
     loaded, outside = 0, []
     if load_ids:
-        t, load_id, start_time = _table(client, "conversations"), _column(client, "_dlt_load_id"), _column(
-            client, "start_time")
+        t, load_id, start_time = _table(client, table.name), _column(client, "_dlt_load_id"), _column(
+            client, table.time_column)
         of_the_load = f"{load_id} in ({', '.join(['%s'] * len(load_ids))})"
         loaded = client.execute_sql(f"select count(*) from {t} where {of_the_load}", *load_ids)[0][0]
         outside = client.execute_sql(
-            f"select {_column(client, 'conversation_id')} from {t} where {of_the_load} and "
+            f"select {_column(client, table.key)} from {t} where {of_the_load} and "
             f"({start_time} is null or {start_time} < %s or {start_time} >= %s) order by 1",
             *load_ids, start, end,
         )
     return AssetCheckResult(
         check_name=check.name, asset_key=check.asset_key, passed=not outside,
-        description=f"{len(outside)} conversation(s) of the latest load started outside "
+        description=f"{len(outside)} {table.noun}(s) of the latest load {table.verb} outside "
         f"[{start.isoformat()}, {end.isoformat()})" if outside else None,
         metadata={
             "window_start": MetadataValue.text(start.isoformat()),
             "window_end": MetadataValue.text(end.isoformat()),
             "dlt_load_ids": MetadataValue.json(load_ids),
-            "conversations_loaded": MetadataValue.int(loaded),
+            f"{table.name}_loaded": MetadataValue.int(loaded),
             "outside_window": MetadataValue.int(len(outside)),
             "outside_window_sample": MetadataValue.json([row[0] for row in outside[:SAMPLE_SIZE]]),
         },
@@ -116,18 +147,19 @@ def _columns(client: SqlClientBase, table: str) -> set:
         return {description[0].lower() for description in cursor.description}
 
 
-def known_references(check: AssetCheckKey, client: SqlClientBase, max_unknown_percent: float) -> AssetCheckResult:
-    conversations = _table(client, "conversations")
-    total = client.execute_sql(f"select count(*) from {conversations}")[0][0]
-    columns = _columns(client, "conversations")
-    metadata = {"conversations": MetadataValue.int(total),
+def known_references(check: AssetCheckKey, client: SqlClientBase, history: HistoryTable,
+                     max_unknown_percent: float) -> AssetCheckResult:
+    rows_table = _table(client, history.name)
+    total = client.execute_sql(f"select count(*) from {rows_table}")[0][0]
+    columns = _columns(client, history.name)
+    metadata = {history.name: MetadataValue.int(total),
                 "max_unknown_percent": MetadataValue.float(max_unknown_percent)}
     over = []
-    for kind, column, table in REFERENCES:
+    for kind, column, table in history.references[1]:
         known = {str(row[0]) for row in client.execute_sql(f"select {_column(client, 'id')} from {_table(client, table)}")}
-        # A column dlt never created (no conversation had the field) holds no reference at all.
+        # A column dlt never created (no row had the field) holds no reference at all.
         counts = client.execute_sql(
-            f"select {_column(client, column)}, count(*) from {conversations} group by 1"
+            f"select {_column(client, column)}, count(*) from {rows_table} group by 1"
         ) if column in columns else []
         unknown = {str(value): count for value, count in counts
                    if value is not None and str(value) not in UNASSIGNED and str(value) not in known}
@@ -135,12 +167,13 @@ def known_references(check: AssetCheckKey, client: SqlClientBase, max_unknown_pe
         percent = round(100.0 * missed / total, 2) if total else 0.0
         if percent > max_unknown_percent:
             over.append(f"{kind} {percent}%")
-        metadata[f"unknown_{kind}_conversations"] = MetadataValue.int(missed)
+        metadata[f"unknown_{kind}_{history.name}"] = MetadataValue.int(missed)
         metadata[f"unknown_{kind}_percent"] = MetadataValue.float(percent)
         metadata[f"unknown_{kind}_ids_sample"] = MetadataValue.json(sorted(unknown)[:SAMPLE_SIZE])
     return AssetCheckResult(
         check_name=check.name, asset_key=check.asset_key, passed=not over, severity=AssetCheckSeverity.WARN,
-        description=f"Conversations with an unknown latest {', '.join(over)} (more than {max_unknown_percent}%)"
+        description=f"{history.noun.capitalize()}s with an unknown {'latest ' if history.name == 'conversations' else ''}"
+        f"{', '.join(over)} (more than {max_unknown_percent}%)"
         if over else None,
         metadata=metadata,
     )
@@ -168,37 +201,64 @@ def config_checks(context: AssetCheckExecutionContext, warehouse: LivePersonWare
                 yield _missing_table(check, client, error)
 
 
-def conversations_checks(max_unknown_percent: float) -> AssetChecksDefinition:
-    config_keys = [asset_key(name) for name in CONFIG_RESOURCES]
+def history_checks(history: HistoryTable, max_unknown_percent: float) -> AssetChecksDefinition:
+    key = asset_key(history.name)
     specs = [
-        AssetCheckSpec("unique_conversation_ids", asset=CONVERSATIONS,
-                       description="No conversation_id appears twice in conversations."),
-        AssetCheckSpec("started_inside_window", asset=CONVERSATIONS,
-                       description="Every conversation loaded by the latest materialization started inside its "
-                       "window [window_start, window_end)."),
-        AssetCheckSpec("known_agents_skills_and_groups", asset=CONVERSATIONS, additional_deps=config_keys,
-                       description="Warns when more than max_unknown_percent of the conversations name a latest "
-                       "agent, skill or agent group missing from users, skills or agent_groups (-1 is unassigned).",
-                       metadata={"max_unknown_percent": max_unknown_percent}),
+        AssetCheckSpec(f"unique_{history.key}s", asset=key, description=f"No {history.key} appears twice in {history.name}."),
+        AssetCheckSpec(history.window_check, asset=key,
+                       description=f"Every row of {history.name} loaded by the latest materialization has a "
+                       f"{history.time_column} inside its window [window_start, window_end)."),
     ]
-    unique, window, references = (spec.key for spec in specs)
+    if history.references:
+        name, references = history.references
+        specs.append(AssetCheckSpec(
+            name, asset=key, additional_deps=[asset_key(table) for table in DAILY_RESOURCES[history.name]],
+            description=f"Warns when more than max_unknown_percent of the rows of {history.name} name an "
+            f"{', '.join(kind.replace('_', ' ') for kind, _, _ in references)} missing from "
+            f"{', '.join(table for _, _, table in references)} (-1 is unassigned).",
+            metadata={"max_unknown_percent": max_unknown_percent},
+        ))
+    unique, window = specs[0].key, specs[1].key
 
-    @multi_asset_check(specs=specs, can_subset=True, name="liveperson_conversations_checks", pool=POOL)
+    @multi_asset_check(specs=specs, can_subset=True, name=f"liveperson_{history.name}_checks", pool=POOL)
     def _checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
         with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
             for check in _selected(context, specs):
                 try:
                     if check == unique:
-                        yield unique_ids(check, client, "conversations", "conversation_id")
+                        yield unique_ids(check, client, history.name, history.key)
                     elif check == window:
-                        yield started_inside_window(check, context, client)
-                    elif check == references:
-                        yield known_references(check, client, max_unknown_percent)
+                        yield inside_window(check, context, client, history)
+                    else:
+                        yield known_references(check, client, history, max_unknown_percent)
                 except DatabaseUndefinedRelation as error:
                     yield _missing_table(check, client, error)
 
     return _checks
 
 
+# Messaging Operations: one row per skill (agent) and interval.
+OPERATIONS_KEYS = {"messaging_queue_health": ("skill_id", "interval_start"),
+                   "messaging_agent_metrics": ("agent_id", "interval_end")}
+OPERATIONS_SPECS = [
+    AssetCheckSpec("unique_intervals", asset=asset_key(name),
+                   description=f"No ({', '.join(columns)}) appears twice in {name}.")
+    for name, columns in OPERATIONS_KEYS.items()
+]
+
+
+@multi_asset_check(specs=OPERATIONS_SPECS, can_subset=True, name="liveperson_operations_checks", pool=POOL)
+def operations_checks(context: AssetCheckExecutionContext,
+                      warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
+    with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
+        for check in _selected(context, OPERATIONS_SPECS):
+            table = check.asset_key.path[-1]
+            try:
+                yield unique_ids(check, client, table, *OPERATIONS_KEYS[table])
+            except DatabaseUndefinedRelation as error:
+                yield _missing_table(check, client, error)
+
+
 def build_checks(max_unknown_percent: float) -> list:
-    return [config_checks, conversations_checks(max_unknown_percent)]
+    return [config_checks, *(history_checks(history, max_unknown_percent) for history in HISTORY_TABLES),
+            operations_checks]

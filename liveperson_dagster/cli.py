@@ -2,9 +2,11 @@
 
 import argparse
 import sys
+from datetime import datetime, timedelta, timezone
 from typing import List, Mapping, Optional, TextIO
 
-from .liveperson import HttpSettings, LivePersonClient
+from .liveperson import HttpSettings, LivePersonClient, Window
+from .liveperson.client import CONFIG_COLLECTIONS
 from .liveperson import settings as api_settings
 from .settings import connection_from_env
 
@@ -13,17 +15,50 @@ CHECK_HTTP = HttpSettings(request_timeout_seconds=30.0, max_attempts=2, backoff_
                           max_backoff_seconds=2.0)
 
 
+def _first_page(pages) -> list:
+    for page in pages:
+        return page
+    return []
+
+
+def api_probes(client: LivePersonClient) -> list:
+    """(table, what one request of it fetches) for every API the assets read: configuration collections whole,
+    history as the first page of the last hour."""
+    now = datetime.now(timezone.utc)
+    last_hour = Window(now - timedelta(hours=1), now)
+    probes = [(name, lambda name=name: sum(len(page) for page in client.fetch_collection(name)))
+              for name in CONFIG_COLLECTIONS]
+    probes += [
+        ("conversations", lambda: len(_first_page(client.search_conversations(last_hour, ("messageRecords",))))),
+        ("agent_status_changes", lambda: len(_first_page(client.status_changes(last_hour)))),
+        ("chat_engagements", lambda: len(_first_page(client.search_chat_engagements(last_hour)))),
+        ("messaging_queue_health", lambda: len(client.messaging_queue_health(last_hour))),
+        ("messaging_agent_metrics", lambda: len(client.messaging_agent_metrics(last_hour))),
+    ]
+    return probes
+
+
 def check(variables: Optional[Mapping[str, str]], out: TextIO) -> int:
-    """Resolves the account's domains and fetches its skills with the credentials of `variables` (the environment
-    when None); 0 when both work."""
+    """Resolves the account's domains, authenticates (fetches its skills), then tries every API the assets read
+    with the credentials of `variables` (the environment when None). 0 when every API can be read, 2 when some
+    cannot (each says what to ask for), 1 when the settings or the authentication fail."""
     connection = None
+
+    def redacted(error: Exception) -> str:
+        message = str(error) or type(error).__name__
+        for secret in connection.secret_values() if connection else ():
+            message = message.replace(secret, "<redacted>")
+        return message
+
     try:
         connection = connection_from_env(variables, http=CHECK_HTTP)
         print(f"account:     {connection.account_id}", file=out)
         print(f"credentials: {connection.auth_kind} ({', '.join(connection.credential_settings)})", file=out)
         print(f"CSDS:        {connection.csds_url}", file=out)
         client = LivePersonClient(connection)
-        services = [api_settings.ACCOUNT_CONFIG_SERVICE, api_settings.MESSAGING_HISTORY_SERVICE]
+        services = [api_settings.ACCOUNT_CONFIG_SERVICE, api_settings.MESSAGING_HISTORY_SERVICE,
+                    api_settings.AGENT_ACTIVITY_SERVICE, api_settings.ENGAGEMENT_HISTORY_SERVICE,
+                    api_settings.OPERATIONS_SERVICE]
         if connection.auth_kind == "oauth2":
             services.append(api_settings.OAUTH2_TOKEN_SERVICE)
         for service in services:
@@ -31,11 +66,19 @@ def check(variables: Optional[Mapping[str, str]], out: TextIO) -> int:
         skills = sum(len(page) for page in client.fetch_collection("skills"))
         print(f"fetched {skills} skills (account configuration API, authenticated)", file=out)
     except Exception as error:  # noqa: BLE001 - every failure is the verdict, not a traceback
-        message = str(error) or type(error).__name__
-        for secret in connection.secret_values() if connection else ():
-            message = message.replace(secret, "<redacted>")
-        print(f"FAILED: {message}", file=out)
+        print(f"FAILED: {redacted(error)}", file=out)
         return 1
+    unreadable = []
+    for table, probe in api_probes(client):
+        try:
+            print(f"  {table}: readable ({probe()} records)", file=out)
+        except Exception as error:  # noqa: BLE001 - one API refused is a line of the report
+            unreadable.append(table)
+            print(f"  {table}: NOT READABLE: {redacted(error)}", file=out)
+    if unreadable:
+        print(f"PARTIAL: not readable with these credentials: {', '.join(unreadable)} (those assets will fail, the "
+              "others load)", file=out)
+        return 2
     print("OK", file=out)
     return 0
 
@@ -44,9 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liveperson-dagster", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
-        "check", help="resolve the account's domains (CSDS) and make one authenticated call (fetch skills)",
+        "check", help="resolve the account's domains (CSDS), authenticate, and try every API the assets read",
         description="Reads LIVEPERSON_ACCOUNT_ID, the credentials and LIVEPERSON_CSDS_URL from the environment; "
-        "exits 1 with the reason when something is wrong. Secrets are never printed.",
+        "exits 1 with the reason when something is wrong, 2 when some APIs cannot be read (each line says what to "
+        "ask for). Secrets are never printed.",
     )
     commands.add_parser("emulator", help="run the local LivePerson emulator (arguments as liveperson-emulator)",
                         add_help=False)

@@ -6,22 +6,25 @@ from dagster_dlt import DagsterDltResource
 
 from .assets import build_assets
 from .checks import build_checks
-from .partitions import daily_partitions
+from .partitions import daily_partitions, hourly_partitions
 from .resources import credentials_resource, warehouse_resource
-from .schedules import daily_job, daily_schedule
+from .schedules import daily_job, daily_schedule, operations_job, operations_schedule
 from .settings import ProjectSettings, secret_variables_set
 
 
 def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -> Definitions:
     """`secret_variables`: the credential variables that are set, referred to as EnvVars (read when a run starts)."""
-    partitions = daily_partitions(settings.start_date, settings.timezone)
-    # Account configuration + the last `lookback_days` days of conversations, daily at 02:00 local time.
-    liveperson_daily = daily_job(partitions)
+    days = daily_partitions(settings.start_date, settings.timezone)
+    hours = hourly_partitions(settings.operations_start_date or settings.start_date, settings.timezone)
+    # Account configuration + the last `lookback_days` days of history, daily at 02:00 local time.
+    liveperson_daily = daily_job(days)
+    # Messaging Operations of the hour that has just ended, every hour.
+    liveperson_operations = operations_job(hours)
     return Definitions(
-        assets=build_assets(partitions, settings.destination),
+        assets=build_assets(days, hours, settings.destination),
         asset_checks=build_checks(settings.max_unknown_percent),
-        jobs=[liveperson_daily],
-        schedules=[daily_schedule(liveperson_daily, settings.lookback_days)],
+        jobs=[liveperson_daily, liveperson_operations],
+        schedules=[daily_schedule(liveperson_daily, settings.lookback_days), operations_schedule(liveperson_operations)],
         resources={
             "dlt": DagsterDltResource(),
             "liveperson": credentials_resource(settings, secret_variables),

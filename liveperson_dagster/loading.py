@@ -41,7 +41,7 @@ def load_resources(
     window: Optional[Window] = None,
     content_parts: Optional[Sequence[str]] = None,
 ) -> Iterator[MaterializeResult]:
-    progress = ProgressLog(context)
+    progress = ProgressLog(context, resource_names)
     # Every process-wide change a run makes, undone when it ends, whatever its outcome.
     with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS) as dlt_variables:
         normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_variables)
@@ -56,7 +56,7 @@ def load_resources(
             source_kwargs["content_parts"] = tuple(content_parts)
         source = liveperson_source(**source_kwargs).with_resources(*resource_names)
         if window is not None:
-            context.log.info(f"Loading conversations that started in {window}")
+            context.log.info(f"Loading {', '.join(resource_names)} of {window}")
         with source_logs_in_run_log(context), warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
             results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
                                    loader_file_format=warehouse.loader_file_format()))
@@ -89,7 +89,7 @@ def load_resources(
             extra["window_start"] = MetadataValue.text(window.start.isoformat())
             extra["window_end"] = MetadataValue.text(window.end.isoformat())
             extra["dagster/partition_row_count"] = MetadataValue.int(rows)
-            extra["conversations_per_second"] = MetadataValue.float(progress.rate(rows))
+            extra["records_per_second"] = MetadataValue.float(progress.rate(rows))
         else:
             extra["dagster/row_count"] = MetadataValue.int(rows)
         yield MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), **extra})
@@ -113,10 +113,11 @@ def new_columns_by_table(load_packages) -> dict:
 
 
 class ProgressLog:
-    """Reports pages and conversations fetched to the run log while a long fetch goes on."""
+    """Reports pages and records fetched to the run log while a long fetch goes on, naming what it counts."""
 
-    def __init__(self, context: AssetExecutionContext) -> None:
+    def __init__(self, context: AssetExecutionContext, resource_names: Sequence[str]) -> None:
         self._log = context.log
+        self._resource_names = list(resource_names)
         self._started = time.monotonic()
         self._last_report = self._started
 
@@ -134,11 +135,9 @@ class ProgressLog:
             self._report(stats)
 
     def _report(self, stats: RequestStats) -> None:
-        conversations = stats.count("conversations")
-        self._log.info(
-            f"Fetched {stats.count('pages')} pages, {conversations} conversations "
-            f"({self.rate(conversations)}/s), {sum(stats.retries.values())} retries so far"
-        )
+        records = ", ".join(f"{stats.count(name)} {name} ({self.rate(stats.count(name))}/s)"
+                            for name in self._resource_names)
+        self._log.info(f"Fetched {stats.count('pages')} page(s): {records}; {sum(stats.retries.values())} retries so far")
 
     def finish(self, stats: RequestStats) -> None:
         self._report(stats)

@@ -13,14 +13,16 @@ from zoneinfo import ZoneInfo
 from dagster import (
     AssetSelection,
     DailyPartitionsDefinition,
+    HourlyPartitionsDefinition,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
+    build_schedule_from_partitioned_job,
     define_asset_job,
     schedule,
 )
 
-from .translator import CONFIG_RESOURCES, GROUP, asset_key
+from .translator import CONFIG_RESOURCES, GROUP, OPERATIONS_GROUP, asset_key
 
 DAILY_JOB_NAME = "liveperson_daily"
 DEFAULT_CRON = "0 2 * * *"
@@ -72,3 +74,26 @@ def daily_schedule(
         return RunRequest(run_key=f"{start}...{end}", tags={RANGE_START_TAG: start, RANGE_END_TAG: end})
 
     return _daily
+
+
+OPERATIONS_JOB_NAME = "liveperson_operations_hourly"
+# Ten minutes past each hour: the hour before is over, and its metrics are in.
+OPERATIONS_MINUTE_OF_HOUR = 10
+
+
+def operations_job(partitions_def: HourlyPartitionsDefinition):
+    return define_asset_job(
+        OPERATIONS_JOB_NAME,
+        selection=AssetSelection.groups(OPERATIONS_GROUP),
+        partitions_def=partitions_def,
+        description="Messaging Operations metrics of one hour (LivePerson keeps the last 24 hours).",
+    )
+
+
+def operations_schedule(job) -> ScheduleDefinition:
+    """Every hour at :10, the hour that has just ended: each hour is polled while LivePerson still serves it."""
+    return build_schedule_from_partitioned_job(
+        job, name=f"{job.name}_schedule", minute_of_hour=OPERATIONS_MINUTE_OF_HOUR,
+        description=f"At :{OPERATIONS_MINUTE_OF_HOUR:02d} every hour: Messaging Operations metrics of the hour that "
+        "has just ended.",
+    )

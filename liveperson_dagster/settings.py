@@ -57,6 +57,11 @@ class ProjectSettings(BaseModel):
         default=date(2026, 1, 1), json_schema_extra={"allowed": "a date like 2026-01-31"},
         description="First daily partition",
     )
+    operations_start_date: Optional[date] = Field(
+        default=None, json_schema_extra={"allowed": "a date like 2026-01-31"},
+        description="First hourly partition of the Messaging Operations assets (LivePerson keeps 24 hours: the day "
+        "polling starts); LIVEPERSON_START_DATE when unset",
+    )
     timezone: str = Field(
         default="UTC", json_schema_extra={"allowed": "an IANA time zone like Europe/Paris"},
         description="Time zone of the daily partitions and of the schedule",

@@ -5,19 +5,46 @@ from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
 GROUP = "liveperson"
+OPERATIONS_GROUP = "liveperson_operations"
 KEY_PREFIX = "liveperson"
-CONFIG_RESOURCES = ("users", "skills", "agent_groups")
+# Full snapshots of the account's configuration, replaced on each materialization.
+CONFIG_RESOURCES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content")
+# History partitioned by day; each depends on the configuration its records refer to.
+DAILY_RESOURCES = {
+    "conversations": ("users", "skills", "agent_groups"),
+    "agent_status_changes": ("users", "agent_groups", "agent_status_reasons"),
+    "chat_engagements": ("users", "skills"),
+}
+# Messaging Operations, polled hourly (LivePerson keeps 24 hours), in a group of their own.
+OPERATIONS_RESOURCES = {
+    "messaging_queue_health": ("skills",),
+    "messaging_agent_metrics": ("users",),
+}
+DEPENDENCIES = {**DAILY_RESOURCES, **OPERATIONS_RESOURCES}
 
+_SNAPSHOT = "A full snapshot, deleted ones included, replaced on each materialization."
 DESCRIPTIONS = {
-    "users": "Every LivePerson user of the account (agents, managers, API users), deleted ones included. "
-    "A full snapshot, replaced on each materialization.",
-    "skills": "Every LivePerson skill of the account, deleted ones included. A full snapshot, replaced on each "
-    "materialization.",
-    "agent_groups": "Every LivePerson agent group of the account, deleted ones included. A full snapshot, "
-    "replaced on each materialization.",
+    "users": f"Every LivePerson user of the account (agents, managers, API users). {_SNAPSHOT}",
+    "skills": f"Every LivePerson skill of the account. {_SNAPSHOT}",
+    "agent_groups": f"Every LivePerson agent group of the account. {_SNAPSHOT}",
+    "agent_status_reasons": f"Every agent status reason (away, back soon, ...) of the account. {_SNAPSHOT}",
+    "profiles": f"Every user profile (role and permission packages) of the account. {_SNAPSHOT}",
+    "lobs": f"Every line of business of the account. {_SNAPSHOT}",
+    "predefined_content": f"Every predefined content item (canned response) of the account. {_SNAPSHOT}",
     "conversations": "LivePerson messaging conversations, one row per conversation (`conversation_id`), "
     "partitioned by the day the conversation started. Messages, participants, transfers, surveys and the other "
     "parts land in child tables `conversations__*`. Re-loading a day updates its rows in place.",
+    "agent_status_changes": "Agent status changes (Agent Activity API): logins, logouts and status changes with "
+    "their reasons, one row per change (`status_change_id`, a hash of agent, time, type, sub-type, session, "
+    "sequence number and reason, since the API documents no key), partitioned by the day of `time`.",
+    "chat_engagements": "Legacy chat engagements (Engagement History), one row per `engagement_id`, partitioned by "
+    "the day the chat started; transcript lines and the other parts land in child tables `chat_engagements__*`.",
+    "messaging_queue_health": "Messaging queue health (Messaging Operations API) per skill and 5-minute interval, "
+    "partitioned by hour. LivePerson keeps 24 hours: the hourly schedule polls each hour once it is over, and a "
+    "re-run of an hour replaces its rows.",
+    "messaging_agent_metrics": "Resolved conversations and handling times (Messaging Operations API) per agent and "
+    "5-minute bucket, partitioned by hour. LivePerson keeps 24 hours: the hourly schedule polls each hour once it "
+    "is over, and a re-run of an hour replaces its rows.",
 }
 
 
@@ -29,11 +56,10 @@ class LivePersonTranslator(DagsterDltTranslator):
     def get_asset_spec(self, data: DltResourceTranslatorData):
         name = data.resource.name
         spec = super().get_asset_spec(data)
-        deps = [asset_key(upstream) for upstream in CONFIG_RESOURCES] if name == "conversations" else []
         return spec.replace_attributes(
             key=asset_key(name),
-            group_name=GROUP,
-            deps=deps,
+            group_name=OPERATIONS_GROUP if name in OPERATIONS_RESOURCES else GROUP,
+            deps=[asset_key(upstream) for upstream in DEPENDENCIES.get(name, ())],
             description=DESCRIPTIONS[name],
             kinds={"dlt", "liveperson", *(spec.kinds - {"dlt"})},
         )

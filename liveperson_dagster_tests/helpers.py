@@ -31,9 +31,10 @@ from liveperson_emulator import Emulator
 from liveperson_dagster.assets import build_assets
 from liveperson_dagster.checks import build_checks
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
-from liveperson_dagster.partitions import daily_partitions
+from liveperson_dagster.partitions import daily_partitions, hourly_partitions
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
 from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.translator import OPERATIONS_RESOURCES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -117,9 +118,26 @@ def connection_for(emulator: Emulator, oauth2: bool = False, http: HttpSettings 
     return LivePersonConnection.from_variables(emulator.env(oauth2=oauth2), http=http)
 
 
+def all_assets(settings: ProjectSettings = ProjectSettings()) -> list:
+    """Every asset definition (one per table) as the definitions build them from `settings`."""
+    return build_assets(daily_partitions(settings.start_date, settings.timezone),
+                        hourly_partitions(settings.operations_start_date or settings.start_date, settings.timezone),
+                        settings.destination)
+
+
 def project_assets(settings: ProjectSettings = ProjectSettings()) -> list:
-    """[account config assets, conversations assets] as the definitions build them from `settings`."""
-    return build_assets(daily_partitions(settings.start_date, settings.timezone), settings.destination)
+    """The asset definitions of the group `liveperson`: configuration and daily history."""
+    return [definition for definition in all_assets(settings)
+            if next(iter(definition.keys)).path[-1] not in OPERATIONS_RESOURCES]
+
+
+def assets_of(*tables: str, settings: ProjectSettings = ProjectSettings()) -> list:
+    """The asset definitions of `tables` (users, conversations, ...), in that order."""
+    by_table = {next(iter(definition.keys)).path[-1]: definition for definition in all_assets(settings)}
+    return [by_table[table] for table in tables]
+
+
+ACCOUNT_CONFIG = ("users", "skills", "agent_groups")
 
 
 def project_checks(max_unknown_percent: float = ProjectSettings().max_unknown_percent) -> list:

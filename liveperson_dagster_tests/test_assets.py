@@ -9,11 +9,12 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from liveperson_dagster.resources import LivePersonWarehouse
 
-from .helpers import conversation_ids, project_assets, query, resources_for, utc_window
+from .helpers import ACCOUNT_CONFIG, assets_of, conversation_ids, query, resources_for, utc_window
 
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in ("users", "skills", "agent_groups")]
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
-liveperson_account_config, liveperson_conversations = project_assets()
+liveperson_account_config = assets_of(*ACCOUNT_CONFIG)
+(liveperson_conversations,) = assets_of("conversations")
 
 
 def materialize_days(emulator, database, *days: str, instance=None, warehouse=None):
@@ -37,7 +38,7 @@ def materializations(result, key):
 
 def test_account_config_assets_load_exact_snapshots(emulator, tmp_path):
     database = tmp_path / "warehouse.duckdb"
-    result = materialize([liveperson_account_config], resources=resources_for(emulator, database))
+    result = materialize(liveperson_account_config, resources=resources_for(emulator, database))
     assert result.success
     for key, expected in zip(CONFIG_KEYS, (emulator.users(), emulator.skills(), emulator.agent_groups())):
         table = key.path[-1]
@@ -49,7 +50,7 @@ def test_account_config_assets_load_exact_snapshots(emulator, tmp_path):
 
 def test_each_config_asset_can_be_materialized_alone(emulator, tmp_path):
     database = tmp_path / "warehouse.duckdb"
-    result = materialize([liveperson_account_config], resources=resources_for(emulator, database),
+    result = materialize(liveperson_account_config, resources=resources_for(emulator, database),
                          selection=[AssetKey(["liveperson", "skills"])])
     assert result.success
     assert [m.asset_key for m in (e.materialization for e in result.get_asset_materialization_events())] == [
@@ -131,7 +132,7 @@ def test_an_empty_day_succeeds_with_zero_rows(start_emulator, tmp_path):
 
 def test_oauth2_credentials_work_for_the_assets(emulator, tmp_path):
     database = tmp_path / "warehouse.duckdb"
-    result = materialize([liveperson_account_config, liveperson_conversations],
+    result = materialize([*liveperson_account_config, liveperson_conversations],
                          resources=resources_for(emulator, database, oauth2=True), partition_key="2026-11-03")
     assert result.success
     assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_window("2026-11-03")))
@@ -142,7 +143,7 @@ def test_missing_credentials_of_a_resource_built_in_python_fail_the_run_naming_t
     resources = resources_for(emulator, tmp_path / "warehouse.duckdb", unset=("LIVEPERSON_APP_SECRET",))
     with pytest.raises(Exception, match=r"incomplete LivePerson credentials: set the OAuth1 fields \(missing: "
                                         r"app_secret\) or the OAuth2 pair \(missing: client_id, client_secret\)") as raised:
-        materialize([liveperson_account_config], resources=resources)
+        materialize(liveperson_account_config, resources=resources)
     assert "LIVEPERSON_" not in str(raised.value)
 
 
@@ -156,7 +157,7 @@ def test_progress_is_reported_in_the_run_log(emulator, tmp_path, monkeypatch):
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
     expected = len(emulator.conversation_ids(*utc_window("2026-11-03")))
     progress = [m for m in messages if m.startswith("Fetched ")]
-    assert progress and progress[-1].startswith(f"Fetched 1 pages, {expected} conversations")
+    assert progress and progress[-1].startswith(f"Fetched 1 page(s): {expected} conversations (")
 
 
 def test_every_table_and_column_name_fits_postgres_so_names_are_the_same_on_every_destination(emulator, tmp_path):

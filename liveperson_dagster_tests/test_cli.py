@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from liveperson_dagster import cli
+from liveperson_emulator import Faults
 
 from .helpers import PROJECT_ROOT
 
@@ -25,6 +26,16 @@ def run_check(monkeypatch, capsys, env: dict) -> tuple:
     code = cli.main(["check"])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
+
+
+HISTORY_AND_OPERATIONS = ("conversations", "agent_status_changes", "chat_engagements", "messaging_queue_health",
+                          "messaging_agent_metrics")
+
+
+def configuration_of(emulator) -> list:
+    return [("users", emulator.users()), ("skills", emulator.skills()), ("agent_groups", emulator.agent_groups()),
+            ("agent_status_reasons", emulator.status_reasons()), ("profiles", emulator.profiles()),
+            ("lobs", emulator.lobs()), ("predefined_content", emulator.predefined_content())]
 
 
 def secrets_of(emulator) -> list:
@@ -44,12 +55,36 @@ def test_check_prints_account_hosts_and_ok(emulator, monkeypatch, capsys, oauth2
         f"CSDS:        {url}",
         f"  accountConfigReadOnly: {url}",
         f"  msgHist: {url}",
+        f"  agentActivityDomain: {url}",
+        f"  engHistDomain: {url}",
+        f"  leDataReporting: {url}",
         *([f"  sentinel: {url}"] if oauth2 else []),
         f"fetched {len(emulator.skills())} skills (account configuration API, authenticated)",
+        *(f"  {table}: readable ({len(records)} records)" for table, records in configuration_of(emulator)),
+        # History: the first page of the last hour, whose size depends on the time the check runs.
+        *(re.compile(rf"  {table}: readable \(\d+ records\)") for table in HISTORY_AND_OPERATIONS),
         "OK",
     ]
-    assert output.splitlines() == expected
+    lines = output.splitlines()
+    assert len(lines) == len(expected), output
+    for wanted, line in zip(expected, lines):
+        assert wanted.fullmatch(line) if isinstance(wanted, re.Pattern) else wanted == line, (wanted, line)
     assert not [secret for secret in secrets_of(emulator) if secret in output]
+
+
+def test_check_reports_each_api_the_credentials_cannot_read(emulator, monkeypatch, capsys):
+    emulator.set_faults(Faults(forbidden_apis=frozenset({"agentActivity", "operations"})))
+    code, output = run_check(monkeypatch, capsys, emulator.env())
+    assert code == 2
+    refused = {line.split(":")[0].strip(): line for line in output.splitlines() if "NOT READABLE" in line}
+    assert set(refused) == {"agent_status_changes", "messaging_queue_health", "messaging_agent_metrics"}
+    assert "HTTP 403" in refused["agent_status_changes"] and '"Agent Status Changes" permission' in refused[
+        "agent_status_changes"]
+    assert '"Messaging Operations" permission' in refused["messaging_queue_health"]
+    assert "  users: readable (" in output and "  conversations: readable (" in output
+    assert output.splitlines()[-1] == ("PARTIAL: not readable with these credentials: agent_status_changes, "
+                                       "messaging_queue_health, messaging_agent_metrics (those assets will fail, "
+                                       "the others load)")
 
 
 def test_check_with_a_wrong_secret_fails_naming_the_variables(emulator, monkeypatch, capsys):

@@ -46,7 +46,7 @@ def graphql(port: int, query: str) -> dict:
         return json.load(response)
 
 
-def test_webserver_serves_the_four_assets_and_their_dependencies(emulator, tmp_path):
+def test_webserver_serves_every_asset_and_their_dependencies(emulator, tmp_path):
     port = free_port()
     env = cli_env(emulator, tmp_path / "warehouse.duckdb", tmp_path / "home")
     webserver = Path(sys.executable).with_name("dagster-webserver")
@@ -65,12 +65,22 @@ def test_webserver_serves_the_four_assets_and_their_dependencies(emulator, tmp_p
             except OSError:
                 time.sleep(0.5)  # polling for readiness with a deadline, not synchronising on a fixed pause
         nodes = {"/".join(n["assetKey"]["path"]): n for n in answer["data"]["assetNodes"]}
-        assert set(nodes) == {"liveperson/users", "liveperson/skills", "liveperson/agent_groups",
-                              "liveperson/conversations"}
-        conversations = nodes["liveperson/conversations"]
-        assert {"/".join(d["path"]) for d in conversations["dependencyKeys"]} == {
-            "liveperson/users", "liveperson/skills", "liveperson/agent_groups"}
-        assert conversations["isPartitioned"] and not nodes["liveperson/users"]["isPartitioned"]
+        dependencies = {
+            "conversations": {"users", "skills", "agent_groups"},
+            "agent_status_changes": {"users", "agent_groups", "agent_status_reasons"},
+            "chat_engagements": {"users", "skills"},
+            "messaging_queue_health": {"skills"},
+            "messaging_agent_metrics": {"users"},
+        }
+        configuration = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs",
+                         "predefined_content")
+        assert set(nodes) == {f"liveperson/{name}" for name in (*configuration, *dependencies)}
+        for name, upstream in dependencies.items():
+            node = nodes[f"liveperson/{name}"]
+            assert {"/".join(d["path"]) for d in node["dependencyKeys"]} == {f"liveperson/{u}" for u in upstream}
+            assert node["isPartitioned"]
+            assert node["groupName"] == ("liveperson_operations" if name.startswith("messaging_") else "liveperson")
+        assert not any(nodes[f"liveperson/{name}"]["isPartitioned"] for name in configuration)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -24,7 +24,7 @@ LAST_DAY = date(2026, 11, 28)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MINUTE = timedelta(minutes=1)
 MS = timedelta(milliseconds=1)
-SERVICES = {"accountConfigReadOnly", "msgHist", "sentinel", "engHistDomain", "agentActivityDomain"}
+SERVICES = {"accountConfigReadOnly", "msgHist", "sentinel", "engHistDomain", "agentActivityDomain", "leDataReporting"}
 DEFAULT_PARTS = {"messageRecords", "agentParticipants", "consumerParticipants", "transfers", "interactions",
                  "messageScores", "conversationSurveys", "summary", "sdes"}
 

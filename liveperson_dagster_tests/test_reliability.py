@@ -5,10 +5,10 @@ from dagster import AssetKey, materialize
 
 from liveperson_emulator import Faults
 
-from .helpers import conversation_ids, project_assets, query, resources_for, utc_window
+from .helpers import assets_of, conversation_ids, query, resources_for, utc_window
 
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
-_, liveperson_conversations = project_assets()
+(liveperson_conversations,) = assets_of("conversations")
 
 
 def run_days(emulator, database, first, last=None, **resource_overrides):

@@ -12,7 +12,9 @@ from liveperson_dagster.settings import ProjectSettings, SettingsError
 from .helpers import conversation_ids, project_assets, project_checks, resources_for, utc_window
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in ("users", "skills", "agent_groups")]
+CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content")
+CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in CONFIG_TABLES]
+DAILY_TABLES = ("conversations", "agent_status_changes", "chat_engagements")
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -114,9 +116,8 @@ def test_the_requested_run_refreshes_the_configuration_and_loads_the_range_in_on
     assert result.success and len(instance.get_runs()) == 1
     loaded = sorted((event.materialization.asset_key.to_user_string(), event.materialization.partition)
                     for event in result.get_asset_materialization_events())
-    assert loaded == [("liveperson/agent_groups", None), *(("liveperson/conversations", f"2026-11-0{day}")
-                                                           for day in (3, 4, 5)),
-                      ("liveperson/skills", None), ("liveperson/users", None)]
+    assert loaded == sorted([*((f"liveperson/{table}", None) for table in CONFIG_TABLES),
+                             *((f"liveperson/{table}", f"2026-11-0{day}") for table in DAILY_TABLES for day in (3, 4, 5))])
     assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_window("2026-11-03", "2026-11-05")))
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 6 and all(check.passed for check in checks)
+    assert len(checks) == len(CONFIG_TABLES) + 3 + 3 + 2 and all(check.passed for check in checks)

@@ -14,7 +14,7 @@ from liveperson_dagster.resources import LivePersonCredentials, LivePersonWareho
 from liveperson_dagster.settings import ProjectSettings, SettingsError, secret_variables_set
 from liveperson_emulator import Faults
 
-from .helpers import DAGSTER, PROJECT_ROOT, project_assets, resources_for
+from .helpers import DAGSTER, PROJECT_ROOT, assets_of, resources_for
 
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
 
@@ -131,7 +131,7 @@ def test_a_run_leaves_the_environment_and_the_collector_as_it_found_them(emulato
     if outcome == "failure":
         emulator.set_faults(Faults(always_503=True))
     environment, freeze_count, thresholds = dict(os.environ), gc.get_freeze_count(), gc.get_threshold()
-    _, conversations = project_assets()
+    (conversations,) = assets_of("conversations")
     result = materialize([conversations], resources=resources_for(emulator, tmp_path / "warehouse.duckdb"),
                          partition_key="2026-11-03", raise_on_error=False)
     assert result.success is (outcome == "success")

@@ -13,7 +13,7 @@ from dagster import AssetSelection, DagsterInstance, materialize
 from liveperson_dagster.resources import LivePersonWarehouse
 from liveperson_dagster.warehouse_lock import WarehouseLockTimeout, writer_lock
 
-from .helpers import project_assets, project_checks, resources_for
+from .helpers import assets_of, project_assets, project_checks, resources_for
 
 SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
 
@@ -153,7 +153,7 @@ def _run_while_held(emulator, tmp_path, assets, timeout_seconds, **materialize_a
 
 
 def test_a_run_waits_for_the_writer_lock_logging_its_holder_then_gives_up_naming_it(emulator, tmp_path):
-    _, conversations = project_assets()
+    (conversations,) = assets_of("conversations")
     result, messages = _run_while_held(emulator, tmp_path, [conversations], 0.5, partition_key="2026-11-03")
     assert not result.success
     holder = f"held by run deadbeef (pid {os.getpid()}, since "

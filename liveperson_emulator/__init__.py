@@ -1,4 +1,5 @@
-"""A local emulator of LivePerson's REST APIs (CSDS, account configuration, conversation search, OAuth).
+"""A local emulator of LivePerson's REST APIs (CSDS, account configuration, conversation search, OAuth, agent
+status changes, chat search, Messaging Operations).
 
 The emulator is a product piece of its own, serving offline development, demos and every test, and it shares
 no code with the client in liveperson_dagster on purpose: it is written from LivePerson's documentation, so

@@ -11,6 +11,7 @@ from datetime import date
 
 from .config import EmulatorConfig, default_first_day, default_last_day
 from .faults import Faults
+from .permissions import API_NAMES, PERMISSIONS
 from .server import Emulator
 
 
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="FIRST:LAST inclusive UTC days (default: the 28 days ending yesterday)")
     parser.add_argument("--empty-days", type=_day_list, default=(), help="comma-separated days with no conversations")
     parser.add_argument("--conversations-per-day", type=int, default=40)
+    parser.add_argument("--chats-per-day", type=int, default=12,
+                        help="legacy chats (Engagement History API) per day on average (default: 12)")
+    parser.add_argument("--agents-with-status", type=int, default=8,
+                        help="agents whose logins and status changes the Agent Activity API reports (default: 8)")
+    parser.add_argument("--forbid", action="append", default=[], choices=API_NAMES, metavar="API",
+                        help="answer 403 to this API as to a key without its permission, while the others answer "
+                             "(repeatable): " + ", ".join(f"{name} ({PERMISSIONS[name]})" for name in API_NAMES))
     parser.add_argument("--latency-ms", type=int, default=0,
                         help="answer time of each request, the emulator's own work included")
     parser.add_argument("--token-ttl", type=int, default=3600, help="OAuth2 token lifetime in seconds")
@@ -63,10 +71,12 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         rate_slow=args.rate_slow,
         slow_seconds=args.slow_seconds,
         rate_truncated=args.rate_truncated,
+        forbidden_apis=frozenset(args.forbid),
     )
     return EmulatorConfig(
         account=args.account, seed=args.seed, first_day=first, last_day=last,
         conversations_per_day=args.conversations_per_day, empty_days=args.empty_days,
+        chats_per_day=args.chats_per_day, agents_with_status=args.agents_with_status,
         latency_ms=args.latency_ms, token_ttl_seconds=args.token_ttl, faults=faults,
         host=args.host, port=args.port, verbose=args.verbose,
     )

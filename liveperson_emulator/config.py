@@ -28,13 +28,19 @@ class EmulatorConfig:
     first_day: date = field(default_factory=default_first_day)
     last_day: date = field(default_factory=default_last_day)
     conversations_per_day: int = 40
+    # Legacy chats (Engagement History) per day, on average; fewer than conversations, as on a messaging account.
+    chats_per_day: int = 12
+    # Agents (non-API users) whose logins and status changes the Agent Activity API reports.
+    agents_with_status: int = 8
+    # Days with no conversations, chats or agent sessions.
     empty_days: tuple[date, ...] = ()
     latency_ms: int = 0
     token_ttl_seconds: int = 3600
     faults: Faults = field(default_factory=Faults)
     host: str = "127.0.0.1"
     port: int = 0
-    # Decides OAuth2 token expiry; tests pass a fake clock instead of sleeping.
+    # The emulator's "now" (epoch seconds): OAuth2 token expiry, the request time of the Messaging Operations API
+    # (its intervals follow it) and the default 24 hours of the Agent Activity API. Tests pass a fake clock.
     clock: Callable[[], float] = time.time
     # Access log on stderr: method, path (no query) and status only.
     verbose: bool = False
@@ -43,6 +49,9 @@ class EmulatorConfig:
     config_page_size: int | None = None
     # With config_page_size: the endpoint ignores limit/offset and answers every record in one `data` page.
     config_paging_ignores_offset: bool = False
+    # Whether the all-services CSDS answer lists leDataReporting (Messaging Operations). The one-service lookup
+    # always resolves it, and LivePerson lists it; off by default only because the tests of the five-service list
+    # predate it.
 
     def __post_init__(self):
         object.__setattr__(self, "account", str(self.account))
@@ -51,3 +60,5 @@ class EmulatorConfig:
             raise ValueError("first_day must not be after last_day")
         if self.conversations_per_day < 0 or self.latency_ms < 0 or self.token_ttl_seconds < 0:
             raise ValueError("conversations_per_day, latency_ms and token_ttl_seconds must not be negative")
+        if self.chats_per_day < 0 or self.agents_with_status < 0:
+            raise ValueError("chats_per_day and agents_with_status must not be negative")

@@ -2,7 +2,10 @@
 
 import random
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from .permissions import API_NAMES
 
 # Kinds as counted in Emulator.stats["faults"].
 RETRY_AFTER_429 = "429_retry_after"
@@ -18,6 +21,7 @@ NEXT_LOOP = "next_loop"
 COUNT_INFLATION = "count_inflation"
 NEXT_HOST = "next_host"
 CSDS_HOST_OVERRIDE = "csds_host_override"
+FORBIDDEN = "403_forbidden"
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,17 @@ class Faults:
     csds_host_override: str | None = None
     # Search records change shape: a new field, `info.mcs` as text instead of a number, no summary/transfers.
     schema_drift: bool = False
+    # APIs the key has no permission for: 403 with a JSON message naming the permission, after authentication,
+    # while the other APIs answer (names in permissions.API_NAMES: users, skills, agentGroups, msgHist,
+    # statusReasons, profiles, lobs, predefinedContent, agentActivity, engHist, operations).
+    forbidden_apis: Iterable[str] = frozenset()
 
     def __post_init__(self):
+        forbidden = frozenset([self.forbidden_apis] if isinstance(self.forbidden_apis, str) else self.forbidden_apis)
+        unknown = sorted(forbidden - set(API_NAMES))
+        if unknown:
+            raise ValueError(f"unknown API name(s) {unknown} in forbidden_apis; known: {', '.join(API_NAMES)}")
+        object.__setattr__(self, "forbidden_apis", forbidden)
         rates = self._rates()
         for kind, rate in rates:
             if not 0.0 <= rate <= 1.0:

@@ -3,12 +3,14 @@
 import socket
 import sys
 import threading
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .auth import TokenStore
 from .config import EmulatorConfig
 from .data import Dataset, datetime_to_ms
+from .extra_data import build_extra_data
 from .faults import FaultInjector, Faults
 from .http_types import Request, Response, error
 from .routes import Api
@@ -123,13 +125,17 @@ class _Server(ThreadingHTTPServer):
 
 
 class Emulator:
-    """A local LivePerson: CSDS, account configuration, conversation search and OAuth2 on one port."""
+    """A local LivePerson on one port: CSDS, account configuration (users, skills, agent groups, status reasons,
+    profiles, LOBs, predefined content), conversation search, OAuth2, agent status changes (Agent Activity), chat
+    search (Engagement History) and Messaging Operations."""
 
     def __init__(self, config: EmulatorConfig | None = None):
         self.config = config or EmulatorConfig()
         cfg = self.config
         self._dataset = Dataset(cfg.account, cfg.seed, cfg.first_day, cfg.last_day,
                                 cfg.conversations_per_day, cfg.empty_days)
+        self._extra = build_extra_data(self._dataset, cfg.seed, cfg.first_day, cfg.last_day, cfg.empty_days,
+                                       cfg.chats_per_day, cfg.agents_with_status)
         self._injector = FaultInjector(cfg.faults, cfg.seed)
         self._tokens = TokenStore(cfg.account, self._dataset.credentials.client_id,
                                   self._dataset.credentials.client_secret, cfg.token_ttl_seconds, cfg.clock)
@@ -148,7 +154,8 @@ class Emulator:
         server.stats = self.stats
         server.api = Api(self._dataset, self._advertised_address(server.server_address[1]), self._injector,
                          self.stats, self._tokens, self.config.latency_ms, self._stopping.wait,
-                         self.config.config_page_size, self.config.config_paging_ignores_offset)
+                         self.config.config_page_size, self.config.config_paging_ignores_offset,
+                         extra=self._extra, clock=self.config.clock)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"liveperson-emulator:{self.port}", daemon=True)
@@ -231,9 +238,80 @@ class Emulator:
         """Full records (info and every part) with start <= startTime < end, sorted by start then id."""
         return [self._dataset.conversations.record(h) for h in self._headers(start, end)]
 
-    def generated_days(self) -> list:
-        """Days whose conversations have been generated so far (generation is lazy)."""
-        return self._dataset.conversations.generated_days
+    def generated_days(self, kind: str = "conversations") -> list:
+        """Days whose conversations (or "statusChanges", or "chats") have been generated so far (generation is
+        lazy, one UTC day at a time)."""
+        stores = {"conversations": self._dataset.conversations, "statusChanges": self._extra.status_changes,
+                  "chats": self._extra.chats}
+        return stores[kind].generated_days
+
+    # More account configuration (exactly as served; include_deleted=False leaves the deleted ones out)
+
+    def status_reasons(self, include_deleted: bool = True) -> list[dict]:
+        return self._extra.catalogs.listing("statusReasons", include_deleted)
+
+    def profiles(self, include_deleted: bool = True) -> list[dict]:
+        return self._extra.catalogs.listing("profiles", include_deleted)
+
+    def lobs(self, include_deleted: bool = True) -> list[dict]:
+        return self._extra.catalogs.listing("lobs", include_deleted)
+
+    def predefined_content(self, include_deleted: bool = True) -> list[dict]:
+        return self._extra.catalogs.listing("predefinedContent", include_deleted)
+
+    # Agent Activity
+
+    def status_changes(self, start: datetime, end: datetime) -> list[dict]:
+        """State changes with start <= time < end (tz-aware datetimes), in the order the API serves them: by
+        time, then agentId, then sequenceNumber. (The API's own bounds are both inclusive.)"""
+        low, high = datetime_to_ms(start), datetime_to_ms(end)
+        if high <= low:
+            return []
+        return [dict(r) for r in self._extra.status_changes.between(low, high - 1)]
+
+    def status_agents(self) -> list[int]:
+        """Ids of the users whose status changes are reported (EmulatorConfig.agents_with_status of them)."""
+        return [agent.agent_id for agent in self._extra.status_changes.agents]
+
+    # Engagement History (chat)
+
+    def _chat_headers(self, start: datetime, end: datetime):
+        low, high = datetime_to_ms(start), datetime_to_ms(end)
+        if high <= low:
+            return []
+        return self._extra.chats.headers_between(low, high - 1)
+
+    def chat_engagement_ids(self, start: datetime, end: datetime) -> set[str]:
+        """engagementIds of the chats with start <= startTime < end."""
+        return {h.engagement_id for h in self._chat_headers(start, end)}
+
+    def chat_engagements(self, start: datetime, end: datetime) -> list[dict]:
+        """Full chat records with start <= startTime < end, sorted by start then engagementId."""
+        return [self._extra.chats.record(h) for h in self._chat_headers(start, end)]
+
+    # Messaging Operations (any window here; the API itself reaches back 24 hours from now() at most)
+
+    def now(self) -> datetime:
+        """The emulator's clock (EmulatorConfig.clock) as a UTC datetime, with millisecond precision."""
+        return datetime.fromtimestamp(int(self.config.clock() * 1000) / 1000, timezone.utc)
+
+    def queue_health(self, start: datetime, end: datetime, skill_ids: str | Iterable[int] | None = None) -> dict:
+        """The `metricsData` msgqueuehealth answers for [start, end): the average of the per-minute queue samples
+        taken at minute starts in the window; `skill_ids` as the skillIds parameter ("all", ids, or None for the
+        account-level `metricsTotal` only)."""
+        selection = skill_ids if skill_ids in (None, "all") else frozenset(int(s) for s in skill_ids)
+        return self._extra.operations.queue_metrics(datetime_to_ms(start), datetime_to_ms(end), selection)
+
+    def conversation_metrics(self, start: datetime, end: datetime, agent_ids: str | Iterable[int] | None = None,
+                             skill_ids: str | Iterable[int] | None = None) -> dict:
+        """The `metricsData` msgconversation answers for the conversations resolved in [start, end), shaped by
+        agent_ids/skill_ids as by the agentIds/skillIds parameters ("all", ids, or None)."""
+        def selection(ids):
+            return ids if ids in (None, "all") else frozenset(int(i) for i in ids)
+
+        operations = self._extra.operations
+        events = operations.resolutions(datetime_to_ms(start), datetime_to_ms(end))
+        return operations.conversation_metrics_of(events, selection(agent_ids), selection(skill_ids))
 
     # Runtime control and inspection
 

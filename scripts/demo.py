@@ -1,5 +1,6 @@
-"""`make demo`: the local emulator, then the account-config assets and the last three complete days of
-conversations materialized with the `dagster` CLI into the default DuckDB file, then rows per table."""
+"""`make demo`: the local emulator, then the account configuration and the last three complete days of every daily
+asset (conversations, agent status changes, chats) materialized with the `dagster` CLI into the default DuckDB
+file, in one run, then the Messaging Operations metrics of the last complete hour, then rows per table."""
 
 import os
 import subprocess
@@ -14,6 +15,7 @@ from with_emulator import running_emulator  # noqa: E402
 import duckdb  # noqa: E402
 
 from liveperson_dagster.resources import DATASET_NAME, DEFAULT_DUCKDB_PATH  # noqa: E402
+from liveperson_dagster.translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES  # noqa: E402
 
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 
@@ -34,14 +36,17 @@ def rows_per_table(database: str) -> list:
 
 def main() -> int:
     timezone = ZoneInfo(os.environ.get("LIVEPERSON_TIMEZONE") or "UTC")
-    today = datetime.now(timezone).date()
+    now = datetime.now(timezone)
+    today = now.date()
+    last_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     first, last = today - timedelta(days=3), today - timedelta(days=1)
     emulator_days = f"{today - timedelta(days=30)}:{today}"
     with running_emulator(["--days", emulator_days]) as env:
         print(f"LivePerson emulator at {env['LIVEPERSON_CSDS_URL']}; loading {first} .. {last}", flush=True)
         try:
-            materialize(env, "--select", "liveperson/users,liveperson/skills,liveperson/agent_groups")
-            materialize(env, "--select", "liveperson/conversations", "--partition-range", f"{first}...{last}")
+            materialize(env, "--select", "group:liveperson", "--partition-range", f"{first}...{last}")
+            # Messaging Operations: the last complete hour (LivePerson keeps 24 hours).
+            materialize(env, "--select", "group:liveperson_operations", "--partition", last_hour.strftime("%Y-%m-%d-%H:00"))
         except subprocess.CalledProcessError as failure:
             print(failure.stderr[-4000:], file=sys.stderr)
             print(f"demo failed: {' '.join(failure.cmd[1:])} exited with {failure.returncode}", file=sys.stderr)
@@ -52,7 +57,11 @@ def main() -> int:
     print(f"\nRows per table in {database} (dataset {DATASET_NAME}):")
     for name, count in counts:
         print(f"  {name:<{width}}  {count:>8}")
-    return 0 if counts and all(count > 0 for name, count in counts if name in ("users", "conversations")) else 1
+    loaded = dict(counts)
+    empty = [name for name in (*CONFIG_RESOURCES, *DAILY_RESOURCES, *OPERATIONS_RESOURCES) if not loaded.get(name)]
+    if empty:
+        print(f"demo failed: no rows in {', '.join(empty)}", file=sys.stderr)
+    return 1 if empty else 0
 
 
 if __name__ == "__main__":

@@ -6,25 +6,32 @@ import time
 from typing import Callable, Iterator, Optional, Sequence
 from urllib.parse import urlencode
 
+import requests
+
 from . import settings
 from .auth import LivePersonOAuth1, LivePersonOAuth2
 from .connection import LivePersonConnection
 from .domains import ServiceDomains
 from .errors import LivePersonHTTPError, LivePersonIncompleteDataError
 from .limiter import AccountLimiter
+from .operations import agent_metrics_rows, operations_query, queue_health_rows, timeframe_minutes
 from .search import WindowSearch
-from .records import ids_of, start_ms_of
+from .records import CHAT_ENGAGEMENTS, CONVERSATIONS, STATUS_CHANGES, WindowedRecords, ids_of
 from .session import LivePersonSession
 from .stats import RequestStats
-from .windows import Window
+from .windows import Window, rfc3339_ms
 
 logger = logging.getLogger(__name__)
 
 CONFIG_COLLECTIONS = {
-    # dataset table -> (API path segment, API version)
-    "users": ("users", settings.USERS_API_VERSION),
-    "skills": ("skills", settings.SKILLS_API_VERSION),
-    "agent_groups": ("agentGroups", settings.AGENT_GROUPS_API_VERSION),
+    # dataset table -> (API path under /configuration/, API version or None)
+    "users": ("le-users/users", settings.USERS_API_VERSION),
+    "skills": ("le-users/skills", settings.SKILLS_API_VERSION),
+    "agent_groups": ("le-users/agentGroups", settings.AGENT_GROUPS_API_VERSION),
+    "agent_status_reasons": ("le-agents/status-reasons", settings.STATUS_REASONS_API_VERSION),
+    "profiles": ("le-users/profiles", settings.PROFILES_API_VERSION),
+    "lobs": ("le-users/lobs", settings.LOBS_API_VERSION),
+    "predefined_content": ("engagement-window/canned-responses", settings.PREDEFINED_CONTENT_API_VERSION),
 }
 # A collection answered in `{"data": [...]}` pages is followed at most this far (guards an endpoint that ignores paging).
 MAX_CONFIG_PAGES = 1000
@@ -39,8 +46,10 @@ class LivePersonClient:
         stats: Optional[RequestStats] = None,
         sleep: Callable[[float], None] = time.sleep,
         progress: Optional[Callable[[RequestStats], None]] = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.connection = connection
+        self._clock = clock
         self._progress = progress
         self.stats = stats or RequestStats()
         limiter = AccountLimiter(connection.http.max_concurrent_requests, connection.http.requests_per_second)
@@ -77,17 +86,17 @@ class LivePersonClient:
         )
 
     def fetch_collection(self, collection: str) -> Iterator[list]:
-        """Yields the records of users, skills or agent_groups, deleted ones included.
+        """Yields the records of a configuration collection (CONFIG_COLLECTIONS), deleted ones included.
 
         The API answers one JSON array. A `{"data": [...]}` answer is followed by limit/offset until a page is
         empty, short, or the same as the one before (an endpoint that ignores paging is not looped on)."""
-        segment, version = CONFIG_COLLECTIONS[collection]
+        path, version = CONFIG_COLLECTIONS[collection]
         session = self._session()
         url = (
             f"{self.domains.base_url(settings.ACCOUNT_CONFIG_SERVICE)}/api/account/{self.connection.account_id}"
-            f"/configuration/le-users/{segment}"
+            f"/configuration/{path}"
         )
-        params = {"v": version, "include_deleted": "true"}
+        params = {**({"v": version} if version else {}), "include_deleted": "true"}
         if collection == "users":
             params["select"] = "$all"
         previous_ids = None
@@ -96,6 +105,7 @@ class LivePersonClient:
             body = session.get(url, params=params).json()
             self.stats.add("pages")
             if isinstance(body, list):
+                self.stats.add(collection, len(body))
                 yield body
                 return
             records = body.get("data") if isinstance(body, dict) else None
@@ -104,6 +114,7 @@ class LivePersonClient:
             page_ids = ids_of(records)
             if not records or page_ids == previous_ids:
                 return
+            self.stats.add(collection, len(records))
             yield records
             limit = body.get("limit") or len(records)
             total = body.get("count", body.get("total"))
@@ -116,10 +127,6 @@ class LivePersonClient:
 
     def search_conversations(self, window: Window, content_parts: Sequence[str]) -> Iterator[list]:
         """Yields pages of conversation records whose start time lies in `window` (half-open), each once."""
-        for piece in window.slices():
-            yield from self._search_slice(piece, content_parts)
-
-    def _search_slice(self, window: Window, content_parts: Sequence[str]) -> Iterator[list]:
         base = self.domains.base_url(settings.MESSAGING_HISTORY_SERVICE)
         query = urlencode({
             "offset": 0,
@@ -129,26 +136,89 @@ class LivePersonClient:
             "source": settings.SEARCH_CALLER_ID,
         })
         url = f"{base}/messaging_history/api/account/{self.connection.account_id}/conversations/search?{query}"
-        body = {"start": window.search_range(), "contentToRetrieve": list(content_parts)}
-        # The API rounds bounds outward and includes them: records outside the half-open window are dropped,
-        # and a slice fetched again (its count did not fill) yields only what it had not yielded yet.
+        for piece in window.slices(settings.MAX_SEARCH_SLICE_DAYS):
+            body = {"start": piece.search_range(), "contentToRetrieve": list(content_parts)}
+            yield from self._records_in_window(piece, CONVERSATIONS, url, self._poster(body))
+
+    def search_chat_engagements(self, window: Window) -> Iterator[list]:
+        """Yields pages of chat (Engagement History) records whose start time lies in `window`, each once."""
+        base = self.domains.base_url(settings.ENGAGEMENT_HISTORY_SERVICE)
+        query = urlencode({
+            "offset": 0,
+            "limit": settings.CHAT_SEARCH_PAGE_SIZE,
+            "sort": settings.SEARCH_SORT,
+            "source": settings.SEARCH_CALLER_ID,
+        })
+        url = f"{base}/interaction_history/api/account/{self.connection.account_id}/interactions/search?{query}"
+        for piece in window.slices(settings.MAX_CHAT_SLICE_DAYS):
+            body = {"start": piece.search_range()}
+            yield from self._records_in_window(piece, CHAT_ENGAGEMENTS, url, self._poster(body))
+
+    def status_changes(self, window: Window) -> Iterator[list]:
+        """Yields pages of agent status changes whose `time` lies in `window` (half-open), each once."""
+        base = self.domains.base_url(settings.AGENT_ACTIVITY_SERVICE)
+        session = self._session()
+        for piece in window.slices(settings.MAX_STATUS_CHANGES_SLICE_DAYS):
+            query = urlencode({
+                "source": settings.SEARCH_CALLER_ID,
+                "v": settings.STATUS_CHANGES_API_VERSION,
+                # One millisecond wider on each side, whichever bounds the API includes; the records outside the
+                # half-open window are dropped below.
+                "from": rfc3339_ms(piece.start_ms - 1),
+                "to": rfc3339_ms(piece.end_ms),
+                "limit": settings.STATUS_CHANGES_PAGE_SIZE,
+                "offset": 0,
+            })
+            url = f"{base}/api/v2/account/{self.connection.account_id}/status-changes?{query}"
+            yield from self._records_in_window(piece, STATUS_CHANGES, url, session.get, method="GET")
+
+    def messaging_queue_health(self, window: Window) -> list:
+        """Queue health of every skill, one row per skill and 5-minute interval that starts in `window`."""
+        timeframe = timeframe_minutes(window, self._now_ms())
+        return self._operations("msgqueuehealth", operations_query(timeframe, skillIds="all"), window,
+                                queue_health_rows, "messaging_queue_health")
+
+    def messaging_agent_metrics(self, window: Window) -> list:
+        """Conversation metrics of every agent, one row per agent and 5-minute bucket that ends in `window`."""
+        timeframe = timeframe_minutes(window, self._now_ms())
+        return self._operations("msgconversation", operations_query(timeframe, agentIds="all"), window,
+                                agent_metrics_rows, "messaging_agent_metrics")
+
+    def _operations(self, method: str, query: dict, window: Window, rows_of, name: str) -> list:
+        base = self.domains.base_url(settings.OPERATIONS_SERVICE)
+        url = f"{base}/operations/api/account/{self.connection.account_id}/{method}?{urlencode(query)}"
+        body = self._session().get(url).json()
+        self.stats.add("pages")
+        rows = list(rows_of(body, window))
+        self.stats.add(name, len(rows))
+        self._report_progress()
+        return rows
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _poster(self, body: dict) -> Callable[[str], requests.Response]:
+        session = self._session()
+        return lambda url: session.post(url, json=body)
+
+    def _records_in_window(self, window: Window, query: "WindowedRecords", url: str,
+                           fetch: Callable[[str], requests.Response], method: str = "POST") -> Iterator[list]:
+        # The APIs round bounds outward and include them: records outside the half-open window are dropped, and a
+        # window fetched again (its count did not fill) yields only what it had not yielded yet.
         yielded: set = set()
         for attempt in range(1, settings.INCOMPLETE_SLICE_ATTEMPTS + 1):
-            search = WindowSearch(
-                self._session(), url, body, settings.SEARCH_PAGE_SIZE, self.connection.http.max_concurrent_requests
-            )
+            search = WindowSearch(fetch, url, query.records_key, query.page_size(),
+                                  self.connection.http.max_concurrent_requests, method)
             for records in search.pages_of_records():
                 self.stats.add("pages")
                 fresh = []
                 for record in records:
-                    start_ms = start_ms_of(record)
-                    conversation_id = (record.get("info") or {}).get("conversationId")
-                    if start_ms is None or not conversation_id or not window.contains_ms(start_ms):
+                    at_ms, key = query.time_ms_of(record), query.key_of(record)
+                    if at_ms is None or not key or not window.contains_ms(at_ms) or key in yielded:
                         continue
-                    if conversation_id not in yielded:
-                        yielded.add(conversation_id)
-                        fresh.append(record)
-                self.stats.add("conversations", len(fresh))
+                    yielded.add(key)
+                    fresh.append(record)
+                self.stats.add(query.name, len(fresh))
                 self._report_progress()
                 if fresh:
                     yield fresh

@@ -42,5 +42,9 @@ class LivePersonAuthError(LivePersonHTTPError):
     """LivePerson refused the credentials (401) or the permissions (403)."""
 
 
+class LivePersonOutOfRangeError(LivePersonError):
+    """The range asked for is one the API cannot serve (too old, not over yet): refused before any request."""
+
+
 class LivePersonIncompleteDataError(LivePersonError):
     """The API's answers did not add up (short count, repeating next link, partial shards): nothing was accepted."""

@@ -1,19 +1,30 @@
 """Shapes LivePerson's records for loading: consistent types for quoted values, a top-level conversation key."""
 
-from typing import Iterable, Optional
+import hashlib
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional
 
-from .windows import utc_from_ms
+from . import settings
+from .windows import ms_of_time, utc_from_ms
 
 # Fields the account-configuration APIs sometimes quote ("false", "4"); typed so columns do not split.
 BOOLEAN_FIELDS = {
     "users": ("deleted", "isEnabled", "isApiUser", "changePwdNextLogin", "allowedAppKeys_enabled"),
     "skills": ("deleted", "canTransfer", "wrapUpTimeActive"),
     "agent_groups": ("deleted", "isEnabled"),
+    "agent_status_reasons": ("deleted",),
+    "profiles": ("deleted", "isAssignedToLPA"),
+    "lobs": ("deleted",),
+    "predefined_content": ("deleted", "enabled"),
 }
 INTEGER_FIELDS = {
     "users": ("id", "maxChats", "maxAsyncChats", "userTypeId"),
     "skills": ("id", "skillOrder", "maxWaitTime", "slaDefaultResponseTime", "slaFirstTimeResponseTime", "wrapUpTime"),
     "agent_groups": ("id", "parentGroupId"),
+    "agent_status_reasons": ("id",),
+    "profiles": ("id", "roleTypeId"),
+    "lobs": ("id",),
+    "predefined_content": ("id",),
 }
 
 
@@ -92,3 +103,108 @@ def start_ms_of(record: dict) -> Optional[int]:
 
 def ids_of(records: Iterable[dict]) -> list:
     return [r.get("id") for r in records if isinstance(r, dict)]
+
+
+def chat_engagement_row(record: dict) -> Optional[dict]:
+    """Lifts `info.engagementId` to `engagement_id` and the start and end times to timestamp columns."""
+    info = record.get("info") or {}
+    engagement_id = info.get("engagementId")
+    start_ms = info.get("startTimeL")
+    if not engagement_id or not isinstance(start_ms, int):
+        return None
+    end_ms = info.get("endTimeL")
+    ended = isinstance(end_ms, int) and end_ms > 0
+    return {
+        "engagement_id": str(engagement_id),
+        "start_time": utc_from_ms(start_ms),
+        "end_time": utc_from_ms(end_ms) if ended else None,
+        **record,
+    }
+
+
+CHAT_ENGAGEMENT_COLUMNS = {
+    "engagement_id": {"data_type": "text", "nullable": False, "primary_key": True},
+    "start_time": {"data_type": "timestamp", "nullable": False},
+    "end_time": {"data_type": "timestamp", "nullable": True},
+}
+
+# The Agent Activity API documents no key, and a login and the default status that follows share a millisecond and
+# session -1: a change is identified by all of agent, time, type, sub-type, session, sequence number and reason.
+STATUS_CHANGE_IDENTITY = ("agentId", "time", "statusType", "statusSubType", "sessionId", "sequenceNumber",
+                          "statusReasonId")
+
+
+def status_change_id(record: dict) -> Optional[str]:
+    if record.get("agentId") in (None, "") or ms_of_time(record.get("time")) is None:
+        return None
+    identity = "|".join(str(record.get(name)) for name in STATUS_CHANGE_IDENTITY)
+    return hashlib.sha1(identity.encode()).hexdigest()
+
+
+def status_change_row(record: dict) -> Optional[dict]:
+    """One state change with documented columns in snake case, `time` a timestamp, keyed by `status_change_id`."""
+    change_id = status_change_id(record)
+    if change_id is None:
+        return None
+    previous_ms = ms_of_time(record.get("prevStatusChangeTime"))
+    return {
+        "status_change_id": change_id,
+        "agent_id": str(record.get("agentId")),
+        "time": utc_from_ms(ms_of_time(record["time"])),
+        "status_type": as_int(record.get("statusType")),
+        "status_sub_type": as_int(record.get("statusSubType")),
+        "status_reason_id": as_int(record.get("statusReasonId")),
+        "status_reason_text": record.get("statusReasonText"),
+        "session_id": as_int(record.get("sessionId")),
+        "sequence_number": as_int(record.get("sequenceNumber")),
+        "agent_group_id": as_int(record.get("agentGroupId")),
+        "employee_id": record.get("employeeId"),
+        "prev_status_change_time": utc_from_ms(previous_ms) if previous_ms and previous_ms > 0 else None,
+    }
+
+
+STATUS_CHANGE_COLUMNS = {
+    "status_change_id": {"data_type": "text", "nullable": False, "primary_key": True},
+    "agent_id": {"data_type": "text", "nullable": False},
+    "time": {"data_type": "timestamp", "nullable": False},
+    "status_type": {"data_type": "bigint", "nullable": True},
+    "status_sub_type": {"data_type": "bigint", "nullable": True},
+    "status_reason_id": {"data_type": "bigint", "nullable": True},
+    "status_reason_text": {"data_type": "text", "nullable": True},
+    "session_id": {"data_type": "bigint", "nullable": True},
+    "sequence_number": {"data_type": "bigint", "nullable": True},
+    "agent_group_id": {"data_type": "bigint", "nullable": True},
+    "employee_id": {"data_type": "text", "nullable": True},
+    "prev_status_change_time": {"data_type": "timestamp", "nullable": True},
+}
+
+
+OPERATIONS_COLUMNS = {
+    "hour": {"data_type": "timestamp", "nullable": False},
+    "interval_start": {"data_type": "timestamp", "nullable": False},
+    "interval_end": {"data_type": "timestamp", "nullable": False},
+}
+
+
+@dataclass(frozen=True)
+class WindowedRecords:
+    """What the client needs to know of an API searched by time window: where its records are, how each is
+    identified and when it happened (the time the window is about)."""
+
+    name: str
+    records_key: str
+    page_size: Callable[[], int]
+    key_of: Callable[[dict], Optional[str]]
+    time_ms_of: Callable[[dict], Optional[int]]
+
+
+def _info(field: str) -> Callable[[dict], object]:
+    return lambda record: (record.get("info") or {}).get(field)
+
+
+CONVERSATIONS = WindowedRecords("conversations", "conversationHistoryRecords", lambda: settings.SEARCH_PAGE_SIZE,
+                                _info("conversationId"), start_ms_of)
+CHAT_ENGAGEMENTS = WindowedRecords("chat_engagements", "interactionHistoryRecords",
+                                   lambda: settings.CHAT_SEARCH_PAGE_SIZE, _info("engagementId"), start_ms_of)
+STATUS_CHANGES = WindowedRecords("agent_status_changes", "stateChanges", lambda: settings.STATUS_CHANGES_PAGE_SIZE,
+                                 status_change_id, lambda record: ms_of_time(record.get("time")))

@@ -1,14 +1,15 @@
-"""The conversation search of one window: the first page, then the rest of the pages fetched concurrently.
+"""A search paged by offset: the first page, then the rest of the pages fetched concurrently.
 
-The first page tells the total (`_metadata.count`) and the shape of the `next` link, so the remaining offsets
-are known and fetched in parallel (dlt's RESTClient pages strictly one after another). Each page's `next` link is
-still checked: it must stay on the same host and advance by one page. Pages are yielded in order, with at most
-a few pages in flight, so memory does not grow with the size of the window.
+The first page tells the total (`_metadata.count`, or the offset of the `last` reference) and the shape of the
+`next` link, so the remaining offsets are known and fetched in parallel (dlt's RESTClient pages strictly one after
+another). Each page's `next` link is still checked: it must stay on the same host and advance by one page. Pages
+are yielded in order, with at most a few pages in flight, so memory does not grow with the size of the window.
+Used by the conversation search, the chat (Engagement History) search and the agent status changes.
 """
 
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -18,16 +19,22 @@ from .urls import require_same_origin
 
 
 class SearchPage:
-    def __init__(self, url: str, response: requests.Response) -> None:
+    """One page: its records, the total the API promised (if it says), and its `next` and `last` links."""
+
+    def __init__(self, url: str, response: requests.Response, records_key: str) -> None:
         body = response.json()
-        records = body.get("conversationHistoryRecords") if isinstance(body, dict) else None
+        records = body.get(records_key) if isinstance(body, dict) else None
         if records is not None and not isinstance(records, list):
-            raise LivePersonHTTPError(url, "conversationHistoryRecords is not a list", response.status_code)
-        metadata = body.get("_metadata") or {}
+            raise LivePersonHTTPError(url, f"{records_key} is not a list", response.status_code)
+        metadata = (body.get("_metadata") if isinstance(body, dict) else None) or {}
+        links = {ref.get("rel"): ref.get("href") for ref in metadata.get("references") or [] if isinstance(ref, dict)}
         self.url = url
         self.records: list = records or []
         self.count: Optional[int] = metadata.get("count") if isinstance(metadata.get("count"), int) else None
-        self.next_url: Optional[str] = ((metadata.get("next") or {}).get("href")) or None
+        # The search puts `next` in `_metadata.next`; the Agent Activity API lists it among `_metadata.references`.
+        self.next_url: Optional[str] = ((metadata.get("next") or {}).get("href")) or links.get("next") or None
+        last_url = links.get("last")
+        self.last_offset: Optional[int] = offset_of(last_url) if last_url else None
 
 
 def offset_of(url: str) -> int:
@@ -42,15 +49,18 @@ def with_offset(url: str, offset: int) -> str:
 
 
 class WindowSearch:
-    """All pages of one search (one body), each page once, with the count the API promised."""
+    """All pages of one query, each page once, with the count the API promised (when it tells one).
 
-    def __init__(self, session: requests.Session, url: str, body: dict, page_size: int, workers: int) -> None:
-        self._session = session
+    `fetch(url)` answers one page's `requests.Response` (a POST of the search body, a GET of a listing)."""
+
+    def __init__(self, fetch: Callable[[str], requests.Response], url: str, records_key: str, page_size: int,
+                 workers: int, method: str = "POST") -> None:
+        self._fetch_response = fetch
         self._first_url = url
-        self._body = body
+        self._records_key = records_key
         self._page_size = page_size
         self._workers = workers
-        self.endpoint = f"POST {urlsplit(url).scheme}://{urlsplit(url).netloc}{urlsplit(url).path}"
+        self.endpoint = f"{method} {urlsplit(url).scheme}://{urlsplit(url).netloc}{urlsplit(url).path}"
         self.promised: Optional[int] = None
         self.received = 0
 
@@ -64,7 +74,8 @@ class WindowSearch:
         self.promised = first.count
         if first.next_url is None or not first.records:
             return
-        offsets = list(range(offset_of(first.url) + self._page_size, self.promised or 0, self._page_size))
+        end = self.promised if self.promised is not None else (first.last_offset or 0) + 1
+        offsets = list(range(offset_of(first.url) + self._page_size, end, self._page_size))
         last = self._checked_next(first, expected=offsets[0] if offsets else None)
         if offsets:
             last = yield from self._fan_out([with_offset(last, offset) for offset in offsets])
@@ -104,8 +115,7 @@ class WindowSearch:
         return next_url
 
     def _fetch(self, url: str) -> SearchPage:
-        response = self._session.post(url, json=self._body)
-        page = SearchPage(url, response)
+        page = SearchPage(url, self._fetch_response(url), self._records_key)
         self.received += len(page.records)
         return page
 

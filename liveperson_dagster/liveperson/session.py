@@ -18,6 +18,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from . import settings
 from .connection import HttpSettings, LivePersonConnection
 from .errors import LivePersonAuthError, LivePersonHTTPError, LivePersonIncompleteDataError
 from .limiter import AccountLimiter
@@ -130,7 +131,7 @@ class LivePersonSession(requests.Session):
         if failure == "forbidden":
             return LivePersonAuthError(
                 endpoint, cause, status, api_message,
-                hint="the credentials are valid but lack the permission for this API (see the API key's permissions)",
+                hint=permission_hint(endpoint),
             )
         if failure == "partial":
             return LivePersonIncompleteDataError(f"{endpoint}: {cause}; nothing from this window was accepted")
@@ -187,6 +188,14 @@ def classify(response: requests.Response) -> Optional[str]:
         if shards.get("partialResult") is True:
             return "partial"
     return None
+
+
+def permission_hint(endpoint: str) -> str:
+    for path, api, permission in settings.API_PERMISSIONS:
+        if path in endpoint:
+            return (f"the credentials are valid but may not read the {api}: ask for the \"{permission}\" permission "
+                    "on the API key (or for the feature on the account)")
+    return "the credentials are valid but lack the permission for this API (see the API key's permissions)"
 
 
 def describe_endpoint(request: requests.PreparedRequest) -> str:

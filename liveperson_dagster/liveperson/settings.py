@@ -6,10 +6,17 @@ DEFAULT_CSDS_URL = "https://api.liveperson.net"
 ACCOUNT_CONFIG_SERVICE = "accountConfigReadOnly"
 MESSAGING_HISTORY_SERVICE = "msgHist"
 OAUTH2_TOKEN_SERVICE = "sentinel"
+AGENT_ACTIVITY_SERVICE = "agentActivityDomain"
+ENGAGEMENT_HISTORY_SERVICE = "engHistDomain"
+OPERATIONS_SERVICE = "leDataReporting"
 
 USERS_API_VERSION = "6.0"
 SKILLS_API_VERSION = "4.0"
 AGENT_GROUPS_API_VERSION = "4.0"
+STATUS_REASONS_API_VERSION = "2.0"
+PROFILES_API_VERSION = "4.0"
+LOBS_API_VERSION = "4.0"
+PREDEFINED_CONTENT_API_VERSION = "2.0"
 SEARCH_API_VERSION = "2"
 
 SEARCH_PAGE_SIZE = 100  # the API's maximum
@@ -19,6 +26,17 @@ SEARCH_CALLER_ID = "LivePersonDagster"
 
 # The API rejects a search range over 3 months; the source splits longer windows into slices of at most this.
 MAX_SEARCH_SLICE_DAYS = 31
+# Engagement History (chat) and the Agent Activity API take at most one (calendar) month per request; 27 days always
+# fits, with the millisecond the status-changes bounds are widened by.
+MAX_CHAT_SLICE_DAYS = 27
+MAX_STATUS_CHANGES_SLICE_DAYS = 27
+CHAT_SEARCH_PAGE_SIZE = 100  # the API's maximum
+STATUS_CHANGES_API_VERSION = "2"
+STATUS_CHANGES_PAGE_SIZE = 100
+# Messaging Operations keeps the last 24 hours; a timeframe is at most 1440 minutes, an interval at least 5.
+OPERATIONS_API_VERSION = "1"
+OPERATIONS_INTERVAL_MINUTES = 5
+OPERATIONS_MAX_TIMEFRAME_MINUTES = 1440
 
 # Every documented conversation part; `contentToRetrieve` defaults to all of them.
 ALL_CONTENT_PARTS = (
@@ -43,6 +61,22 @@ ALL_CONTENT_PARTS = (
     "intents",
     "latestAgentSurvey",
     "previouslySubmittedAgentSurveys",
+)
+
+# What a 403 from each API asks for: (a part of its path, the API, the permission or feature to ask for).
+API_PERMISSIONS = (
+    ("/status-changes", "Agent Activity API", "Agent Status Changes"),
+    ("/interaction_history/", "Engagement History API (chat)", "Engagement History"),
+    ("/operations/", "Messaging Operations API", "Messaging Operations"),
+    ("/messaging_history/", "Messaging Interactions API", "Messaging Interactions"),
+    ("/le-agents/status-reasons", "agent status reasons (Account Configuration API)", "Agent Status Reasons: read"),
+    ("/le-users/profiles", "profiles (Account Configuration API)", "Profiles: read"),
+    ("/le-users/lobs", "lines of business (Account Configuration API)", "LOBs: read"),
+    ("/engagement-window/canned-responses", "predefined content (Account Configuration API)",
+     "Predefined Content: read"),
+    ("/le-users/users", "users (Account Configuration API)", "Users: read"),
+    ("/le-users/skills", "skills (Account Configuration API)", "Skills: read"),
+    ("/le-users/agentGroups", "agent groups (Account Configuration API)", "Agent Groups: read"),
 )
 
 # HTTP behaviour.

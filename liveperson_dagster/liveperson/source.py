@@ -8,7 +8,17 @@ from . import settings
 from .client import LivePersonClient
 from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
-from .records import CONVERSATION_COLUMNS, column_hints, conversation_row, typed_config_record
+from .records import (
+    CHAT_ENGAGEMENT_COLUMNS,
+    OPERATIONS_COLUMNS,
+    CONVERSATION_COLUMNS,
+    STATUS_CHANGE_COLUMNS,
+    chat_engagement_row,
+    column_hints,
+    conversation_row,
+    status_change_row,
+    typed_config_record,
+)
 from .windows import Window
 
 
@@ -19,8 +29,11 @@ def liveperson_source(
     content_parts: Sequence[str] = settings.ALL_CONTENT_PARTS,
     client: Optional[LivePersonClient] = None,
 ):
-    """Users, skills and agent groups (full snapshots, replaced on each load) and the conversations that started
-    in `window`, the half-open range [window.start, window.end), merged on `conversation_id`.
+    """The account's configuration (users, skills, agent groups, status reasons, profiles, LOBs, predefined content:
+    full snapshots, replaced on each load) and the records of `window`, the half-open range [window.start,
+    window.end): conversations and chats by start time (merged on `conversation_id` / `engagement_id`) and agent
+    status changes by their time (merged on `status_change_id`); and the Messaging Operations metrics of `window`
+    (an hour of the last 24), which replace the rows of that hour.
 
     No state is kept between runs: the window is always explicit. Without a connection (or client) the source
     only describes its resources; iterating it then raises LivePersonConfigError.
@@ -34,7 +47,15 @@ def liveperson_source(
         users(client),
         skills(client),
         agent_groups(client),
+        agent_status_reasons(client),
+        profiles(client),
+        lobs(client),
+        predefined_content(client),
         conversations(client, window, tuple(content_parts)),
+        agent_status_changes(client, window),
+        chat_engagements(client, window),
+        messaging_queue_health(client, window),
+        messaging_agent_metrics(client, window),
     )
 
 
@@ -67,6 +88,32 @@ def agent_groups(client: Optional[LivePersonClient] = None):
     yield from _snapshot(client, "agent_groups")
 
 
+@dlt.resource(name="agent_status_reasons", write_disposition="replace", primary_key="id",
+              columns=column_hints("agent_status_reasons"))
+def agent_status_reasons(client: Optional[LivePersonClient] = None):
+    """Every agent status reason (away, back soon, ...) of the account, deleted ones included."""
+    yield from _snapshot(client, "agent_status_reasons")
+
+
+@dlt.resource(name="profiles", write_disposition="replace", primary_key="id", columns=column_hints("profiles"))
+def profiles(client: Optional[LivePersonClient] = None):
+    """Every user profile (role and permission packages) of the account, deleted ones included."""
+    yield from _snapshot(client, "profiles")
+
+
+@dlt.resource(name="lobs", write_disposition="replace", primary_key="id", columns=column_hints("lobs"))
+def lobs(client: Optional[LivePersonClient] = None):
+    """Every line of business of the account, deleted ones included."""
+    yield from _snapshot(client, "lobs")
+
+
+@dlt.resource(name="predefined_content", write_disposition="replace", primary_key="id",
+              columns=column_hints("predefined_content"))
+def predefined_content(client: Optional[LivePersonClient] = None):
+    """Every predefined content item (canned response) of the account, deleted ones included."""
+    yield from _snapshot(client, "predefined_content")
+
+
 @dlt.resource(
     name="conversations",
     # The search yields each conversation once per run (client.py), so dlt need not deduplicate the staged rows:
@@ -81,7 +128,55 @@ def conversations(
     content_parts: Sequence[str] = settings.ALL_CONTENT_PARTS,
 ):
     """Messaging conversations whose start time lies in `window`; nested parts become child tables."""
-    if window is None:
-        raise LivePersonConfigError("conversations need an explicit window (start and end of the range to load)")
-    for page in _require(client).search_conversations(window, content_parts):
+    for page in _require(client).search_conversations(_window_required(window, "conversations"), content_parts):
         yield [row for row in map(conversation_row, page) if row is not None]
+
+
+def _window_required(window: Optional[Window], what: str) -> Window:
+    if window is None:
+        raise LivePersonConfigError(f"{what} need an explicit window (start and end of the range to load)")
+    return window
+
+
+@dlt.resource(
+    name="agent_status_changes",
+    write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+    primary_key="status_change_id",
+    columns=STATUS_CHANGE_COLUMNS,
+)
+def agent_status_changes(client: Optional[LivePersonClient] = None, window: Optional[Window] = None):
+    """Agent status changes (logins, logouts, status and reason changes) whose `time` lies in `window`."""
+    for page in _require(client).status_changes(_window_required(window, "agent status changes")):
+        yield [row for row in map(status_change_row, page) if row is not None]
+
+
+@dlt.resource(
+    name="chat_engagements",
+    write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+    primary_key="engagement_id",
+    columns=CHAT_ENGAGEMENT_COLUMNS,
+)
+def chat_engagements(client: Optional[LivePersonClient] = None, window: Optional[Window] = None):
+    """Ended chats (Engagement History) whose start time lies in `window`; transcript lines and the other parts
+    become child tables."""
+    for page in _require(client).search_chat_engagements(_window_required(window, "chat engagements")):
+        yield [row for row in map(chat_engagement_row, page) if row is not None]
+
+
+# Messaging Operations: the rows of an hour replace that hour's rows (`hour` is the merge key): interval bounds follow
+# the request time, so two polls of one hour need not produce the same intervals.
+OPERATIONS_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+@dlt.resource(name="messaging_queue_health", write_disposition=OPERATIONS_DISPOSITION, merge_key="hour",
+              primary_key=("skill_id", "interval_start"), columns=OPERATIONS_COLUMNS)
+def messaging_queue_health(client: Optional[LivePersonClient] = None, window: Optional[Window] = None):
+    """Queue health per skill and 5-minute interval of an hour (Messaging Operations, last 24 hours only)."""
+    yield _require(client).messaging_queue_health(_window_required(window, "messaging queue health"))
+
+
+@dlt.resource(name="messaging_agent_metrics", write_disposition=OPERATIONS_DISPOSITION, merge_key="hour",
+              primary_key=("agent_id", "interval_end"), columns=OPERATIONS_COLUMNS)
+def messaging_agent_metrics(client: Optional[LivePersonClient] = None, window: Optional[Window] = None):
+    """Resolved conversations and handling times per agent and 5-minute bucket of an hour (last 24 hours only)."""
+    yield _require(client).messaging_agent_metrics(_window_required(window, "messaging agent metrics"))

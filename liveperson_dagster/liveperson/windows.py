@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Optional
 
 from . import settings
 from .errors import LivePersonConfigError
@@ -50,6 +51,29 @@ class Window:
 
     def __str__(self) -> str:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
+
+
+def rfc3339_ms(ms: int) -> str:
+    """An RFC 3339 UTC date-time with milliseconds, as the Agent Activity API takes: 2026-11-03T00:00:00.000Z."""
+    return utc_from_ms(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def ms_of_time(value) -> Optional[int]:
+    """Epoch milliseconds of a time LivePerson sends as a number (ms) or as an ISO 8601 / RFC 3339 string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00")
+        if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+            text = f"{text[:-2]}:{text[-2:]}"  # "+0000" -> "+00:00" (the search's own time format)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return epoch_ms(moment) if moment.tzinfo else None
+    return None
 
 
 def utc_from_ms(ms: int) -> datetime:
