@@ -1,4 +1,4 @@
-"""liveperson-dagster: `check` tries the LivePerson settings of the environment; `emulator` runs the local emulator."""
+"""liveperson-dagster: `check` tries the LivePerson settings (LIVEPERSON_* variables); `emulator` runs the local emulator."""
 
 import argparse
 import sys
@@ -40,7 +40,7 @@ def api_probes(client: LivePersonClient) -> list:
 
 def check(variables: Optional[Mapping[str, str]], out: TextIO) -> int:
     """Resolves the account's domains, authenticates (fetches its skills), then tries every API the assets read
-    with the credentials of `variables` (the environment when None). 0 when every API can be read, 2 when some
+    with the credentials of `variables` (the process's own when None). 0 when every API can be read, 2 when some
     cannot (each says what to ask for), 1 when the settings or the authentication fail."""
     connection = None
 
@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "check", help="resolve the account's domains (CSDS), authenticate, and try every API the assets read",
-        description="Reads LIVEPERSON_ACCOUNT_ID, the credentials and LIVEPERSON_CSDS_URL from the environment; "
+        description="Reads LIVEPERSON_ACCOUNT_ID, the credentials and LIVEPERSON_CSDS_URL variables; "
         "exits 1 with the reason when something is wrong, 2 when some APIs cannot be read (each line says what to "
         "ask for). Secrets are never printed.",
     )

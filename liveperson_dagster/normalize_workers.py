@@ -34,7 +34,7 @@ def workers_for(conversations: int, cores: int) -> int:
 class NormalizeWorkers:
     """Keeps `NORMALIZE__WORKERS` in step with the conversations fetched so far (call `observe` with the stats).
 
-    A number the user chose (in the environment, else `chosen`) is used as it is."""
+    A number the user chose (a NORMALIZE__WORKERS variable, else `chosen`) is used as it is."""
 
     def __init__(self, chosen: Optional[int], variables: RunVariables) -> None:
         user_value = variables.user_value(WORKERS_VARIABLE)

@@ -48,7 +48,7 @@ class LivePersonCredentials(ConfigurableResource):
     max_backoff_seconds: float = Field(default=api_settings.MAX_BACKOFF_SECONDS, ge=0)
     min_rate_limit_wait_seconds: float = Field(default=api_settings.MIN_RATE_LIMIT_WAIT_SECONDS, ge=0)
     named_by_variables: bool = Field(
-        default=False, description="Errors name LIVEPERSON_* variables (set when built from the environment)"
+        default=False, description="Errors name LIVEPERSON_* variables (set when built from those variables)"
     )
 
     def connection(self) -> LivePersonConnection:

@@ -337,3 +337,25 @@ def test_checks_pass_on_a_fresh_load_and_warn_when_status_reasons_are_emptied(em
     assert values["unknown_status_reason_percent"] == round(100.0 * with_reason / len(changes), 2)
     assert (values["unknown_agent_agent_status_changes"], values["unknown_agent_group_agent_status_changes"]) == (0, 0)
     assert "status_reason" in evaluation.description
+
+
+def test_an_hour_of_asia_kathmandu_holds_exactly_its_intervals_of_both_operations_assets(emulator, tmp_path):
+    # Local hours of +05:45 start at a quarter past the UTC hour: the window, not the UTC hour, decides.
+    zone = ZoneInfo("Asia/Kathmandu")
+    hour = datetime.now(zone).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    end = hour + timedelta(hours=1)
+    database = tmp_path / "warehouse.duckdb"
+    assets = assets_of("messaging_queue_health", "messaging_agent_metrics", settings=settings_for("Asia/Kathmandu"))
+    assert materialize(assets, resources=resources_for(emulator, database), partition_key=hour_key(hour)).success
+    starts = sorted(row[0] for row in query(database, "select distinct interval_start "
+                                                      "from liveperson.messaging_queue_health"))
+    assert len(starts) == 12 and all(hour <= start < end for start in starts)
+    loaded = {(row[0], row[1]): row[2] for row in query(
+        database, "select agent_id, interval_end, total_resolved_conversations from liveperson.messaging_agent_metrics")}
+    expected = {}
+    for bucket in range(1, 13):
+        bucket_end = hour + bucket * FIVE_MINUTES
+        per_agent = emulator.conversation_metrics(bucket_end - FIVE_MINUTES, bucket_end, agent_ids="all")
+        for agent, metrics in per_agent["agentsMetrics"]["metricsPerAgent"].items():
+            expected[(agent, bucket_end)] = metrics["totalResolvedConversations"]
+    assert loaded == expected

@@ -27,12 +27,12 @@ truncation.
 """
 
 import random
-import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .catalogs import Catalogs
-from .data import DAY_MS, Directory, day_of_ms, day_start_ms
+from .data import Directory
+from .days import DAY_MS, DailyRecords, day_start_ms
 from .http_types import Request, json_response, Response
 from .search import with_offset
 from .times import parse_rfc3339, plus_one_month_ms, rfc3339_ms, rfc3339_short
@@ -74,17 +74,14 @@ class _Agent:
     group_id: int
 
 
-class StatusChangeStore:
-    """State changes per UTC day of session start (generated lazily, cached). A session may run past midnight
-    into the next day when that day is served too; sessions never start on an empty day."""
+class StatusChangeStore(DailyRecords[tuple]):
+    """State changes per UTC day of session start (generated lazily, cached) as entries (time, agentId,
+    sequenceNumber, record). A session may run past midnight into the next day when that day is served too;
+    sessions never start on an empty day."""
 
     def __init__(self, account: str, seed: int, first_day: date, last_day: date, empty_days: tuple[date, ...],
                  directory: Directory, catalogs: Catalogs, agents_with_status: int):
-        self._account = account
-        self._seed = seed
-        self._first_day = first_day
-        self._last_day = last_day
-        self._empty_days = frozenset(empty_days)
+        super().__init__(account, seed, first_day, last_day, empty_days)
         rng = random.Random(f"lp-emulator/agent-activity/{account}/{seed}")
         candidates = sorted(user_id for user_id, facts in directory.user_by_id.items() if not facts["isApiUser"])
         rng.shuffle(candidates)
@@ -98,53 +95,30 @@ class StatusChangeStore:
         self._reasons = {state: [r for r in reasons if r["state"] == state and r["enabled"] and not r["deleted"]]
                          for state in ("Away", "Occupied")}
         self._retired_reasons = [r for r in reasons if r["deleted"]]
-        self._days: dict[date, tuple[tuple, ...]] = {}
-        self._lock = threading.Lock()
 
     # Reading
 
     def between(self, low_ms: int, high_ms: int) -> list[dict]:
-        """Records with low_ms <= time <= high_ms (both inclusive), sorted; the stored dicts (copy before changing)."""
-        found = []
-        day = max(day_of_ms(low_ms) - timedelta(days=1), self._first_day)
-        last = min(day_of_ms(high_ms), self._last_day)
-        while day <= last:
-            found.extend(entry for entry in self._day(day) if low_ms <= entry[0] <= high_ms)
-            day += timedelta(days=1)
+        """Records with low_ms <= time <= high_ms (both inclusive), sorted; the stored dicts (copy before changing).
+        The day before low_ms's is read too: its sessions may run past midnight."""
+        found = [entry for entries in self._days_touching(low_ms, high_ms, days_before=1) for entry in entries
+                 if low_ms <= entry[0] <= high_ms]
         found.sort(key=lambda entry: entry[:3])
         return [entry[3] for entry in found]
 
-    @property
-    def generated_days(self) -> list[date]:
-        with self._lock:
-            return sorted(self._days)
-
-    def _day(self, day: date) -> tuple[tuple, ...]:
-        with self._lock:
-            cached = self._days.get(day)
-        if cached is not None:
-            return cached
-        generated = self._generate_day(day)
-        with self._lock:
-            return self._days.setdefault(day, generated)
-
     # Generation
-
-    def _serves(self, day: date) -> bool:
-        return self._first_day <= day <= self._last_day and day not in self._empty_days
 
     def _night_agent(self, day: date) -> "_Agent | None":
         """The agent whose session starts on `day` late in the evening and ends the next day (None when the next
         day is not served: nothing runs past the emulator's days or into an empty day)."""
         if len(self.agents) < 4 or not self._serves(day) or not self._serves(day + timedelta(days=1)):
             return None
-        return random.Random(f"lp-emulator/night-shift/{self._account}/{self._seed}/{day.isoformat()}").choice(
-            self.agents)
+        return self._rng("night-shift", day.isoformat()).choice(self.agents)
 
     def _generate_day(self, day: date) -> tuple[tuple, ...]:
         if not self._serves(day) or not self.agents:
             return ()
-        rng = random.Random(f"lp-emulator/status-changes/{self._account}/{self._seed}/{day.isoformat()}")
+        rng = self._rng("status-changes", day.isoformat())
         base = day_start_ms(day)
         night, previous_night = self._night_agent(day), self._night_agent(day - timedelta(days=1))
         pool = rng.sample(self.agents, len(self.agents))
@@ -274,11 +248,8 @@ class StatusQuery:
 
 
 def _int(request: Request, name: str, default: int, causes: list[str]) -> int:
-    raw = request.param(name)
-    if raw is None or raw == "":
-        return default
     try:
-        return int(raw)
+        return request.int_param(name, default)
     except ValueError:
         causes.append(f"{name}: must be a number")
         return default

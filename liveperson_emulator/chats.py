@@ -20,22 +20,18 @@ sorted by (startTimeL, engagementId); the filters skillIds, agentIds and engagem
 (keyword, duration, mcs, ...) are accepted and ignored.
 """
 
-import json
 import random
-import threading
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from .catalogs import Catalogs
-from .data import (_AWKWARD_STARTS_MS, _BROWSERS, _CONSUMER_NAMES, _CONSUMER_TEXTS, _DEVICES, _LOCATIONS,
-                   _OPERATING_SYSTEMS, DAY_MS, TEN_MINUTES_MS, Directory, day_of_ms, day_start_ms, lp_time)
+from .data import (_BROWSERS, _CONSUMER_NAMES, _CONSUMER_TEXTS, _DEVICES, _LOCATIONS, _OPERATING_SYSTEMS, Directory,
+                   lp_time, pick_agent)
+from .days import AWKWARD_STARTS_MS, DAY_MS, DailyHeaders, day_start_ms, start_times
 from .http_types import Request
-from .search import BadSearch, rounded_window
+from .search import PagedQuery, list_filter, parse_paged_search
 from .times import plus_one_month_ms
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 100
-MAX_SOURCE_LENGTH = 20
 _SORTS = {"start:asc": False, "start:desc": True, "start:des": True}
 _FIRST_CHAT_NUMBER = 4_294_967_296  # chat ids are above 2**32 in the docs' examples
 
@@ -68,66 +64,32 @@ class ChatHeader:
         return (self.start_ms, self.engagement_id)
 
 
-class ChatStore:
+class ChatStore(DailyHeaders[ChatHeader]):
     """Chat headers per UTC day of start (generated lazily, cached); full records on demand."""
 
     def __init__(self, account: str, seed: int, first_day: date, last_day: date, chats_per_day: int,
                  empty_days: tuple[date, ...], directory: Directory, catalogs: Catalogs):
-        self._account = account
-        self._seed = seed
-        self._first_day = first_day
-        self._last_day = last_day
+        super().__init__(account, seed, first_day, last_day, empty_days)
         self._per_day = chats_per_day
-        self._empty_days = frozenset(empty_days)
         self._directory = directory
         self._usual_agents, self._rare_agents = directory.agents_for_conversations()
         self._all_skills = [s["id"] for s in directory.skills]
         self._lobs = catalogs.lob_ids()
         self._canned = [d["msg"] for item in catalogs.predefined_content for d in item["data"]
                         if d["lang"] == "en-US"]
-        self._days: dict[date, tuple[ChatHeader, ...]] = {}
-        self._lock = threading.Lock()
-
-    @property
-    def generated_days(self) -> list[date]:
-        with self._lock:
-            return sorted(self._days)
-
-    def headers_between(self, low_ms: int, high_ms: int) -> list[ChatHeader]:
-        """Headers with low_ms <= start <= high_ms (both inclusive), sorted by (start, id)."""
-        found = []
-        day = max(day_of_ms(low_ms), self._first_day)
-        last = min(day_of_ms(high_ms), self._last_day)
-        while day <= last:
-            found.extend(h for h in self.day(day) if low_ms <= h.start_ms <= high_ms)
-            day += timedelta(days=1)
-        return found
 
     def all_headers(self) -> list[ChatHeader]:
         return self.headers_between(day_start_ms(self._first_day), day_start_ms(self._last_day) + DAY_MS - 1)
 
-    def day(self, day: date) -> tuple[ChatHeader, ...]:
-        with self._lock:
-            cached = self._days.get(day)
-        if cached is not None:
-            return cached
-        generated = self._generate_day(day)
-        with self._lock:
-            return self._days.setdefault(day, generated)
-
     def _generate_day(self, day: date) -> tuple[ChatHeader, ...]:
-        if not self._first_day <= day <= self._last_day or day in self._empty_days or self._per_day <= 0:
+        if not self._serves(day) or self._per_day <= 0:
             return ()
-        rng = random.Random(f"lp-emulator/chats/{self._account}/{self._seed}/{day.isoformat()}")
+        rng = self._rng("chats", day.isoformat())
         count = max(1, round(self._per_day * rng.uniform(0.75, 1.25)))
-        awkward = min(count, len(_AWKWARD_STARTS_MS) + 1)
-        offsets = list(_AWKWARD_STARTS_MS[:awkward])
-        offsets += [rng.randrange(1, DAY_MS // TEN_MINUTES_MS) * TEN_MINUTES_MS for _ in range(awkward - len(offsets))]
-        offsets += [rng.randrange(DAY_MS) for _ in range(count - awkward)]
-        base = day_start_ms(day)
+        starts = start_times(rng, day, count, min(count, len(AWKWARD_STARTS_MS) + 1))
         first_number = _FIRST_CHAT_NUMBER + (day - date(1970, 1, 1)).days * 1_000_000
-        headers = [self._make_header(rng, f"{self._account}{first_number + index}", base + offset)
-                   for index, offset in enumerate(offsets)]
+        headers = [self._make_header(rng, f"{self._account}{first_number + index}", start)
+                   for index, start in enumerate(starts)]
         return tuple(sorted(headers, key=lambda h: h.sort_key))
 
     def _make_header(self, rng: random.Random, engagement_id: str, start_ms: int) -> ChatHeader:
@@ -135,13 +97,7 @@ class ChatStore:
             duration = rng.randrange(40_000, 25 * 60_000)
         else:
             duration = rng.randrange(25 * 60_000, 2 * 3_600_000)
-        roll = rng.random()
-        if roll < 0.02:
-            agent_id = -1
-        elif roll < 0.08 and self._rare_agents:
-            agent_id = rng.choice(self._rare_agents)
-        else:
-            agent_id = rng.choice(self._usual_agents)
+        agent_id = pick_agent(rng, self._usual_agents, self._rare_agents, 0.02, 0.08)
         facts = self._directory.user_by_id.get(agent_id)
         if rng.random() < 0.1 or not facts or not facts["skillIds"]:
             skill_id = -1 if rng.random() < 0.5 else rng.choice(self._all_skills)
@@ -151,7 +107,7 @@ class ChatStore:
         return ChatHeader(engagement_id, start_ms, duration, agent_id, skill_id, group_id)
 
     def record(self, header: ChatHeader) -> dict:
-        rng = random.Random(f"lp-emulator/chat/{self._account}/{self._seed}/{header.engagement_id}")
+        rng = self._rng("chat", header.engagement_id)
         return _build_chat(self._account, self._directory, self._lobs, self._canned, header, rng)
 
 
@@ -298,84 +254,18 @@ def _build_chat(account: str, directory: Directory, lobs, canned, h: ChatHeader,
 # The HTTP method
 
 @dataclass(frozen=True)
-class ChatQuery:
-    offset: int
-    limit: int
-    descending: bool
-    from_ms: int
-    to_ms: int
+class ChatQuery(PagedQuery):
     skill_ids: frozenset[int] | None
     agent_ids: frozenset[str] | None
     engagement_id: str | None
 
-    @property
-    def window(self) -> tuple[int, int]:
-        return rounded_window(self.from_ms, self.to_ms)
-
-
-def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.param(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadSearch(f"{name} must be an integer") from None
-
-
-def _epoch_ms(value, name: str) -> int:
-    if not isinstance(value, bool) and isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():  # the docs' example 6 quotes them
-        return int(value)
-    raise BadSearch(f"start.{name} must be epoch milliseconds")
-
-
-def _filter(body: dict, name: str, convert) -> frozenset | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise BadSearch(f"{name} must be a list")
-    try:
-        return frozenset(convert(v) for v in value)
-    except (TypeError, ValueError):
-        raise BadSearch(f"{name} has an invalid value") from None
-
 
 def parse_chat_search(request: Request) -> ChatQuery:
-    offset = _int_param(request, "offset", 0)
-    limit = _int_param(request, "limit", DEFAULT_LIMIT)
-    if offset < 0:
-        raise BadSearch("offset must not be negative")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadSearch(f"limit must be between 1 and {MAX_LIMIT}")
-    source = request.param("source")
-    if not source:
-        raise BadSearch("source is required")
-    if len(source) > MAX_SOURCE_LENGTH:
-        raise BadSearch(f"source must be at most {MAX_SOURCE_LENGTH} characters")
-    sort = request.param("sort") or "start:asc"
-    if sort not in _SORTS:
-        raise BadSearch(f"unsupported sort {sort!r}")
-    try:
-        body = json.loads(request.body.decode("utf-8")) if request.body.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadSearch("body must be JSON") from None
-    if not isinstance(body, dict):
-        raise BadSearch("body must be a JSON object")
-    start = body.get("start")
-    if not isinstance(start, dict) or "from" not in start or "to" not in start:
-        raise BadSearch("start with from and to is required")
-    from_ms, to_ms = _epoch_ms(start["from"], "from"), _epoch_ms(start["to"], "to")
-    if from_ms > to_ms:
-        raise BadSearch("start.from must not be after start.to")
-    if to_ms > plus_one_month_ms(from_ms):
-        raise BadSearch("time range must not exceed one month")
+    paging, body = parse_paged_search(request, _SORTS, plus_one_month_ms, "one month")
     engagement_id = body.get("engagementId")
     return ChatQuery(
-        offset=offset, limit=limit, descending=_SORTS[sort], from_ms=from_ms, to_ms=to_ms,
-        skill_ids=_filter(body, "skillIds", int), agent_ids=_filter(body, "agentIds", lambda v: str(int(v))),
+        **paging, skill_ids=list_filter(body, "skillIds", int),
+        agent_ids=list_filter(body, "agentIds", lambda v: str(int(v))),
         engagement_id=None if engagement_id in (None, "") else str(engagement_id),
     )
 

@@ -9,15 +9,12 @@ expanded from a generator seeded by its conversation id only when a page is serv
 import base64
 import copy
 import random
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-DAY_MS = 86_400_000
-TEN_MINUTES_MS = 600_000
-_EPOCH_DAY = date(1970, 1, 1)
+from .days import AWKWARD_STARTS_MS, DAY_MS, DailyHeaders, start_times
 
 # Every conversation part the emulator can produce, in the order a record lists them. This is the emulator's
 # own reading of LivePerson's Messaging Interactions docs (Conversations method, developers.liveperson.com/
@@ -59,18 +56,6 @@ DEFAULT_CONTENT_PARTS = (
     "summary",
     "sdes",
 )
-
-# Start offsets within a UTC day that every non-empty day gets first, in this order:
-# midnight UTC, midnight Asia/Kathmandu (+05:45), midnight Europe/Paris (winter, summer), midnight again.
-_AWKWARD_STARTS_MS = (0, (18 * 60 + 15) * 60_000, 23 * 3_600_000, 22 * 3_600_000, 0)
-
-
-def day_start_ms(day: date) -> int:
-    return (day - _EPOCH_DAY).days * DAY_MS
-
-
-def day_of_ms(ms: int) -> date:
-    return _EPOCH_DAY + timedelta(days=ms // DAY_MS)
 
 
 def datetime_to_ms(moment: datetime) -> int:
@@ -382,60 +367,37 @@ class Directory:
         return usual, rare
 
 
-class ConversationStore:
+def pick_agent(rng: random.Random, usual: list[int], rare: list[int], nobody_below: float, rare_below: float) -> int:
+    """One roll: nobody (-1) below `nobody_below`, a rarely seen agent below `rare_below` (when there is one),
+    else a current one (the two lists of Directory.agents_for_conversations)."""
+    roll = rng.random()
+    if roll < nobody_below:
+        return -1
+    if roll < rare_below and rare:
+        return rng.choice(rare)
+    return rng.choice(usual)
+
+
+class ConversationStore(DailyHeaders[ConversationHeader]):
     """Conversation headers per day (generated lazily, cached) and full records on demand."""
 
     def __init__(self, account: str, seed: int, first_day: date, last_day: date,
                  conversations_per_day: int, empty_days: tuple[date, ...], directory: Directory):
-        self._account = account
-        self._seed = seed
-        self._first_day = first_day
-        self._last_day = last_day
+        super().__init__(account, seed, first_day, last_day, empty_days)
         self._per_day = conversations_per_day
-        self._empty_days = frozenset(empty_days)
         self._directory = directory
         self._usual_agents, self._rare_agents = directory.agents_for_conversations()
         self._live_skills = [s["id"] for s in directory.skills if not s["deleted"]]
         self._all_skills = [s["id"] for s in directory.skills]
-        self._days: dict[date, tuple[ConversationHeader, ...]] = {}
-        self._lock = threading.Lock()
-
-    @property
-    def generated_days(self) -> list[date]:
-        with self._lock:
-            return sorted(self._days)
-
-    def headers_between(self, low_ms: int, high_ms: int) -> list[ConversationHeader]:
-        """Headers with low_ms <= start <= high_ms (both inclusive), sorted by (start, id)."""
-        found = []
-        day = max(day_of_ms(low_ms), self._first_day)
-        last = min(day_of_ms(high_ms), self._last_day)
-        while day <= last:
-            found.extend(h for h in self.day(day) if low_ms <= h.start_ms <= high_ms)
-            day += timedelta(days=1)
-        return found
-
-    def day(self, day: date) -> tuple[ConversationHeader, ...]:
-        with self._lock:
-            cached = self._days.get(day)
-        if cached is not None:
-            return cached
-        generated = self._generate_day(day)
-        with self._lock:
-            return self._days.setdefault(day, generated)
 
     def _generate_day(self, day: date) -> tuple[ConversationHeader, ...]:
-        if not self._first_day <= day <= self._last_day or day in self._empty_days:
+        if not self._serves(day):
             return ()
-        rng = random.Random(f"lp-emulator/conversations/{self._account}/{self._seed}/{day.isoformat()}")
+        rng = self._rng("conversations", day.isoformat())
         count = round(self._per_day * rng.uniform(0.75, 1.25))
-        awkward = min(count, len(_AWKWARD_STARTS_MS) + max(3, count // 20))
-        offsets = list(_AWKWARD_STARTS_MS[:awkward])
-        offsets += [rng.randrange(1, DAY_MS // TEN_MINUTES_MS) * TEN_MINUTES_MS for _ in range(awkward - len(offsets))]
-        offsets += [rng.randrange(DAY_MS) for _ in range(count - awkward)]
+        starts = start_times(rng, day, count, min(count, len(AWKWARD_STARTS_MS) + max(3, count // 20)))
         recent = day >= self._last_day - timedelta(days=1)
-        base = day_start_ms(day)
-        headers = [self._make_header(rng, base + offset, recent) for offset in offsets]
+        headers = [self._make_header(rng, start, recent) for start in starts]
         return tuple(sorted(headers, key=lambda h: h.sort_key))
 
     def _make_header(self, rng: random.Random, start_ms: int, recent: bool) -> ConversationHeader:
@@ -448,13 +410,7 @@ class ConversationStore:
             duration = rng.randrange(30 * 60_000, DAY_MS)
         else:
             duration = rng.randrange(DAY_MS, 3 * DAY_MS)
-        roll = rng.random()
-        if roll < 0.03:
-            agent_id = -1
-        elif roll < 0.10 and self._rare_agents:
-            agent_id = rng.choice(self._rare_agents)
-        else:
-            agent_id = rng.choice(self._usual_agents)
+        agent_id = pick_agent(rng, self._usual_agents, self._rare_agents, 0.03, 0.10)
         facts = self._directory.user_by_id.get(agent_id)
         roll = rng.random()
         if roll < 0.05:
@@ -468,7 +424,7 @@ class ConversationStore:
                                   duration, agent_id, skill_id, group_id)
 
     def record(self, header: ConversationHeader, parts=ALL_CONTENT_PARTS) -> dict:
-        rng = random.Random(f"lp-emulator/conversation/{self._account}/{self._seed}/{header.conversation_id}")
+        rng = self._rng("conversation", header.conversation_id)
         full = _RecordBuilder(self._account, self._directory, header, rng).build()
         record = {"info": full["info"]}
         for part in ALL_CONTENT_PARTS:

@@ -21,6 +21,11 @@ class Request:
         values = self.params.get(name)
         return values[0] if values else None
 
+    def int_param(self, name: str, default: int) -> int:
+        """The parameter as an integer, `default` when it is absent or empty; ValueError when it is not one."""
+        raw = self.param(name)
+        return default if raw is None or raw == "" else int(raw)
+
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         return next((v for k, v in self.headers.items() if k.lower() == lowered), None)

@@ -19,7 +19,7 @@ from .faults import FaultInjector
 from .http_types import Request, Response, dropped_connection, error, json_response, service_unavailable_page
 from .operations import BadOperationsQuery, parse_operations_query
 from .permissions import forbidden_message
-from .search import BadSearch, matching_headers, parse_search, with_offset
+from .search import BadSearch, PagedQuery, matching_headers, parse_search, with_offset
 from .stats import Stats
 
 CSDS_SERVICES = ("accountConfigReadOnly", "msgHist", "sentinel", "engHistDomain", "agentActivityDomain")
@@ -222,37 +222,43 @@ class Api:
         store = self._data.conversations
         found = matching_headers(store, query)
         page = found[query.offset: query.offset + query.limit]
-        records = [store.record(header, query.parts) for header in page]
-        if partial:
-            self._stats.count_fault(kinds.PARTIAL)
-            left_out = self._injector.records_to_drop(len(records))
-            records = [r for index, r in enumerate(records) if index not in left_out]
-
-        faults = self._injector.faults
-        if faults.schema_drift:
+        records = self._partial_page([store.record(header, query.parts) for header in page], partial)
+        if self._injector.faults.schema_drift:
             self._stats.count_fault("schema_drift")
             records = [drifted(record) for record in records]
-        count = len(found)
+        metadata = self._search_metadata(request, query, len(found))
+        metadata["shardsStatusResult"] = {"partialResult": partial}
+        return json_response(200, {"_metadata": metadata, "conversationHistoryRecords": records})
+
+    def _partial_page(self, records: list, partial: bool) -> list:
+        """The page's records, some left out when the answer is partial (a fault)."""
+        if not partial:
+            return records
+        self._stats.count_fault(kinds.PARTIAL)
+        left_out = self._injector.records_to_drop(len(records))
+        return [r for index, r in enumerate(records) if index not in left_out]
+
+    def _search_metadata(self, request: Request, query: PagedQuery, total: int) -> dict:
+        """A search page's count (inflated by that fault), self, and next when there is more (or when the faults
+        loop it back to the first page; on another host when they say so)."""
+        faults = self._injector.faults
+        count = total
         if faults.count_inflation:
             self._stats.count_fault(kinds.COUNT_INFLATION)
             count += faults.count_inflation
         base = f"http://{self._address}{request.path}"
         metadata = {"count": count,
                     "self": {"rel": "self", "href": base + (f"?{request.raw_query}" if request.raw_query else "")}}
-        next_query = None
-        if faults.next_loop:
-            self._stats.count_fault(kinds.NEXT_LOOP)
-            next_query = with_offset(request.raw_query, 0)
-        elif query.offset + query.limit < len(found):
-            next_query = with_offset(request.raw_query, query.offset + query.limit)
-        if next_query is not None:
-            next_base = base
-            if faults.next_host:
+        next_host, loop = self._next_target()
+        if loop or query.offset + query.limit < total:
+            if loop:
+                self._stats.count_fault(kinds.NEXT_LOOP)
+            if next_host:
                 self._stats.count_fault(kinds.NEXT_HOST)
-                next_base = f"http://{faults.next_host}{request.path}"
-            metadata["next"] = {"rel": "next", "href": f"{next_base}?{next_query}"}
-        metadata["shardsStatusResult"] = {"partialResult": partial}
-        return json_response(200, {"_metadata": metadata, "conversationHistoryRecords": records})
+            target = 0 if loop else query.offset + query.limit
+            next_base = f"http://{next_host}{request.path}" if next_host else base
+            metadata["next"] = {"rel": "next", "href": f"{next_base}?{with_offset(request.raw_query, target)}"}
+        return metadata
 
     # More account configuration: status reasons, profiles, LOBs, predefined content.
 
@@ -322,30 +328,12 @@ class Api:
                 return error(400, str(problem))
             store = self._extra.chats
             found = matching_chats(store, query)
-            records = [store.record(header) for header in found[query.offset: query.offset + query.limit]]
-            if partial:
-                self._stats.count_fault(kinds.PARTIAL)
-                left_out = self._injector.records_to_drop(len(records))
-                records = [r for index, r in enumerate(records) if index not in left_out]
-            faults = self._injector.faults
-            count = len(found)
-            if faults.count_inflation:
-                self._stats.count_fault(kinds.COUNT_INFLATION)
-                count += faults.count_inflation
-            base = f"http://{self._address}{request.path}"
-            metadata = {"count": count,
-                        "self": {"rel": "self", "href": base + (f"?{request.raw_query}" if request.raw_query else "")}}
-            next_host, loop = self._next_target()
-            if loop or query.offset + query.limit < len(found):
-                if loop:
-                    self._stats.count_fault(kinds.NEXT_LOOP)
-                if next_host:
-                    self._stats.count_fault(kinds.NEXT_HOST)
-                target = 0 if loop else query.offset + query.limit
-                next_base = f"http://{next_host}{request.path}" if next_host else base
-                metadata["next"] = {"rel": "next", "href": f"{next_base}?{with_offset(request.raw_query, target)}"}
+            page = found[query.offset: query.offset + query.limit]
+            records = self._partial_page([store.record(header) for header in page], partial)
+            metadata = self._search_metadata(request, query, len(found))
             if len(found) > query.limit:
                 last = (len(found) - 1) // query.limit * query.limit
+                base = f"http://{self._address}{request.path}"
                 metadata["last"] = {"rel": "last", "href": f"{base}?{with_offset(request.raw_query, last)}"}
             metadata["shardsStatusResult"] = {"failureShards": 1 if partial else 0, "totalShards": 6,
                                               "partialResult": partial}

@@ -1,9 +1,12 @@
-"""Messaging Interactions conversation search: parameter rules, window rounding, filtering, paging."""
+"""Messaging Interactions conversation search: parameter rules, window rounding, filtering, paging. The rules it
+shares with the Engagement History chat search (chats.py) are here too: PagedQuery, parse_paged_search, list_filter."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .data import ALL_CONTENT_PARTS, DEFAULT_CONTENT_PARTS, TEN_MINUTES_MS, ConversationHeader, ConversationStore
+from .data import ALL_CONTENT_PARTS, DEFAULT_CONTENT_PARTS, ConversationHeader, ConversationStore
+from .days import TEN_MINUTES_MS
 from .http_types import Request
 
 DEFAULT_LIMIT = 50
@@ -18,20 +21,24 @@ class BadSearch(Exception):
 
 
 @dataclass(frozen=True)
-class SearchQuery:
+class PagedQuery:
     offset: int
     limit: int
     descending: bool
     from_ms: int
     to_ms: int
-    statuses: frozenset[str] | None
-    skill_ids: frozenset[int] | None
-    agent_ids: frozenset[str] | None
-    parts: tuple[str, ...]
 
     @property
     def window(self) -> tuple[int, int]:
         return rounded_window(self.from_ms, self.to_ms)
+
+
+@dataclass(frozen=True)
+class SearchQuery(PagedQuery):
+    statuses: frozenset[str] | None
+    skill_ids: frozenset[int] | None
+    agent_ids: frozenset[str] | None
+    parts: tuple[str, ...]
 
 
 def rounded_window(from_ms: int, to_ms: int) -> tuple[int, int]:
@@ -40,26 +47,22 @@ def rounded_window(from_ms: int, to_ms: int) -> tuple[int, int]:
 
 
 def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.param(name)
-    if raw is None or raw == "":
-        return default
     try:
-        return int(raw)
+        return request.int_param(name, default)
     except ValueError:
         raise BadSearch(f"{name} must be an integer") from None
 
 
 def _epoch_ms(value, name: str) -> int:
-    if isinstance(value, bool):
-        raise BadSearch(f"start.{name} must be epoch milliseconds")
-    if isinstance(value, int):
+    if not isinstance(value, bool) and isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():  # the chat docs' example 6 quotes them
         return int(value)
     raise BadSearch(f"start.{name} must be epoch milliseconds")
 
 
-def _filter(body: dict, name: str, convert) -> frozenset | None:
+def list_filter(body: dict, name: str, convert) -> frozenset | None:
+    """The body's list `name` as a set of convert(value), or None when it is absent."""
     value = body.get(name)
     if value is None:
         return None
@@ -71,7 +74,11 @@ def _filter(body: dict, name: str, convert) -> frozenset | None:
         raise BadSearch(f"{name} has an invalid value") from None
 
 
-def parse_search(request: Request) -> SearchQuery:
+def parse_paged_search(request: Request, sorts: dict[str, bool], latest_to: Callable[[int], int],
+                       longest: str) -> tuple[dict, dict]:
+    """The rules both searches share: offset, limit, source and sort (one of `sorts`, to descending) in the query
+    string; a JSON object body with start {from, to} in epoch ms, `to` at most latest_to(from) (`longest` names the
+    limit). Returns PagedQuery's fields as keyword arguments, and the body."""
     offset = _int_param(request, "offset", 0)
     limit = _int_param(request, "limit", DEFAULT_LIMIT)
     if offset < 0:
@@ -84,9 +91,8 @@ def parse_search(request: Request) -> SearchQuery:
     if len(source) > MAX_SOURCE_LENGTH:
         raise BadSearch(f"source must be at most {MAX_SOURCE_LENGTH} characters")
     sort = request.param("sort") or "start:asc"
-    if sort not in _SORTS:
+    if sort not in sorts:
         raise BadSearch(f"unsupported sort {sort!r}")
-
     try:
         body = json.loads(request.body.decode("utf-8")) if request.body.strip() else {}
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -99,9 +105,13 @@ def parse_search(request: Request) -> SearchQuery:
     from_ms, to_ms = _epoch_ms(start["from"], "from"), _epoch_ms(start["to"], "to")
     if from_ms > to_ms:
         raise BadSearch("start.from must not be after start.to")
-    if to_ms - from_ms > MAX_RANGE_MS:
-        raise BadSearch("time range must not exceed 3 months")
+    if to_ms > latest_to(from_ms):
+        raise BadSearch(f"time range must not exceed {longest}")
+    return dict(offset=offset, limit=limit, descending=sorts[sort], from_ms=from_ms, to_ms=to_ms), body
 
+
+def parse_search(request: Request) -> SearchQuery:
+    paging, body = parse_paged_search(request, _SORTS, lambda from_ms: from_ms + MAX_RANGE_MS, "3 months")
     parts = body.get("contentToRetrieve")
     if parts is None:
         chosen = DEFAULT_CONTENT_PARTS
@@ -115,14 +125,10 @@ def parse_search(request: Request) -> SearchQuery:
         raise BadSearch("contentToRetrieve must be a list of strings")
 
     return SearchQuery(
-        offset=offset,
-        limit=limit,
-        descending=_SORTS[sort],
-        from_ms=from_ms,
-        to_ms=to_ms,
-        statuses=_filter(body, "status", lambda v: str(v).upper()),
-        skill_ids=_filter(body, "skillIds", int),
-        agent_ids=_filter(body, "agentIds", str),
+        **paging,
+        statuses=list_filter(body, "status", lambda v: str(v).upper()),
+        skill_ids=list_filter(body, "skillIds", int),
+        agent_ids=list_filter(body, "agentIds", str),
         parts=chosen,
     )
 

@@ -16,7 +16,7 @@ CREDENTIAL_FIELDS = OAUTH1_FIELDS + OAUTH2_FIELDS
 
 
 def variable_name(field: str) -> str:
-    """The environment variable of a setting: `app_key` is LIVEPERSON_APP_KEY."""
+    """The variable of a setting: `app_key` is LIVEPERSON_APP_KEY."""
     return f"LIVEPERSON_{field.upper()}"
 
 
@@ -69,7 +69,7 @@ class HttpSettings:
 
 @dataclass(frozen=True, repr=False)
 class LivePersonConnection:
-    """`named_by_variables`: whether errors name the settings as environment variables (LIVEPERSON_APP_KEY) or
+    """`named_by_variables`: whether errors name the settings as LIVEPERSON_* variables (LIVEPERSON_APP_KEY) or
     as the fields they were given in (app_key), so that each user reads the names they set."""
 
     account_id: str
@@ -120,7 +120,7 @@ class LivePersonConnection:
 
     @classmethod
     def from_variables(cls, variables: Mapping[str, str], http: Optional[HttpSettings] = None):
-        """A connection from LIVEPERSON_* variables (a mapping such as the environment); errors name the variables."""
+        """A connection from LIVEPERSON_* variables (any mapping of names to values); errors name the variables."""
         values = {name: variables.get(variable_name(name)) for name in ("account_id", "csds_url", *CREDENTIAL_FIELDS)}
         return connection_from_settings(values, http or HttpSettings(), named_by_variables=True)
 
