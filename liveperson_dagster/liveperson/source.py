@@ -44,13 +44,7 @@ def liveperson_source(
     # parsing every string into a timestamp doubled the normalize time. `start_time`/`end_time` are timestamps.
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
     return (
-        users(client),
-        skills(client),
-        agent_groups(client),
-        agent_status_reasons(client),
-        profiles(client),
-        lobs(client),
-        predefined_content(client),
+        *(config_snapshot(collection)(client) for collection in CONFIG_SNAPSHOTS),
         conversations(client, window, tuple(content_parts)),
         agent_status_changes(client, window),
         chat_engagements(client, window),
@@ -65,53 +59,29 @@ def _require(client: Optional[LivePersonClient]) -> LivePersonClient:
     return client
 
 
-def _snapshot(client: Optional[LivePersonClient], collection: str):
-    for page in _require(client).fetch_collection(collection):
-        yield [typed_config_record(collection, record) for record in page]
+# The account's configuration: one resource per collection of the client's CONFIG_COLLECTIONS, each a full
+# snapshot (deleted records included) keyed by `id` and replaced on each load.
+CONFIG_SNAPSHOTS = {
+    "users": "Every user of the account, deleted ones included (`deleted` is true for them).",
+    "skills": "Every skill of the account, deleted ones included.",
+    "agent_groups": "Every agent group of the account, deleted ones included; `parent_group_id` is null for the root.",
+    "agent_status_reasons": "Every agent status reason (away, back soon, ...) of the account, deleted ones included.",
+    "profiles": "Every user profile (role and permission packages) of the account, deleted ones included.",
+    "lobs": "Every line of business of the account, deleted ones included.",
+    "predefined_content": "Every predefined content item (canned response) of the account, deleted ones included.",
+}
 
 
-@dlt.resource(name="users", write_disposition="replace", primary_key="id", columns=column_hints("users"))
-def users(client: Optional[LivePersonClient] = None):
-    """Every user of the account, deleted ones included (`deleted` is true for them)."""
-    yield from _snapshot(client, "users")
+def config_snapshot(collection: str):
+    """The dlt resource of one configuration collection."""
 
+    def records(client: Optional[LivePersonClient] = None):
+        for page in _require(client).fetch_collection(collection):
+            yield [typed_config_record(collection, record) for record in page]
 
-@dlt.resource(name="skills", write_disposition="replace", primary_key="id", columns=column_hints("skills"))
-def skills(client: Optional[LivePersonClient] = None):
-    """Every skill of the account, deleted ones included."""
-    yield from _snapshot(client, "skills")
-
-
-@dlt.resource(name="agent_groups", write_disposition="replace", primary_key="id", columns=column_hints("agent_groups"))
-def agent_groups(client: Optional[LivePersonClient] = None):
-    """Every agent group of the account, deleted ones included; `parent_group_id` is null for the root group."""
-    yield from _snapshot(client, "agent_groups")
-
-
-@dlt.resource(name="agent_status_reasons", write_disposition="replace", primary_key="id",
-              columns=column_hints("agent_status_reasons"))
-def agent_status_reasons(client: Optional[LivePersonClient] = None):
-    """Every agent status reason (away, back soon, ...) of the account, deleted ones included."""
-    yield from _snapshot(client, "agent_status_reasons")
-
-
-@dlt.resource(name="profiles", write_disposition="replace", primary_key="id", columns=column_hints("profiles"))
-def profiles(client: Optional[LivePersonClient] = None):
-    """Every user profile (role and permission packages) of the account, deleted ones included."""
-    yield from _snapshot(client, "profiles")
-
-
-@dlt.resource(name="lobs", write_disposition="replace", primary_key="id", columns=column_hints("lobs"))
-def lobs(client: Optional[LivePersonClient] = None):
-    """Every line of business of the account, deleted ones included."""
-    yield from _snapshot(client, "lobs")
-
-
-@dlt.resource(name="predefined_content", write_disposition="replace", primary_key="id",
-              columns=column_hints("predefined_content"))
-def predefined_content(client: Optional[LivePersonClient] = None):
-    """Every predefined content item (canned response) of the account, deleted ones included."""
-    yield from _snapshot(client, "predefined_content")
+    records.__doc__ = CONFIG_SNAPSHOTS[collection]
+    return dlt.resource(records, name=collection, write_disposition="replace", primary_key="id",
+                        columns=column_hints(collection))
 
 
 @dlt.resource(
