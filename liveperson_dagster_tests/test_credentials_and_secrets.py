@@ -12,7 +12,7 @@ from liveperson_emulator import Emulator, EmulatorConfig
 
 from .helpers import (
     CONVERSATIONS, FIRST_DAY, LAST_DAY, cli_env, expected_ids, jobs, kill_group, load_packages, run_materialize, scan,
-    secret_needles, start_materialize, wait_until, warehouse_contents,
+    secret_needles, start_materialize, utc_window, wait_until, warehouse_contents,
 )
 
 OAUTH1_VARIABLES = ("LIVEPERSON_APP_KEY", "LIVEPERSON_APP_SECRET", "LIVEPERSON_ACCESS_TOKEN",
@@ -67,7 +67,9 @@ def _partition(day: str) -> tuple:
 
 SCENARIOS = {
     "oauth1": lambda lab: (lab.env(lab.root / "home"), _partition(DAY["oauth1"])),
-    "oauth2": lambda lab: (lab.env(lab.root / "home", oauth2=True), _partition(DAY["oauth2"])),
+    # Every asset of the group: the secret scan covers each API's requests, logs and tables.
+    "oauth2": lambda lab: (lab.env(lab.root / "home", oauth2=True),
+                           ("--select", "group:liveperson", "--partition", DAY["oauth2"])),
     "wrong_oauth1_secret": lambda lab: (lab.env(lab.root / "home", LIVEPERSON_APP_SECRET=WRONG_APP_SECRET),
                                         _partition(DAY["oauth1"])),
     "wrong_oauth2_secret": lambda lab: (lab.env(lab.root / "home", oauth2=True,
@@ -170,10 +172,12 @@ def test_nothing_dagster_or_dlt_wrote_contains_a_secret(lab):
     # The scan reads what it should (it can fail): the error and the data are where a leak would be.
     conversation_id = expected_ids(lab.emulator, DAY["oauth1"], DAY["oauth1"])[0]
     killed_id = expected_ids(lab.emulator, DAY["killed"], DAY["killed"])[0]
+    chat_id = min(lab.emulator.chat_engagement_ids(*utc_window(DAY["oauth2"])))
     controls, _ = scan([lab.root], {}, {"error": "OAuth1 verification failed", "row": conversation_id,
-                                        "killed row": killed_id})
+                                        "killed row": killed_id, "chat row": chat_id})
     assert any("(sqlite rows)" in place for place in controls["error"]), controls["error"]
     assert any("(duckdb rows)" in place for place in controls["row"]), controls["row"]
+    assert any("(duckdb rows)" in place for place in controls["chat row"]), controls["chat row"]
     assert any("(parquet rows)" in place and "liveperson-dlt-" in place for place in controls["killed row"]), \
         controls["killed row"]
     assert any(p.name == "compute_logs" for p in (lab.root / "home").rglob("*")) and files > 20, files
