@@ -15,6 +15,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from liveperson_dagster import loading
 from liveperson_dagster.liveperson import LivePersonClient, Window
+from liveperson_dagster.liveperson import settings as api_settings
 from liveperson_dagster.liveperson.errors import LivePersonOutOfRangeError
 from liveperson_dagster.settings import ProjectSettings
 from liveperson_emulator import Faults
@@ -359,3 +360,28 @@ def test_an_hour_of_asia_kathmandu_holds_exactly_its_intervals_of_both_operation
         for agent, metrics in per_agent["agentsMetrics"]["metricsPerAgent"].items():
             expected[(agent, bucket_end)] = metrics["totalResolvedConversations"]
     assert loaded == expected
+
+
+# 7. Offset paging: the pages after the first are fetched concurrently, each once, and nothing is lost.
+
+@pytest.mark.parametrize("page_size_setting, fetch, expected, endpoint", [
+    ("STATUS_CHANGES_PAGE_SIZE", LivePersonClient.status_changes,
+     lambda emulator, window: sorted(change_id(r) for r in emulator.status_changes(*window)), "statusChanges"),
+    ("CHAT_SEARCH_PAGE_SIZE", LivePersonClient.search_chat_engagements,
+     lambda emulator, window: sorted(emulator.chat_engagement_ids(*window)), "chatSearch"),
+])
+def test_small_pages_are_fetched_concurrently_each_once_and_lose_nothing(start_emulator, monkeypatch,
+                                                                         page_size_setting, fetch, expected, endpoint):
+    emulator = start_emulator(latency_ms=40)  # answers that take time, so that concurrent requests overlap
+    monkeypatch.setattr(api_settings, page_size_setting, 7)
+    window = Window(*local_window("2026-11-03", "UTC", "2026-11-04"))
+    client = LivePersonClient(connection_for(emulator))
+    key_of = change_id if endpoint == "statusChanges" else (lambda record: record["info"]["engagementId"])
+    fetched = [key_of(record) for page in fetch(client, window) for record in page]
+    wanted = expected(emulator, (window.start, window.end))
+    assert sorted(fetched) == wanted and len(fetched) == len(set(fetched))
+    requests = emulator.stats.snapshot()["requests"][endpoint]
+    # The API's pages include the records just outside the window (inclusive, rounded bounds): at least one page
+    # per 7 records of the window, and no page fetched twice.
+    assert len(wanted) / 7 <= requests <= len(wanted) / 7 + 3
+    assert emulator.stats.snapshot()["max_in_flight"] > 1
