@@ -47,6 +47,9 @@ class LivePersonCredentials(ConfigurableResource):
     backoff_base_seconds: float = Field(default=api_settings.BACKOFF_BASE_SECONDS, ge=0)
     max_backoff_seconds: float = Field(default=api_settings.MAX_BACKOFF_SECONDS, ge=0)
     min_rate_limit_wait_seconds: float = Field(default=api_settings.MIN_RATE_LIMIT_WAIT_SECONDS, ge=0)
+    ca_bundle: Optional[str] = Field(
+        default=None, description="PEM file of certificate authorities to trust instead of the system's"
+    )
     named_by_variables: bool = Field(
         default=False, description="Errors name LIVEPERSON_* variables (set when built from those variables)"
     )
@@ -136,6 +139,7 @@ class LivePersonWarehouse(ConfigurableResource):
 # The settings a credentials resource takes from ProjectSettings (the rest of its HTTP settings keep their defaults).
 SETTINGS_OF_CREDENTIALS = (
     "account_id", "csds_url", "max_concurrent_requests", "requests_per_second", "request_timeout_seconds", "max_attempts",
+    "ca_bundle",
 )
 
 

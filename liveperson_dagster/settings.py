@@ -9,6 +9,7 @@ This is the only module of the package that touches the process environment:
 - `dlt_variables_for_run()` sets dlt's own variables for the length of one run and restores them afterwards.
 """
 
+import dataclasses
 import os
 import re
 from contextlib import contextmanager
@@ -71,6 +72,10 @@ class ProjectSettings(BaseModel):
         json_schema_extra={"allowed": "a dlt destination like duckdb, postgres, bigquery or snowflake"},
         description="dlt destination; its credentials are configured the dlt way",
     )
+    ca_bundle: Optional[str] = Field(
+        default=None, json_schema_extra={"allowed": "the path of a readable PEM file of certificate authorities"},
+        description="Certificate authorities to trust for LivePerson's hosts instead of the system's (a proxy's CA)",
+    )
     duckdb_path: str = Field(
         default=DEFAULT_DUCKDB_PATH, min_length=1, json_schema_extra={"allowed": "a file path"},
         description="DuckDB file (duckdb destination)",
@@ -130,6 +135,13 @@ class ProjectSettings(BaseModel):
             raise ValueError("unknown destination") from None
         return value
 
+    @field_validator("ca_bundle")
+    @classmethod
+    def _readable_file(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
+            raise ValueError("not a readable file")
+        return value
+
     @field_validator("duckdb_memory_limit")
     @classmethod
     def _memory_size(cls, value: str) -> str:
@@ -169,6 +181,7 @@ class ProjectSettings(BaseModel):
             max_attempts=self.max_attempts,
             max_concurrent_requests=self.max_concurrent_requests,
             requests_per_second=self.requests_per_second,
+            ca_bundle=self.ca_bundle,
         )
 
 
@@ -184,7 +197,8 @@ def connection_from_env(environ: Optional[Mapping[str, str]] = None,
     environment: the settings validated as above, the credentials read directly."""
     env = os.environ if environ is None else environ
     settings = ProjectSettings.from_env(env)
-    return LivePersonConnection.from_variables(env, http=http or settings.http())
+    http = dataclasses.replace(http, ca_bundle=settings.ca_bundle) if http else settings.http()
+    return LivePersonConnection.from_variables(env, http=http)
 
 
 class RunVariables:

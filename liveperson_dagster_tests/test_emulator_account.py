@@ -625,3 +625,88 @@ def test_cli_options_for_the_new_apis():
     help_text = _parser().format_help()
     for option in ("--chats-per-day", "--agents-with-status", "--forbid"):
         assert option in help_text
+
+
+def test_every_cli_option_has_help_with_its_default():
+    parser = _parser()
+    options = [action for action in parser._actions if "-h" not in action.option_strings]
+    assert len(options) >= 20
+    for action in options:
+        assert action.help and action.help.strip(), action.option_strings
+        assert "default" in action.help, action.option_strings
+    help_text = parser.format_help()  # expands every %(default)s
+    assert "--rate-429-retry-after" in help_text and "(default: 3600)" in help_text
+
+
+def _parse(argv: list[str]):
+    from liveperson_emulator.__main__ import _parse_args
+
+    return _parse_args(_parser(), argv)
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--rate-429", "1.5"], "--rate-429"),
+    (["--rate-429-retry-after", "-0.1"], "--rate-429-retry-after"),
+    (["--rate-5xx", "nan"], "--rate-5xx"),
+    (["--rate-drop", "inf"], "--rate-drop"),
+    (["--rate-slow", "half"], "--rate-slow"),
+    (["--rate-partial", "2"], "--rate-partial"),
+    (["--rate-truncated", ""], "--rate-truncated"),
+    (["--slow-seconds", "-1"], "--slow-seconds"),
+    (["--slow-seconds", "nan"], "--slow-seconds"),
+    (["--port", "-1"], "--port"),
+    (["--port", "65536"], "--port"),
+    (["--port", "80.5"], "--port"),
+    (["--account", "abc"], "--account"),
+    (["--account", "1335-0576"], "--account"),
+    (["--account", ""], "--account"),
+    (["--account", "١٢٣"], "--account"),
+    (["--seed", "1.5"], "--seed"),
+    (["--days", "2024-02-01:2024-01-31"], "--days"),
+    (["--days", "2024-01-01"], "--days"),
+    (["--days", "20240101:20240102"], "--days"),
+    (["--days", "2024-01-01:2024-01-02:2024-01-03"], "--days"),
+    (["--empty-days", "2024-02-30"], "--empty-days"),
+    (["--conversations-per-day", "-1"], "--conversations-per-day"),
+    (["--conversations-per-day", "1.5"], "--conversations-per-day"),
+    (["--chats-per-day", "-3"], "--chats-per-day"),
+    (["--agents-with-status", "x"], "--agents-with-status"),
+    (["--latency-ms", "-5"], "--latency-ms"),
+    (["--latency-ms", "0.5"], "--latency-ms"),
+    (["--token-ttl", "0"], "--token-ttl"),
+    (["--forbid", "nothing"], "--forbid"),
+    (["--host", ""], "--host"),
+    (["--env-file", ""], "--env-file"),
+    (["--env-file", "."], "--env-file"),
+    (["--env-file", "/no/such/directory/env"], "--env-file"),
+    (["--verbose", "yes"], "yes"),
+    (["--rate-429", "0.6", "--rate-5xx", "0.6"], "--rate-*"),
+])
+def test_cli_refuses_bad_values_naming_the_option(argv, option, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _parse(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("liveperson-emulator: error: ") and option in error, error
+
+
+def test_cli_good_values_give_the_same_config_as_before():
+    from liveperson_emulator import EmulatorConfig
+
+    assert _config(_parse([])) == EmulatorConfig()
+    argv = ["--host", "0.0.0.0", "--port", "65535", "--account", "0123", "--seed", "-4",
+            "--days", "2024-01-01:2024-01-01", "--empty-days", "2024-01-01,2024-01-03",
+            "--conversations-per-day", "0", "--chats-per-day", "0", "--agents-with-status", "0",
+            "--forbid", "lobs", "--latency-ms", "0", "--token-ttl", "1",
+            "--rate-429-retry-after", "0.1", "--rate-429", "0.2", "--rate-5xx", "0.3", "--rate-partial", "0",
+            "--rate-drop", "0.05", "--rate-slow", "0.05", "--rate-truncated", "0.3", "--slow-seconds", "0",
+            "--verbose"]
+    assert _config(_parse(argv)) == EmulatorConfig(
+        host="0.0.0.0", port=65535, account="0123", seed=-4, first_day=date(2024, 1, 1), last_day=date(2024, 1, 1),
+        empty_days=(date(2024, 1, 1), date(2024, 1, 3)), conversations_per_day=0, chats_per_day=0,
+        agents_with_status=0, latency_ms=0, token_ttl_seconds=1, verbose=True,
+        faults=Faults(rate_429_retry_after=0.1, rate_429=0.2, rate_5xx=0.3, rate_drop=0.05, rate_slow=0.05,
+                      rate_truncated=0.3, slow_seconds=0.0, forbidden_apis={"lobs"}))
+    assert _config(_parse(["--rate-slow", "1", "--port", "0", "--slow-seconds", "2.5", "--token-ttl", "7200"])) == \
+        EmulatorConfig(token_ttl_seconds=7200, faults=Faults(rate_slow=1.0, slow_seconds=2.5))
+    assert _parse(["--env-file", "env.sh"]).env_file == "env.sh"

@@ -16,6 +16,7 @@ from .errors import (
     LivePersonError,
     LivePersonHTTPError,
     LivePersonIncompleteDataError,
+    LivePersonTLSError,
     LivePersonUnsafeURLError,
 )
 from .source import liveperson_source
@@ -31,6 +32,7 @@ __all__ = [
     "LivePersonError",
     "LivePersonHTTPError",
     "LivePersonIncompleteDataError",
+    "LivePersonTLSError",
     "LivePersonUnsafeURLError",
     "OAuth1Keys",
     "OAuth2ClientKeys",

@@ -55,6 +55,8 @@ class HttpSettings:
     min_rate_limit_wait_seconds: float = settings.MIN_RATE_LIMIT_WAIT_SECONDS
     max_concurrent_requests: int = settings.MAX_CONCURRENT_REQUESTS
     requests_per_second: Optional[float] = settings.REQUESTS_PER_SECOND
+    # A PEM file of certificate authorities to trust instead of the system's (a proxy's own CA).
+    ca_bundle: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

@@ -38,6 +38,10 @@ class LivePersonHTTPError(LivePersonError):
         super().__init__(". ".join(parts))
 
 
+class LivePersonTLSError(LivePersonHTTPError):
+    """The server's TLS certificate was not accepted (untrusted, expired, another host's): not retried."""
+
+
 class LivePersonAuthError(LivePersonHTTPError):
     """LivePerson refused the credentials (401) or the permissions (403)."""
 

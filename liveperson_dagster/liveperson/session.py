@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 
 from . import settings
 from .connection import HttpSettings, LivePersonConnection
-from .errors import LivePersonAuthError, LivePersonHTTPError, LivePersonIncompleteDataError
+from .errors import LivePersonAuthError, LivePersonHTTPError, LivePersonIncompleteDataError, LivePersonTLSError
 from .limiter import AccountLimiter
 from .stats import RequestStats
 from .urls import require_safe_url
@@ -28,6 +28,7 @@ from .urls import require_safe_url
 logger = logging.getLogger(__name__)
 
 _TAGS = re.compile(r"<[^>]+>")
+_CERTIFICATE_REASON = re.compile(r"certificate verify failed: ([^(']+)")
 _SPACES = re.compile(r"\s+")
 
 
@@ -41,6 +42,7 @@ class LivePersonSession(requests.Session):
     ) -> None:
         super().__init__()
         self.trust_env = False  # no proxies or .netrc credentials picked up behind the user's back
+        self.verify = connection.http.ca_bundle or True
         self.headers["User-Agent"] = "liveperson-dagster"
         adapter = HTTPAdapter(pool_maxsize=connection.http.max_concurrent_requests)
         self.mount("https://", adapter)
@@ -99,6 +101,9 @@ class LivePersonSession(requests.Session):
         try:
             with self._limiter.slot():
                 response = super().send(request, **kwargs)
+        except requests.exceptions.SSLError as error:
+            # An SSLError is a ConnectionError to requests, but no retry mends a certificate: say so at once.
+            raise self._tls_error(describe_endpoint(request), error) from None
         except requests.Timeout:
             return "timeout", None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
@@ -142,6 +147,14 @@ class LivePersonSession(requests.Session):
         else:
             hint = None
         return LivePersonHTTPError(endpoint, cause, status, api_message, hint)
+
+    def _tls_error(self, endpoint: str, error: requests.exceptions.SSLError) -> LivePersonTLSError:
+        reason = _CERTIFICATE_REASON.search(str(error))
+        cause = f"TLS certificate not accepted ({reason.group(1).strip() if reason else 'the TLS handshake failed'})"
+        hint = ("if a proxy or gateway with its own certificate authority sits between this machine and LivePerson, "
+                f"point {self._connection.setting_name('ca_bundle')} at that authority's PEM file"
+                + (f" (now {self._settings.ca_bundle})" if self._settings.ca_bundle else ""))
+        return LivePersonTLSError(endpoint, cause, hint=hint)
 
     def _redact(self, text: Optional[str]) -> Optional[str]:
         if not text:
