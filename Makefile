@@ -19,9 +19,10 @@ install: $(INSTALLED)
 demo: install
 	$(BIN)/python scripts/demo.py
 
-## dev: local emulator + `dagster dev` on http://127.0.0.1:3000 with the environment set
+## dev: local emulator + `dagster dev` on http://127.0.0.1:$(PORT) with the environment set (fails fast if PORT is taken)
+PORT ?= 3000
 dev: install
-	$(BIN)/python scripts/with_emulator.py -- $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	$(BIN)/python scripts/dev.py --port $(PORT)
 
 ## test: the whole suite
 test: install
