@@ -14,6 +14,13 @@ from .helpers import PROJECT_ROOT, free_port, graphql, wait_until
 DEV = [sys.executable, str(PROJECT_ROOT / "scripts" / "dev.py")]
 
 
+def is_running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # gone (also between listing it and asking)
+        return False
+
+
 def test_a_port_in_use_fails_at_once_naming_the_port_and_the_way_out(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -47,8 +54,7 @@ def test_dev_serves_the_project_and_sigterm_leaves_nothing_behind(tmp_path):
         started = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)  # dagster dev shuts down gracefully (exit 0), then the emulator stops
-        wait_until(lambda: not [pid for pid in started if psutil.pid_exists(pid) and
-                                psutil.Process(pid).status() != psutil.STATUS_ZOMBIE], 60, "every child to stop")
+        wait_until(lambda: not [pid for pid in started if is_running(pid)], 60, "every child to stop")
         assert list(scratch.rglob("workspace.yaml")) == []
     finally:
         if process.poll() is None:
