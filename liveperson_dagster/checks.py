@@ -183,22 +183,25 @@ def _selected(context: AssetCheckExecutionContext, specs: Sequence[AssetCheckSpe
     return [spec.key for spec in specs if spec.key in context.selected_asset_check_keys]
 
 
-CONFIG_SPECS = [
-    AssetCheckSpec("unique_ids", asset=asset_key(name), description=f"No id appears twice in {name}.")
-    for name in CONFIG_RESOURCES
-]
+def unique_key_checks(name: str, check_name: str, keys: dict) -> AssetChecksDefinition:
+    """One `check_name` per table of `keys` (table -> its key columns): no key appears twice."""
+    specs = [AssetCheckSpec(check_name, asset=asset_key(table),
+                            description=f"No {' and '.join(columns)} appears twice in {table}.")
+             for table, columns in keys.items()]
 
+    # In the assets' pool: a run keeps its slot until its checks have read the warehouse, so no other run's load
+    # starts in between (DuckDB takes one process at a time).
+    @multi_asset_check(specs=specs, can_subset=True, name=name, pool=POOL)
+    def _checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
+        with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
+            for check in _selected(context, specs):
+                table = check.asset_key.path[-1]
+                try:
+                    yield unique_ids(check, client, table, *keys[table])
+                except DatabaseUndefinedRelation as error:
+                    yield _missing_table(check, client, error)
 
-# In the assets' pool: a run keeps its slot until its checks have read the warehouse, so no other run's load
-# starts in between (DuckDB takes one process at a time).
-@multi_asset_check(specs=CONFIG_SPECS, can_subset=True, name="liveperson_config_checks", pool=POOL)
-def config_checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
-    with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
-        for check in _selected(context, CONFIG_SPECS):
-            try:
-                yield unique_ids(check, client, check.asset_key.path[-1], "id")
-            except DatabaseUndefinedRelation as error:
-                yield _missing_table(check, client, error)
+    return _checks
 
 
 def history_checks(history: HistoryTable, max_unknown_percent: float) -> AssetChecksDefinition:
@@ -240,25 +243,11 @@ def history_checks(history: HistoryTable, max_unknown_percent: float) -> AssetCh
 # Messaging Operations: one row per skill (agent) and interval.
 OPERATIONS_KEYS = {"messaging_queue_health": ("skill_id", "interval_start"),
                    "messaging_agent_metrics": ("agent_id", "interval_end")}
-OPERATIONS_SPECS = [
-    AssetCheckSpec("unique_intervals", asset=asset_key(name),
-                   description=f"No ({', '.join(columns)}) appears twice in {name}.")
-    for name, columns in OPERATIONS_KEYS.items()
-]
-
-
-@multi_asset_check(specs=OPERATIONS_SPECS, can_subset=True, name="liveperson_operations_checks", pool=POOL)
-def operations_checks(context: AssetCheckExecutionContext,
-                      warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
-    with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
-        for check in _selected(context, OPERATIONS_SPECS):
-            table = check.asset_key.path[-1]
-            try:
-                yield unique_ids(check, client, table, *OPERATIONS_KEYS[table])
-            except DatabaseUndefinedRelation as error:
-                yield _missing_table(check, client, error)
 
 
 def build_checks(max_unknown_percent: float) -> list:
-    return [config_checks, *(history_checks(history, max_unknown_percent) for history in HISTORY_TABLES),
-            operations_checks]
+    return [
+        unique_key_checks("liveperson_config_checks", "unique_ids", {table: ("id",) for table in CONFIG_RESOURCES}),
+        *(history_checks(history, max_unknown_percent) for history in HISTORY_TABLES),
+        unique_key_checks("liveperson_operations_checks", "unique_intervals", OPERATIONS_KEYS),
+    ]

@@ -4,11 +4,13 @@ from dagster import AssetKey
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from .liveperson.source import CONFIG_SNAPSHOTS
+
 GROUP = "liveperson"
 OPERATIONS_GROUP = "liveperson_operations"
 KEY_PREFIX = "liveperson"
 # Full snapshots of the account's configuration, replaced on each materialization.
-CONFIG_RESOURCES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content")
+CONFIG_RESOURCES = tuple(CONFIG_SNAPSHOTS)
 # History partitioned by day; each depends on the configuration its records refer to.
 DAILY_RESOURCES = {
     "conversations": ("users", "skills", "agent_groups"),
