@@ -2,9 +2,6 @@
 assets that need it): configuration snapshots unpartitioned, history in daily partitions, Messaging Operations in
 hourly ones."""
 
-import atexit
-import shutil
-import tempfile
 from typing import List
 
 import dlt
@@ -18,9 +15,11 @@ from dagster import (
     TimeWindowPartitionsDefinition,
 )
 from dagster_dlt import DagsterDltResource, dlt_assets
+from dlt.common.destination import AnyDestination, Destination
 from pydantic import Field
 
 from .liveperson import Window, liveperson_source
+from .liveperson.source import REPLACED_TABLES
 from .liveperson import settings as api_settings
 from .loading import load_resources
 from .resources import DATASET_NAME, PIPELINE_NAME, LivePersonCredentials, LivePersonWarehouse
@@ -30,17 +29,24 @@ from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES,
 POOL = "liveperson"
 
 
+class _SpecPipeline(dlt.Pipeline):
+    """The pipeline dagster-dlt describes the assets with: it reads its destination (the assets' kinds and
+    storage_kind) and name, nothing else. It never runs (each run builds its own, `pipeline_for_run`), so it skips
+    dlt's __init__, which writes a working dir (state.json, schemas/) in every process that loads the definitions."""
+
+    def __init__(self, destination: str):
+        self.pipeline_name = PIPELINE_NAME
+        self.dataset_name = DATASET_NAME
+        self._described_destination = Destination.from_reference(destination)
+
+    @property
+    def destination(self) -> AnyDestination:
+        return self._described_destination
+
+
 def _spec_pipeline(destination: str) -> dlt.Pipeline:
-    """Only describes the destination to dagster-dlt when the definitions load; each run builds its own."""
-    # A directory of this process's own: processes that load the definitions at once must not share one.
-    specs_dir = tempfile.mkdtemp(prefix="liveperson-dlt-specs-")
-    atexit.register(shutil.rmtree, specs_dir, True)
-    return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        pipelines_dir=specs_dir,
-        destination=destination,
-        dataset_name=DATASET_NAME,
-    )
+    """Only describes the destination to dagster-dlt when the definitions load: nothing on disk."""
+    return _SpecPipeline(destination)
 
 
 class ConversationsConfig(Config):
@@ -86,7 +92,9 @@ def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: Time
         liveperson: LivePersonCredentials,
         warehouse: LivePersonWarehouse,
     ):
-        yield from load_resources(context, dlt, liveperson, warehouse, [name], window=Window(*context.partition_time_window))
+        days = partition_windows(context) if name in REPLACED_TABLES else ()
+        yield from load_resources(context, dlt, liveperson, warehouse, [name], window=Window(*context.partition_time_window),
+                                  days=days)
 
     return _windowed
 
@@ -108,11 +116,16 @@ def _conversations_asset(spec_pipeline: dlt.Pipeline, partitions_def: DailyParti
         config: ConversationsConfig,
     ):
         window = Window(*context.partition_time_window)
-        yield from load_resources(
-            context, dlt, liveperson, warehouse, ["conversations"], window=window, content_parts=config.content_parts
-        )
+        yield from load_resources(context, dlt, liveperson, warehouse, ["conversations"], window=window,
+                                  content_parts=config.content_parts, days=partition_windows(context))
 
     return liveperson_conversations
+
+
+def partition_windows(context: AssetExecutionContext) -> List[Window]:
+    """The windows of the run's partitions (its days), each replaced exactly by the load."""
+    partitions_def = context.assets_def.partitions_def
+    return [Window(*partitions_def.time_window_for_partition_key(key)) for key in context.partition_keys]
 
 
 def build_assets(daily: DailyPartitionsDefinition, hourly: HourlyPartitionsDefinition,

@@ -1,15 +1,16 @@
 """The whole liveperson-dagster project: assets, their checks, the daily schedule and the resources they run with,
 all built from one `ProjectSettings` (read from the LIVEPERSON_* variables when this module loads)."""
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 from dagster_dlt import DagsterDltResource
 
 from .assets import build_assets
 from .checks import build_checks
 from .partitions import daily_partitions, hourly_partitions
 from .resources import credentials_resource, warehouse_resource
+from .run_owners import dead_runs_sensor
 from .schedules import daily_job, daily_schedule, operations_job, operations_schedule
-from .settings import ProjectSettings, secret_variables_set
+from .settings import ProjectSettings, SettingsError, print_settings_errors_without_traceback, secret_variables_set
 
 
 def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -> Definitions:
@@ -25,12 +26,22 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -
         asset_checks=build_checks(settings.max_unknown_percent),
         jobs=[liveperson_daily, liveperson_operations],
         schedules=[daily_schedule(liveperson_daily, settings.lookback_days), operations_schedule(liveperson_operations)],
+        sensors=[dead_runs_sensor],
         resources={
             "dlt": DagsterDltResource(),
             "liveperson": credentials_resource(settings, secret_variables),
             "warehouse": warehouse_resource(settings),
         },
+        # Every step in the run's own process: killing the run kills its steps (run_owners.py relies on it), and
+        # a run does not start a process per step.
+        executor=in_process_executor,
     )
 
 
-defs = build_definitions(ProjectSettings.from_env(), secret_variables_set())
+try:
+    settings = ProjectSettings.from_env()
+except SettingsError:
+    # A user's mistake: the `dagster` CLI would print it as a traceback (code servers catch it and show it anyway).
+    print_settings_errors_without_traceback()
+    raise
+defs = build_definitions(settings, secret_variables_set())

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from datetime import datetime, timezone
 from contextlib import contextmanager
 from typing import Iterator, Optional, Sequence
 
@@ -10,8 +11,10 @@ from dagster_dlt import DagsterDltResource
 
 from .collector import startup_objects_frozen
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
-from .normalize_workers import NormalizeWorkers
+from .liveperson.source import REPLACED_TABLES
+from .normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
+from .run_owners import fail_runs_whose_process_died, record_run_owner
 from .settings import dlt_variables_for_run
 
 PROGRESS_EVERY_SECONDS = 10.0
@@ -40,7 +43,14 @@ def load_resources(
     resource_names: Sequence[str],
     window: Optional[Window] = None,
     content_parts: Optional[Sequence[str]] = None,
+    days: Sequence[Window] = (),
 ) -> Iterator[MaterializeResult]:
+    """Loads `resource_names` (of `window`, for windowed ones). With `days` (the window's partitions), the load
+    replaces those days exactly: rows the API no longer returns are removed (past the retention: refused)."""
+    record_run_owner(context)
+    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
+    if days:
+        warehouse.refuse_past_retention(days, datetime.now(timezone.utc))
     progress = ProgressLog(context, resource_names)
     # Every process-wide change a run makes, undone when it ends, whatever its outcome.
     with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS) as dlt_variables:
@@ -51,13 +61,16 @@ def load_resources(
             normalize_workers.observe(stats)
 
         client = LivePersonClient(credentials.connection(), progress=on_page)
-        source_kwargs = {"client": client, "window": window}
-        if content_parts:
-            source_kwargs["content_parts"] = tuple(content_parts)
-        source = liveperson_source(**source_kwargs).with_resources(*resource_names)
         if window is not None:
             context.log.info(f"Loading {', '.join(resource_names)} of {window}")
-        with source_logs_in_run_log(context), warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
+        with source_logs_in_run_log(context), workers_die_with_run(), \
+                warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
+            replacements = {name: warehouse.replacement(pipeline, name, days)
+                            for name in resource_names if days and name in REPLACED_TABLES}
+            source_kwargs = {"client": client, "window": window, "replacements": replacements}
+            if content_parts:
+                source_kwargs["content_parts"] = tuple(content_parts)
+            source = liveperson_source(**source_kwargs).with_resources(*resource_names)
             results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
                                    loader_file_format=warehouse.loader_file_format()))
             trace = pipeline.last_trace
@@ -69,12 +82,13 @@ def load_resources(
     schema_changes = new_columns_by_table(packages)
     for result in results:
         table = result.asset_key.path[-1]
-        rows = row_counts.get(table, 0)
+        removed = replacements[table].removed if table in replacements else 0
+        rows = row_counts.get(table, 0) - removed  # tombstones are staged rows, not loaded ones
         own_tables = {name: count for name, count in row_counts.items() if is_table_or_child(name, table)}
         own_changes = {name: columns for name, columns in schema_changes.items() if is_table_or_child(name, table)}
         extra = {
             "rows_loaded": MetadataValue.int(rows),
-            "rows_per_table": MetadataValue.json({table: rows, **own_tables}),
+            "rows_per_table": MetadataValue.json({**own_tables, table: rows}),
             "dlt_load_ids": MetadataValue.json(load_ids),
             "api_requests": MetadataValue.int(stats.get("requests", 0)),
             "api_pages": MetadataValue.int(stats.get("pages", 0)),
@@ -85,6 +99,8 @@ def load_resources(
             "schema_changed": MetadataValue.bool(bool(own_changes)),
             "schema_new_columns": MetadataValue.json(own_changes),
         }
+        if table in replacements:
+            extra["rows_removed"] = MetadataValue.int(removed)
         if window is not None:
             extra["window_start"] = MetadataValue.text(window.start.isoformat())
             extra["window_end"] = MetadataValue.text(window.end.isoformat())

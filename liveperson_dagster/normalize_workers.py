@@ -6,8 +6,14 @@ third faster (benchmarks/). Starting a worker costs about a second, which a smal
 the count is known. A number the user chose (`NORMALIZE__WORKERS`, or the warehouse's `normalize_workers`) wins.
 """
 
+import ctypes
 import os
-from typing import Optional
+import signal
+from contextlib import contextmanager
+from typing import ClassVar, Iterator, Optional
+
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs.base_configuration import ContainerInjectableContext, configspec
 
 from .liveperson import RequestStats
 from .settings import RunVariables
@@ -52,3 +58,40 @@ class NormalizeWorkers:
         if workers != self.workers:
             self.workers = workers
             self._variables.set(WORKERS_VARIABLE, str(workers))
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@configspec
+class WorkersDieWithRun(ContainerInjectableContext):
+    """Makes dlt's normalize workers die with the run's process. A process pool has no parent-death check: killed
+    (SIGKILL, out of memory), a run would leave its idle workers running, adopted by init, for good. dlt hands the
+    contexts marked `worker_affinity` to each worker it starts, where `after_add` runs."""
+
+    worker_affinity: ClassVar[bool] = True
+    run_pid: int = None
+
+    def after_add(self) -> None:
+        if self.run_pid is None or os.getpid() == self.run_pid:
+            return  # in the run's own process
+        libc = ctypes.CDLL(None, use_errno=True)
+        # The kernel sends SIGKILL when the thread that started this worker ends: the run's normalize call, which
+        # outlives its pool.
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != self.run_pid:
+            os._exit(1)  # the run died before the signal was armed
+
+
+@contextmanager
+def workers_die_with_run() -> Iterator[None]:
+    """For the block: normalize workers started by this process are killed when it dies (Linux)."""
+    if not hasattr(os, "sched_getaffinity"):  # not Linux: no prctl
+        yield
+        return
+    container = Container()
+    container[WorkersDieWithRun] = WorkersDieWithRun(run_pid=os.getpid())
+    try:
+        yield
+    finally:
+        del container[WorkersDieWithRun]

@@ -1,31 +1,37 @@
 """Dagster resources: LivePerson credentials and the warehouse the dlt pipeline writes to."""
 
 import dataclasses
-import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from datetime import datetime
+from typing import Callable, Iterator, Optional, Sequence
 
 import dlt
+import duckdb
+from dateutil.relativedelta import relativedelta
 from dagster import ConfigurableResource, EnvVar
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
-from .liveperson import HttpSettings, LivePersonConnection
+from .liveperson import HttpSettings, LivePersonConnection, Window
+from .liveperson.errors import LivePersonOutOfRangeError
+from .liveperson.replacement import ReplacedTable, Replacement
+from .liveperson.source import REPLACED_TABLES
 from .liveperson import settings as api_settings
 from .liveperson.connection import CREDENTIAL_FIELDS, connection_from_settings, variable_name
 from .settings import (
+    DATASET_NAME,
     DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS,
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     DEFAULT_DUCKDB_PATH,
+    DEFAULT_MAX_REMOVED_PERCENT,
+    DEFAULT_RETENTION_MONTHS,
     ProjectSettings,
 )
-from .warehouse_lock import writer_lock
-from .working_dirs import run_working_dir
+from .warehouse_lock import retry_while_file_held, writer_lock
+from .working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
 
-DATASET_NAME = "liveperson"
 PIPELINE_NAME = "liveperson"
 
 
@@ -76,12 +82,21 @@ class LivePersonWarehouse(ConfigurableResource):
     normalize_workers: Optional[int] = Field(
         default=None, ge=1, description="dlt normalize worker processes; chosen by the run's volume when unset"
     )
+    retention_months: int = Field(
+        default=DEFAULT_RETENTION_MONTHS, ge=1,
+        description="How far back LivePerson keeps history: older days are refused (the warehouse is their archive)",
+    )
+    max_removed_percent: float = Field(
+        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100,
+        description="Share of a day's rows a re-load may remove (records LivePerson no longer returns); 100 forces",
+    )
 
-    def dlt_destination(self):
+    def dlt_destination(self, read_only: bool = False):
         if self.destination == "duckdb":
             # Bounded memory for large loads: DuckDB spills instead of growing, and need not keep insertion order.
             settings = {"memory_limit": self.duckdb_memory_limit, "preserve_insertion_order": False}
-            return dlt.destinations.duckdb(credentials=DuckDbCredentials(str(self.duckdb_file()), global_config=settings))
+            credentials = DuckDbCredentials(str(self.duckdb_file()), read_only=read_only, global_config=settings)
+            return dlt.destinations.duckdb(credentials=credentials)
         return self.destination
 
     def loader_file_format(self):
@@ -104,24 +119,75 @@ class LivePersonWarehouse(ConfigurableResource):
         """A pipeline with a working dir of its own (dagster-dlt drops the working dir before each run, so runs
         sharing one would lose each other's packages), holding the DuckDB writer lock while it runs."""
         with run_working_dir(run_id) as working_dir, self._writer_lock(f"run {run_id[:8]}", log):
-            yield self._pipeline(working_dir)
+            pipeline = self._pipeline(working_dir)
+            if self.destination == "duckdb":
+                database, timeout = self.duckdb_file(), self.duckdb_lock_timeout_seconds
+                # A run starts by reading the destination's schema (dlt's sync, read-write): wait for a reader that
+                # holds the file now rather than fail.
+                retry_while_file_held(lambda: _open_and_close(database), database, timeout, log)
+                # dagster-dlt calls `pipeline.run`, which loads through this attribute: a load refused because a
+                # reader opened the file during the fetch waits for it, keeping the fetched data.
+                load = pipeline.load
+                pipeline.load = lambda *args, **kwargs: retry_while_file_held(
+                    lambda: load(*args, **kwargs), database, timeout, log)
+            yield pipeline
+
+    def refuse_past_retention(self, days: Sequence[Window], now: datetime) -> None:
+        """Raises before anything is fetched for a day LivePerson no longer keeps: loading it again would find
+        nothing there, and the archived rows are the only copy left."""
+        oldest = now - relativedelta(months=self.retention_months)
+        too_old = [day.start.date().isoformat() for day in days if day.start < oldest]
+        if too_old:
+            raise LivePersonOutOfRangeError(
+                f"{', '.join(too_old)}: older than LivePerson keeps history ({self.retention_months} months, "
+                f"LIVEPERSON_RETENTION_MONTHS): nothing fetched, nothing removed; the warehouse keeps what it has"
+            )
+
+    def replacement(self, pipeline: dlt.Pipeline, resource: str, days: Sequence[Window]) -> Replacement:
+        """What a load of `days` replaces in the table of `resource` (see liveperson/replacement.py)."""
+        table = REPLACED_TABLES[resource]
+        return Replacement(
+            table=table, what=resource.replace("_", " "), stored=self._window_rows(pipeline, resource, table, days),
+            days=tuple(days), max_removed_percent=self.max_removed_percent,
+            limit_setting="LIVEPERSON_MAX_REMOVED_PERCENT",
+        )
+
+    def _window_rows(self, pipeline: dlt.Pipeline, table_name: str, table: ReplacedTable,
+                     days: Sequence[Window]) -> dict:
+        """The rows the warehouse holds in `days`: their values of `table.columns`, by key. Read-only on DuckDB, so
+        that an analyst's read-only connection to the file does not stop it."""
+        if self.destination == "duckdb" and not self.duckdb_file().exists():
+            return {}
+        with self._pipeline(pipeline.pipelines_dir, read_only=True).sql_client() as client:
+            if not client.has_dataset() or not client.execute_sql(
+                "select 1 from information_schema.tables where table_schema = %s and table_name = %s",
+                client.dataset_name, table_name,
+            ):
+                return {}
+            columns = ", ".join(client.escape_column_name(column) for column in table.columns)
+            time = client.escape_column_name(table.time)
+            rows = client.execute_sql(
+                f"select {columns} from {client.make_qualified_table_name(table_name)} "
+                f"where {time} >= %s and {time} < %s",
+                min(day.start for day in days), max(day.end for day in days),
+            )
+        return {row[0]: tuple(row) for row in rows or ()}
 
     @contextmanager
     def sql_client(self, holder: str, log: Callable[[str], None]) -> Iterator[SqlClientBase]:
         """A dlt SQL client on the dataset, for reading it (asset checks) on any SQL destination. Its pipeline
-        never runs; on DuckDB it waits for the writer lock, as a load would."""
-        working_dir = tempfile.mkdtemp(prefix="liveperson-dlt-read-")
-        try:
-            with self._writer_lock(holder, log), self._pipeline(working_dir).sql_client() as client:
+        never runs. On DuckDB it waits for the writer lock, as a load would, and reads the file read-only, which
+        other readers (an analyst's notebook) do not prevent."""
+        with owned_temp_dir(READ_PREFIX) as working_dir, self._writer_lock(holder, log):
+            read_only = self.destination == "duckdb" and self.duckdb_file().exists()
+            with self._pipeline(working_dir, read_only=read_only).sql_client() as client:
                 yield client
-        finally:
-            shutil.rmtree(working_dir, ignore_errors=True)
 
-    def _pipeline(self, working_dir: str) -> dlt.Pipeline:
+    def _pipeline(self, working_dir: str, read_only: bool = False) -> dlt.Pipeline:
         return dlt.pipeline(
-            pipeline_name=PIPELINE_NAME,
+            pipeline_name=f"{PIPELINE_NAME}_reader" if read_only else PIPELINE_NAME,
             pipelines_dir=working_dir,
-            destination=self.dlt_destination(),
+            destination=self.dlt_destination(read_only=read_only),
             dataset_name=self.dataset_name,
         )
 
@@ -134,6 +200,11 @@ class LivePersonWarehouse(ConfigurableResource):
             return
         with writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
             yield
+
+
+def _open_and_close(database: Path) -> None:
+    if database.exists():
+        duckdb.connect(str(database)).close()
 
 
 # The settings a credentials resource takes from ProjectSettings (the rest of its HTTP settings keep their defaults).
@@ -159,6 +230,7 @@ def credentials_resource(settings: ProjectSettings, secret_variables: tuple) -> 
 
 SETTINGS_OF_WAREHOUSE = (
     "destination", "duckdb_path", "duckdb_memory_limit", "duckdb_lock_timeout_seconds", "normalize_workers",
+    "retention_months", "max_removed_percent",
 )
 
 

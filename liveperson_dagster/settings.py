@@ -7,24 +7,28 @@ This is the only module of the package that touches the process environment:
 - Secrets are not read here: `secret_variables_set()` only says which of them exist, so the resources can refer to
   them as Dagster `EnvVar`s (read when a run starts, shown "from env" in the UI).
 - `dlt_variables_for_run()` sets dlt's own variables for the length of one run and restores them afterwards.
+- `print_settings_errors_without_traceback()`: a SettingsError that reaches the top of a process prints its line only.
 """
 
 import dataclasses
 import os
 import re
+import sys
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Iterator, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dlt.common.destination import Destination
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .liveperson import HttpSettings, LivePersonConnection
 from .liveperson import settings as api_settings
 from .liveperson.connection import CREDENTIAL_FIELDS, variable_name
 
 PREFIX = "LIVEPERSON_"
+DATASET_NAME = "liveperson"
 # Not named like the dataset: a file `liveperson.duckdb` with dataset `liveperson` makes DuckDB references ambiguous.
 DEFAULT_DUCKDB_PATH = "data/liveperson_warehouse.duckdb"
 # DuckDB's share of a load's memory is capped (its cache grows with the data otherwise; beyond the cap it spills
@@ -32,11 +36,19 @@ DEFAULT_DUCKDB_PATH = "data/liveperson_warehouse.duckdb"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
 # A run (or check) waiting for another process's load; an hour covers a long backfill's load of a CLI run.
 DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS = 3600.0
+# LivePerson keeps 13 months of conversations and chats (status changes: 6 or 13, its docs differ).
+DEFAULT_RETENTION_MONTHS = 13
+# A re-load removing more than this share of a day's rows is refused (the warehouse is the archive).
+DEFAULT_MAX_REMOVED_PERCENT = 10.0
 _MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|B)$", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
     """One or more variables hold values the project cannot use; the message names each of them."""
+
+
+class _Unusable(ValueError):
+    """A validator's finding about the value itself, added to the message after what is expected."""
 
 
 class ProjectSettings(BaseModel):
@@ -77,8 +89,10 @@ class ProjectSettings(BaseModel):
         description="Certificate authorities to trust for LivePerson's hosts instead of the system's (a proxy's CA)",
     )
     duckdb_path: str = Field(
-        default=DEFAULT_DUCKDB_PATH, min_length=1, json_schema_extra={"allowed": "a file path"},
-        description="DuckDB file (duckdb destination)",
+        default=DEFAULT_DUCKDB_PATH, min_length=1,
+        json_schema_extra={"allowed": f"a file path like {DEFAULT_DUCKDB_PATH}, in a writable directory and not "
+                                      f"named like the dataset {DATASET_NAME!r}"},
+        description="DuckDB file (duckdb destination); its directory is created by the first run",
     )
     duckdb_memory_limit: str = Field(
         default=DEFAULT_DUCKDB_MEMORY_LIMIT, json_schema_extra={"allowed": "a size like 128MB or 2GB"},
@@ -112,6 +126,14 @@ class ProjectSettings(BaseModel):
         default=5.0, ge=0, le=100, json_schema_extra={"allowed": "a number from 0 to 100"},
         description="Share of conversations with an unknown agent, skill or group above which a check warns",
     )
+    retention_months: int = Field(
+        default=DEFAULT_RETENTION_MONTHS, ge=1, json_schema_extra={"allowed": "a whole number of months >= 1"},
+        description="How far back LivePerson keeps history; loading an older day is refused",
+    )
+    max_removed_percent: float = Field(
+        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100, json_schema_extra={"allowed": "a number from 0 to 100"},
+        description="Share of a day's rows a re-load may remove (records LivePerson no longer returns); 100 forces",
+    )
     normalize_workers: Optional[int] = Field(
         default=None, ge=1, alias="NORMALIZE__WORKERS", json_schema_extra={"allowed": "a whole number >= 1"},
         description="dlt's normalize worker processes (dlt's own variable); chosen by volume when unset",
@@ -133,6 +155,29 @@ class ProjectSettings(BaseModel):
             Destination.from_reference(value)  # a dlt destination, or a named one configured the dlt way
         except Exception:  # noqa: BLE001 - dlt raises several kinds; any of them means it is not usable
             raise ValueError("unknown destination") from None
+        return value
+
+    @field_validator("duckdb_path")
+    @classmethod
+    def _usable_duckdb_file(cls, value: str, info: ValidationInfo) -> str:
+        # Only the duckdb destination uses the file (an invalid destination has its own error, so no check then).
+        # Nothing is created here: the first run creates the directory.
+        if info.data.get("destination") != "duckdb":
+            return value
+        path = Path(value).expanduser().resolve()
+        if path.stem == DATASET_NAME:
+            # As LivePersonWarehouse.duckdb_file(): DuckDB would name the database like the dataset (ambiguous).
+            raise _Unusable(f"{path.name} is named like the dataset")
+        if os.path.isdir(path):
+            raise _Unusable(f"{path} is a directory")
+        existing = next(directory for directory in path.parents if os.path.exists(directory))
+        if not os.path.isdir(existing):
+            raise _Unusable(f"{existing} is a file, not a directory")
+        # The run writes the file and its lock file `<file>.lock` there (or creates the missing directories).
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise _Unusable(f"the directory {existing} is not writable")
+        if os.path.exists(path) and not os.access(path, os.W_OK):
+            raise _Unusable(f"{path} is not writable")
         return value
 
     @field_validator("ca_bundle")
@@ -173,7 +218,9 @@ class ProjectSettings(BaseModel):
         if field not in cls.model_fields:
             return error["msg"]
         allowed = (cls.model_fields[field].json_schema_extra or {}).get("allowed", error["msg"])
-        return f"{cls.variable(field)}={error.get('input')!r} is invalid: expected {allowed}"
+        finding = (error.get("ctx") or {}).get("error")
+        but = f", but {finding}" if isinstance(finding, _Unusable) else ""
+        return f"{cls.variable(field)}={error.get('input')!r} is invalid: expected {allowed}{but}"
 
     def http(self) -> HttpSettings:
         return HttpSettings(
@@ -183,6 +230,23 @@ class ProjectSettings(BaseModel):
             requests_per_second=self.requests_per_second,
             ca_bundle=self.ca_bundle,
         )
+
+
+def print_settings_errors_without_traceback() -> None:
+    """From now on, a SettingsError nobody catches prints `liveperson-dagster: <its line>` on stderr instead of a
+    traceback (the process still exits with 1); any other exception goes to the hook there was before."""
+    previous = sys.excepthook
+    if getattr(previous, "prints_settings_errors", False):
+        return  # installed already (the definitions loaded again in this process)
+
+    def hook(kind, error, traceback):
+        if isinstance(error, SettingsError):
+            print(f"liveperson-dagster: {error}", file=sys.stderr)
+        else:
+            previous(kind, error, traceback)
+
+    hook.prints_settings_errors = True
+    sys.excepthook = hook
 
 
 def secret_variables_set(environ: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:

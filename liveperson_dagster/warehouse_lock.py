@@ -1,19 +1,26 @@
 """The DuckDB writer lock. DuckDB allows one writing process per file: the Dagster pool serializes the runs of one
 instance, and this lock also covers separate `dagster asset materialize` commands and asset checks. A waiter says who
-holds the lock and gives up after LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS instead of waiting forever, silently."""
+holds the lock and gives up after LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS instead of waiting forever, silently.
+
+Processes outside the project (an analyst's read-only connection from a notebook or DBeaver) hold DuckDB's own lock
+on the file instead: a load refused by it is retried until the file is free, within the same timeout."""
 
 import fcntl
 import json
 import os
+import re
 import socket
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional, TypeVar
 
 TIMEOUT_SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
 UNKNOWN_HOLDER = "another process (it did not say which)"
+# How DuckDB refuses to open a file another process holds.
+DUCKDB_CONFLICT = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+T = TypeVar("T")
 
 
 class WarehouseLockTimeout(Exception):
@@ -78,3 +85,46 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def duckdb_lock_holder(error: BaseException) -> Optional[str]:
+    """The process DuckDB names when `error`, or one of its causes, is its refusal to open a file another holds."""
+    seen: Optional[BaseException] = error
+    while seen is not None:
+        match = DUCKDB_CONFLICT.search(str(seen))
+        if match:
+            return f"{match['program']} (pid {match['pid']})"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def retry_while_file_held(load: Callable[[], T], database: Path, timeout_seconds: float, log: Callable[[str], None],
+                          clock=time.monotonic, sleep=time.sleep, poll_seconds: float = 1.0) -> T:
+    """Runs `load` (dlt's load step), again while DuckDB refuses `database` because another process holds it. dlt
+    keeps what was fetched and normalized as a pending package in the run's working dir, so nothing is fetched
+    twice; DuckDB refuses at connection time only, so a refused attempt has written nothing."""
+    start, holder, waiting = clock(), None, False
+    while True:
+        try:
+            result = load()
+        except Exception as error:  # noqa: BLE001 - only DuckDB's lock conflict is retried; the rest re-raised
+            holder = duckdb_lock_holder(error)
+            if holder is None:
+                raise
+            waited = clock() - start
+            if waited >= timeout_seconds:
+                raise WarehouseLockTimeout(
+                    f"Gave up after {_seconds(waited)} s waiting to load into {database}: DuckDB says {holder} holds "
+                    f"the file (a read-only connection such as a notebook's or DBeaver's keeps it). Close it and run "
+                    f"the partitions again, or raise {TIMEOUT_SETTING} (now {_seconds(timeout_seconds)})."
+                ) from None
+            if not waiting:
+                waiting = True
+                log(f"Waiting to load into {database}: DuckDB says {holder} holds the file; what was fetched stays "
+                    f"pending and is loaded once it is free (giving up after {_seconds(timeout_seconds)} s, "
+                    f"{TIMEOUT_SETTING})")
+            sleep(min(poll_seconds, timeout_seconds - waited))
+            continue
+        if waiting:
+            log(f"Loaded into {database} after waiting {_seconds(clock() - start)} s for {holder}")
+        return result

@@ -1,5 +1,7 @@
-"""Per-run dlt working dirs. A run killed from outside leaves its dir behind, with conversation data in it: the
-next run removes such dirs, recognized by an owner lock that no live process holds any more."""
+"""The project's dlt working dirs in the temp dir: one per run (`liveperson-dlt-run-<run id 8>-*`, conversation data
+in load packages) and one per read of the warehouse (`liveperson-dlt-read-*`, the asset checks). Each is locked by
+its owner while in use and removed when done. A process killed from outside leaves its dir behind: making a dir of a
+kind removes the abandoned dirs of that kind, recognized by an owner lock that no live process holds any more."""
 
 import fcntl
 import os
@@ -8,19 +10,21 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import ContextManager, Iterable, Iterator
 
-PREFIX = "liveperson-dlt-run-"
+RUN_PREFIX = "liveperson-dlt-run-"
+READ_PREFIX = "liveperson-dlt-read-"
 OWNER_LOCK = ".owner.lock"
-# A dir younger than this is left alone even when unlocked: its run may not have taken its lock yet.
+# A dir younger than this is left alone even when unlocked: its owner may not have taken its lock yet.
 ABANDONED_AFTER_SECONDS = 600
 
 
 @contextmanager
-def run_working_dir(run_id: str) -> Iterator[str]:
-    """A fresh working dir, locked while the run lives and removed when it ends."""
-    remove_abandoned_dirs(Path(tempfile.gettempdir()))
-    path = tempfile.mkdtemp(prefix=f"{PREFIX}{run_id[:8]}-")
+def owned_temp_dir(prefix: str, label: str = "") -> Iterator[str]:
+    """A fresh dir `<prefix><label>*` in the temp dir, locked while in use and removed after; first removes the
+    abandoned dirs of `prefix`."""
+    remove_abandoned_dirs(Path(tempfile.gettempdir()), [prefix])
+    path = tempfile.mkdtemp(prefix=f"{prefix}{label}")
     with open(os.path.join(path, OWNER_LOCK), "w") as owner:
         fcntl.flock(owner, fcntl.LOCK_EX)
         try:
@@ -29,10 +33,16 @@ def run_working_dir(run_id: str) -> Iterator[str]:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def remove_abandoned_dirs(parent: Path) -> list:
+def run_working_dir(run_id: str) -> ContextManager[str]:
+    """A run's dir, named after the run."""
+    return owned_temp_dir(RUN_PREFIX, f"{run_id[:8]}-")
+
+
+def remove_abandoned_dirs(parent: Path, prefixes: Iterable[str]) -> list:
+    """Removes the dirs `<prefix>*` of `parent` older than ABANDONED_AFTER_SECONDS whose lock no process holds."""
     removed = []
     now = time.time()
-    for path in parent.glob(f"{PREFIX}*"):
+    for path in (path for prefix in prefixes for path in parent.glob(f"{prefix}*")):
         try:
             if now - path.stat().st_mtime < ABANDONED_AFTER_SECONDS:
                 continue
@@ -41,5 +51,5 @@ def remove_abandoned_dirs(parent: Path) -> list:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
         except (BlockingIOError, FileNotFoundError, NotADirectoryError, PermissionError):
-            continue  # owned by a live run, or gone, or not ours to remove
+            continue  # owned by a live process, or gone, or not ours to remove
     return removed

@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, Union
 import duckdb
 import psutil
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster_dlt import DagsterDltResource
 
 from liveperson_emulator import Emulator
@@ -320,23 +320,74 @@ def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
     process.wait(timeout=timeout)
 
 
-# Dagster's records of killed runs
+def process_tree(pid: int) -> list:
+    """The process `pid` and every process it has started (psutil handles: each names one process, pid and start
+    time, so a pid used again later is not mistaken for it)."""
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
 
-def recover_killed_runs(env: Mapping[str, str]) -> list:
-    """What an operator does after `dagster asset materialize` was killed (docs/production.md): the run, which no
-    process will ever finish, is deleted with `dagster run delete`, which frees the `liveperson` pool slot it
-    claimed. Without this, with the op-granularity pool of dagster_home/dagster.yaml, every later run of the pool
-    waits forever ("Step blocked by limit for pool liveperson"). Returns the ids of the runs deleted."""
-    unfinished = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE  # a zombie only waits to be reaped
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_for_no_survivors(processes: Iterable[psutil.Process], pgid: int, timeout: float = 30) -> None:
+    """Waits until none of `processes`, and no process of the group `pgid`, is running; fails naming those left
+    after `timeout` s. (Processes that outlive their parent are adopted by init: only the group still names them.)"""
+    processes = list(processes)
+
+    def survivors() -> list:
+        group = []
+        for proc in psutil.process_iter():
+            try:
+                if os.getpgid(proc.pid) == pgid:
+                    group.append(proc)
+            except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+                continue
+        running = {proc.pid: proc for proc in [*processes, *group] if _running(proc)}
+        described = []
+        for proc in running.values():
+            try:
+                described.append(f"{proc.pid}: {' '.join(proc.cmdline())[:200]}")
+            except psutil.NoSuchProcess:
+                continue
+        return described
+
+    deadline = time.monotonic() + timeout
+    while left := survivors():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still running {timeout:.0f} s after the kill:\n" + "\n".join(left))
+        time.sleep(0.05)
+
+
+# Dagster's records of runs
+
+ACTIVE_STATUSES = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+
+
+def runs_of(env: Mapping[str, str]) -> list:
+    """The runs of the instance of `env` (its DAGSTER_HOME), newest first."""
     with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
-        run_ids = [run.run_id for run in instance.get_runs(filters=RunsFilter(statuses=unfinished))]
-    for run_id in run_ids:
-        deleted = subprocess.run([DAGSTER, "run", "delete", "--force", run_id], env=dict(env), cwd=PROJECT_ROOT,
-                                 capture_output=True, text=True, timeout=120)
-        assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+        return list(instance.get_runs())
+
+
+def run_failure_message(env: Mapping[str, str], run_id: str) -> str:
+    """The message of the run's failure event."""
     with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
-        assert not instance.event_log_storage.get_concurrency_run_ids(), "pool slots still claimed"
-    return run_ids
+        (entry,) = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)
+    return entry.dagster_event.message
+
+
+def runs_holding_pool(env: Mapping[str, str], pool: str = "liveperson") -> list:
+    """Ids of the runs that queued runs of `pool` wait for: with the pool granularity `run` of
+    dagster_home/dagster.yaml, the queue counts every starting, started or canceling run with a step in the pool
+    (dagster/_core/op_concurrency_limits_counter.py), `dagster asset materialize` runs included."""
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        runs = instance.get_runs(filters=RunsFilter(statuses=ACTIVE_STATUSES))
+    return [run.run_id for run in runs if run.run_op_concurrency and pool in run.run_op_concurrency.all_pools]
 
 
 # The webserver's GraphQL API

@@ -1,11 +1,22 @@
-"""A `dagster asset materialize` killed with SIGKILL (with every process it started, like a machine or container
-dying) while fetching or while loading, then run again, leaves exactly the right rows; partition runs started
-together from the CLI all land."""
+"""A `dagster asset materialize` killed with SIGKILL while fetching or while loading, with every process it
+started (like a machine or container dying) or alone (like an operator or a supervisor killing the command),
+leaves no process running; its run stays started until the next run marks it failed; the next run loads exactly
+the right rows. Partition runs started together from the CLI all land."""
 
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+import psutil
+from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, build_sensor_context
+
+from liveperson_dagster import run_owners
 from .helpers import (
     CONVERSATIONS, cli_env, day_keys, dlt_working_dirs, expected_ids, expected_message_records, jobs, kill_group,
-    load_packages, recover_killed_runs, run_materialize, start_materialize, stop_group, wait_until,
-    warehouse_contents, warehouse_tables,
+    load_packages, process_tree, run_failure_message, run_materialize, runs_holding_pool, runs_of,
+    start_materialize, stop_group, wait_for_no_survivors, wait_until, warehouse_contents, warehouse_tables,
 )
 
 FIRST, LAST = "2026-11-02", "2026-11-05"
@@ -25,12 +36,24 @@ def assert_exact(emulator, database, first: str = FIRST, last: str = LAST) -> No
     assert contents["message_records"] == expected_message_records(emulator, first, last)
 
 
-def rerun_and_check(emulator, tmp_path, env) -> None:
-    # The killed run stays "started" in DAGSTER_HOME holding its `liveperson` pool slot: delete it first, as
-    # docs/production.md tells operators (see recover_killed_runs; a product problem, reported).
-    assert len(recover_killed_runs(env)) == 1
+def rerun_and_check(emulator, tmp_path, env, killed_pid: int) -> None:
+    # The killed run stays started, owned by the process that was killed, and queued runs of the `liveperson` pool
+    # would wait for it...
+    (killed,) = runs_of(env)
+    assert killed.status == DagsterRunStatus.STARTED
+    assert killed.tags[run_owners.PID_TAG] == str(killed_pid)  # its steps ran in the command's own process
+    assert runs_holding_pool(env) == [killed.run_id]
     code, output, _ = run_materialize(env, tmp_path / "rerun.log", *RANGE)
     assert code == 0, output[-3000:]
+    # ... until the next run marks it failed, saying why and what to re-run.
+    statuses = {run.run_id: run.status for run in runs_of(env)}
+    assert statuses.pop(killed.run_id) == DagsterRunStatus.FAILURE
+    ((rerun_id, rerun_status),) = statuses.items()
+    assert rerun_status == DagsterRunStatus.SUCCESS
+    message = run_failure_message(env, killed.run_id)
+    assert f"(pid {killed_pid} on " in message and "died: it was killed" in message, message
+    assert f"Re-run its partitions {FIRST}...{LAST}" in message and f"Noticed by run {rerun_id}" in message, message
+    assert runs_holding_pool(env) == []
     assert_exact(emulator, tmp_path / "warehouse.duckdb")
 
 
@@ -53,7 +76,57 @@ def test_killed_while_fetching_then_rerun_loads_exactly(start_emulator, tmp_path
     assert "conversations" not in warehouse_tables(tmp_path / "warehouse.duckdb")
     assert searches < len(expected_ids(emulator, FIRST, LAST)) / 100
 
-    rerun_and_check(emulator, tmp_path, env)
+    rerun_and_check(emulator, tmp_path, env, process.pid)
+
+
+def test_command_killed_alone_leaves_no_process_and_the_next_run_marks_its_run_failed(start_emulator, tmp_path):
+    emulator = start_emulator(latency_ms=150, conversations_per_day=600)
+    env = kill_env(emulator, tmp_path)
+    log = tmp_path / "killed.log"
+    process = start_materialize(env, log, *RANGE)
+    try:
+        wait_until(lambda: emulator.stats.snapshot()["requests"].get("search", 0) >= 4, 120,
+                   "4 search requests served", interval=0.02, process=process, log=log)
+        started = process_tree(process.pid)  # the command and every process it has started by now
+        os.kill(process.pid, signal.SIGKILL)  # the command alone: what it started is not sent the signal
+        process.wait(timeout=30)
+        # Nothing keeps fetching: no process the command started outlives it (with Dagster's multiprocess
+        # executor the step's process did, and went on to load its data).
+        wait_for_no_survivors(started, process.pid)
+    finally:
+        stop_group(process)
+    assert "conversations" not in warehouse_tables(tmp_path / "warehouse.duckdb")
+
+    rerun_and_check(emulator, tmp_path, env, process.pid)
+
+
+def normalize_workers_of(pid: int) -> list:
+    """dlt's normalize worker processes started by the process `pid` (spawned: `multiprocessing.spawn` runs them)."""
+    workers = []
+    for proc in process_tree(pid)[1:]:
+        try:
+            if "spawn_main" in " ".join(proc.cmdline()):
+                workers.append(proc)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue  # ended between listing and asking
+    return workers
+
+
+def test_command_killed_while_normalizing_leaves_no_worker(start_emulator, tmp_path):
+    emulator = start_emulator(conversations_per_day=1500)
+    env = kill_env(emulator, tmp_path, NORMALIZE__WORKERS="2")
+    log = tmp_path / "killed.log"
+    process = start_materialize(env, log, "--select", CONVERSATIONS, "--partition", FIRST)
+    try:
+        wait_until(lambda: len(normalize_workers_of(process.pid)) == 2, 180, "2 normalize workers", interval=0.01,
+                   process=process, log=log)
+        started = process_tree(process.pid)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        # A process pool's idle workers would otherwise run on for good, adopted by init.
+        wait_for_no_survivors(started, process.pid)
+    finally:
+        stop_group(process)
 
 
 def test_killed_while_loading_then_rerun_loads_exactly(start_emulator, tmp_path):
@@ -81,7 +154,7 @@ def test_killed_while_loading_then_rerun_loads_exactly(start_emulator, tmp_path)
     assert "conversations" in warehouse_tables(tmp_path / "warehouse.duckdb")
     assert warehouse_contents(tmp_path / "warehouse.duckdb") == {"ids": [], "message_records": 0}
 
-    rerun_and_check(emulator, tmp_path, kill_env(emulator, tmp_path))
+    rerun_and_check(emulator, tmp_path, kill_env(emulator, tmp_path), process.pid)
 
 
 def test_partition_runs_started_at_the_same_moment_all_land(start_emulator, tmp_path):
@@ -100,3 +173,39 @@ def test_partition_runs_started_at_the_same_moment_all_land(start_emulator, tmp_
     assert_exact(emulator, tmp_path / "warehouse.duckdb")
     # Each run cleaned up its own dlt working dir.
     assert dlt_working_dirs(tmp_path / "tmp") == []
+
+
+def test_runs_are_marked_failed_only_when_their_recorded_process_died():
+    """The sweep of each step and of the sensor: only a started run whose owner recorded on this host is gone."""
+    finished = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    dead = psutil.Process(finished.pid)
+    finished.communicate(timeout=30)  # it ends, and is reaped: its pid names no process, or a later one
+    alive = psutil.Process()
+    with DagsterInstance.ephemeral() as instance:
+        def add(run_id: str, status=DagsterRunStatus.STARTED, owner=None, **tags) -> str:
+            owner_tags = run_owners.owner_tags(run_id, owner) if owner else {}
+            instance.add_run(DagsterRun(job_name="liveperson_daily", run_id=run_id, status=status,
+                                        tags={**owner_tags, **tags}))
+            return run_id
+
+        died = add("died", owner=dead, **{"dagster/partition": "2026-11-02"})
+        left_alone = [
+            add("running", owner=alive),
+            add("no owner"),  # not ours, or launched and not yet at a step
+            add("copied owner", owner=dead, **{run_owners.RUN_TAG: "its parent"}),  # a re-execution's parent's tags
+            add("other host", owner=dead, **{run_owners.HOST_TAG: "another-host"}),
+            add("finished", status=DagsterRunStatus.SUCCESS, owner=dead),
+        ]
+        statuses_before = {run_id: instance.get_run_by_id(run_id).status for run_id in left_alone}
+
+        skip = run_owners.dead_runs_sensor(build_sensor_context(instance=instance))
+
+        assert skip.skip_message == "marked failed: died"
+        assert instance.get_run_by_id(died).status == DagsterRunStatus.FAILURE
+        assert {run_id: instance.get_run_by_id(run_id).status for run_id in left_alone} == statuses_before
+        (failure,) = instance.all_logs(died, of_type=DagsterEventType.RUN_FAILURE)
+        message = failure.dagster_event.message
+        assert f"(pid {dead.pid} on " in message and "Re-run its partition 2026-11-02" in message, message
+        assert "Noticed by the sensor liveperson_dead_runs" in message
+        # Once failed, it is not failed again.
+        assert run_owners.fail_runs_whose_process_died(instance, "a test", logging.getLogger(__name__)) == []

@@ -73,6 +73,65 @@ def test_every_bad_value_is_named_at_once():
         "LIVEPERSON_LOOKBACK_DAYS='0' is invalid: expected a whole number of days >= 1")
 
 
+DUCKDB_PATH_EXPECTED = ("expected a file path like data/liveperson_warehouse.duckdb, in a writable directory and not "
+                        "named like the dataset 'liveperson'")
+
+
+def duckdb_path_error(value: str, **others: str) -> str:
+    with pytest.raises(SettingsError) as raised:
+        ProjectSettings.from_env({"LIVEPERSON_DUCKDB_PATH": value, **others})
+    return str(raised.value)
+
+
+def test_a_duckdb_path_that_is_a_directory_is_refused(tmp_path):
+    assert duckdb_path_error(str(tmp_path)) == (
+        f"LIVEPERSON_DUCKDB_PATH={str(tmp_path)!r} is invalid: {DUCKDB_PATH_EXPECTED}, but {tmp_path} is a directory")
+
+
+@pytest.mark.parametrize("below", ["warehouse.duckdb", "more/dirs/warehouse.duckdb"])
+def test_a_duckdb_path_below_a_file_is_refused(tmp_path, below):
+    (tmp_path / "file").write_text("")
+    value = str(tmp_path / "file" / below)
+    assert duckdb_path_error(value) == (f"LIVEPERSON_DUCKDB_PATH={value!r} is invalid: {DUCKDB_PATH_EXPECTED}, but "
+                                        f"{tmp_path / 'file'} is a file, not a directory")
+
+
+@pytest.mark.parametrize("name", ["liveperson.duckdb", "liveperson.db", "liveperson"])
+def test_a_duckdb_file_named_like_the_dataset_is_refused(tmp_path, name):
+    value = str(tmp_path / name)
+    assert duckdb_path_error(value) == (f"LIVEPERSON_DUCKDB_PATH={value!r} is invalid: {DUCKDB_PATH_EXPECTED}, but "
+                                        f"{name} is named like the dataset")
+    # The same rule as the resource's own check (resources built in Python, without the environment).
+    with pytest.raises(ValueError, match="named like the dataset"):
+        LivePersonWarehouse(duckdb_path=value).duckdb_file()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to a read-only directory")
+def test_a_duckdb_path_in_a_directory_that_is_not_writable_is_refused(tmp_path):
+    read_only = tmp_path / "read-only"
+    read_only.mkdir(mode=0o555)
+    value = str(read_only / "warehouse.duckdb")
+    assert duckdb_path_error(value) == (f"LIVEPERSON_DUCKDB_PATH={value!r} is invalid: {DUCKDB_PATH_EXPECTED}, but "
+                                        f"the directory {read_only} is not writable")
+
+
+def test_a_duckdb_path_whose_directories_do_not_exist_yet_is_accepted_and_nothing_is_created(tmp_path):
+    value = str(tmp_path / "data" / "more" / "warehouse.duckdb")
+    assert ProjectSettings.from_env({"LIVEPERSON_DUCKDB_PATH": value}).duckdb_path == value
+    assert list(tmp_path.iterdir()) == []  # the first run creates them
+    (tmp_path / "warehouse.duckdb").write_text("")
+    assert ProjectSettings.from_env({"LIVEPERSON_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")})
+
+
+def test_the_duckdb_path_is_not_checked_for_another_destination(tmp_path):
+    settings = ProjectSettings.from_env({"LIVEPERSON_DESTINATION": "postgres", "LIVEPERSON_DUCKDB_PATH": str(tmp_path)})
+    assert (settings.destination, settings.duckdb_path) == ("postgres", str(tmp_path))
+    # An unknown destination is the error to fix first: the path is not judged against it.
+    assert duckdb_path_error(str(tmp_path), LIVEPERSON_DESTINATION="nosuchdb") == (
+        "LIVEPERSON_DESTINATION='nosuchdb' is invalid: expected a dlt destination like duckdb, postgres, bigquery or "
+        "snowflake")
+
+
 def test_a_bad_value_stops_the_cli_when_the_definitions_load(tmp_path):
     env = {name: value for name, value in os.environ.items()}
     env.update(LIVEPERSON_MAX_CONCURRENT_REQUESTS="0", DAGSTER_HOME=str(tmp_path))

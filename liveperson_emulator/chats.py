@@ -67,6 +67,8 @@ class ChatHeader:
 class ChatStore(DailyHeaders[ChatHeader]):
     """Chat headers per UTC day of start (generated lazily, cached); full records on demand."""
 
+    KEY = "engagement_id"
+
     def __init__(self, account: str, seed: int, first_day: date, last_day: date, chats_per_day: int,
                  empty_days: tuple[date, ...], directory: Directory, catalogs: Catalogs):
         super().__init__(account, seed, first_day, last_day, empty_days)

@@ -381,6 +381,8 @@ def pick_agent(rng: random.Random, usual: list[int], rare: list[int], nobody_bel
 class ConversationStore(DailyHeaders[ConversationHeader]):
     """Conversation headers per day (generated lazily, cached) and full records on demand."""
 
+    KEY = "conversation_id"
+
     def __init__(self, account: str, seed: int, first_day: date, last_day: date,
                  conversations_per_day: int, empty_days: tuple[date, ...], directory: Directory):
         super().__init__(account, seed, first_day, last_day, empty_days)

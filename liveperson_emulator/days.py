@@ -86,9 +86,21 @@ class DailyRecords(Generic[R]):
 
 
 class DailyHeaders(DailyRecords[R]):
-    """Daily records that are headers with a `start_ms`, each day's sorted by (start, id)."""
+    """Daily records that are headers with a `start_ms` and an id (the attribute named by KEY), each day's sorted by
+    (start, id). Deleted ones (a privacy deletion request) are served no more."""
+
+    KEY = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._deleted: frozenset = frozenset()
+
+    def delete(self, ids) -> None:
+        with self._lock:
+            self._deleted = self._deleted | frozenset(ids)
 
     def headers_between(self, low_ms: int, high_ms: int) -> list[R]:
         """Headers with low_ms <= start <= high_ms (both inclusive), sorted by (start, id)."""
+        deleted = self._deleted
         return [h for headers in self._days_touching(low_ms, high_ms) for h in headers
-                if low_ms <= h.start_ms <= high_ms]
+                if low_ms <= h.start_ms <= high_ms and getattr(h, self.KEY) not in deleted]

@@ -238,6 +238,14 @@ class Emulator:
         """Full records (info and every part) with start <= startTime < end, sorted by start then id."""
         return [self._dataset.conversations.record(h) for h in self._headers(start, end)]
 
+    def delete_conversations(self, ids: Iterable[str]) -> None:
+        """Serves these conversations no more, as after a privacy deletion request."""
+        self._dataset.conversations.delete(ids)
+
+    def delete_chat_engagements(self, ids: Iterable[str]) -> None:
+        """Serves these chats no more, as after a privacy deletion request."""
+        self._extra.chats.delete(ids)
+
     def generated_days(self, kind: str = "conversations") -> list:
         """Days whose conversations (or "statusChanges", or "chats") have been generated so far (generation is
         lazy, one UTC day at a time)."""

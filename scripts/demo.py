@@ -2,7 +2,6 @@
 asset (conversations, agent status changes, chats) materialized with the `dagster` CLI into the default DuckDB
 file, in one run, then the Messaging Operations metrics of the last complete hour, then rows per table."""
 
-import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -14,7 +13,8 @@ from with_emulator import running_emulator  # noqa: E402
 
 import duckdb  # noqa: E402
 
-from liveperson_dagster.resources import DATASET_NAME, DEFAULT_DUCKDB_PATH  # noqa: E402
+from liveperson_dagster.resources import DATASET_NAME  # noqa: E402
+from liveperson_dagster.settings import ProjectSettings, SettingsError  # noqa: E402
 from liveperson_dagster.translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES  # noqa: E402
 
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
@@ -35,8 +35,12 @@ def rows_per_table(database: str) -> list:
 
 
 def main() -> int:
-    timezone = ZoneInfo(os.environ.get("LIVEPERSON_TIMEZONE") or "UTC")
-    now = datetime.now(timezone)
+    try:
+        settings = ProjectSettings.from_env()  # a mistake is one line before the emulator or a run starts
+    except SettingsError as error:
+        print(f"make demo: {error}", file=sys.stderr)
+        return 2
+    now = datetime.now(ZoneInfo(settings.timezone))
     today = now.date()
     last_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     first, last = today - timedelta(days=3), today - timedelta(days=1)
@@ -51,7 +55,7 @@ def main() -> int:
             print(failure.stderr[-4000:], file=sys.stderr)
             print(f"demo failed: {' '.join(failure.cmd[1:])} exited with {failure.returncode}", file=sys.stderr)
             return 1
-    database = os.environ.get("LIVEPERSON_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
+    database = settings.duckdb_path
     counts = rows_per_table(database)
     width = max(len(name) for name, _ in counts)
     print(f"\nRows per table in {database} (dataset {DATASET_NAME}):")

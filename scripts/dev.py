@@ -11,6 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from with_emulator import running_emulator  # noqa: E402
 
+from liveperson_dagster.settings import ProjectSettings, SettingsError  # noqa: E402
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 
@@ -30,6 +32,11 @@ def main(argv) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.port <= 65535:
         print(f"make dev: PORT={args.port} is not a TCP port (1 to 65535)", file=sys.stderr)
+        return 2
+    try:
+        ProjectSettings.from_env()  # a mistake is one line here, not a code server error in the UI
+    except SettingsError as error:
+        print(f"make dev: {error}", file=sys.stderr)
         return 2
     if not port_is_free(args.port):
         print(f"make dev: port {args.port} on {HOST} is in use (another dagster dev?): stop it, or choose another "

@@ -1,6 +1,6 @@
 """The dlt source: LivePerson account configuration snapshots and conversations of an explicit window."""
 
-from typing import Optional, Sequence
+from typing import Iterator, Mapping, Optional, Sequence
 
 import dlt
 
@@ -8,6 +8,7 @@ from . import settings
 from .client import LivePersonClient
 from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
+from .replacement import DELETED_COLUMN_HINT, ReplacedTable, Replacement
 from .records import (
     CHAT_ENGAGEMENT_COLUMNS,
     OPERATIONS_COLUMNS,
@@ -28,6 +29,7 @@ def liveperson_source(
     window: Optional[Window] = None,
     content_parts: Sequence[str] = settings.ALL_CONTENT_PARTS,
     client: Optional[LivePersonClient] = None,
+    replacements: Optional[Mapping[str, Replacement]] = None,
 ):
     """The account's configuration (users, skills, agent groups, status reasons, profiles, LOBs, predefined content:
     full snapshots, replaced on each load) and the records of `window`, the half-open range [window.start,
@@ -35,19 +37,23 @@ def liveperson_source(
     status changes by their time (merged on `status_change_id`); and the Messaging Operations metrics of `window`
     (an hour of the last 24), which replace the rows of that hour.
 
+    `replacements`, by resource name: what the warehouse holds of the window, for a load that replaces it exactly
+    (records no longer returned are deleted with the merge; see replacement.py). Without one, a load only merges.
+
     No state is kept between runs: the window is always explicit. Without a connection (or client) the source
     only describes its resources; iterating it then raises LivePersonConfigError.
     """
     if client is None and connection is not None:
         client = LivePersonClient(connection)
+    replacements = replacements or {}
     # LivePerson sends each time twice, as epoch milliseconds (`timeL`, `startTimeL`, ...) and as a string;
     # parsing every string into a timestamp doubled the normalize time. `start_time`/`end_time` are timestamps.
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
     return (
         *(config_snapshot(collection)(client) for collection in CONFIG_SNAPSHOTS),
-        conversations(client, window, tuple(content_parts)),
-        agent_status_changes(client, window),
-        chat_engagements(client, window),
+        conversations(client, window, tuple(content_parts), replacements.get("conversations")),
+        agent_status_changes(client, window, replacements.get("agent_status_changes")),
+        chat_engagements(client, window, replacements.get("chat_engagements")),
         messaging_queue_health(client, window),
         messaging_agent_metrics(client, window),
     )
@@ -90,16 +96,40 @@ def config_snapshot(collection: str):
     # its ROW_NUMBER() pass over every child table was the largest part of a load's time and DuckDB memory.
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="conversation_id",
-    columns=CONVERSATION_COLUMNS,
+    columns={**CONVERSATION_COLUMNS, **DELETED_COLUMN_HINT},
 )
 def conversations(
     client: Optional[LivePersonClient] = None,
     window: Optional[Window] = None,
     content_parts: Sequence[str] = settings.ALL_CONTENT_PARTS,
+    replacement: Optional[Replacement] = None,
 ):
     """Messaging conversations whose start time lies in `window`; nested parts become child tables."""
-    for page in _require(client).search_conversations(_window_required(window, "conversations"), content_parts):
-        yield [row for row in map(conversation_row, page) if row is not None]
+    pages = _require(client).search_conversations(_window_required(window, "conversations"), content_parts)
+    yield from _rows(pages, conversation_row, replacement)
+
+
+# The tables a window load replaces, and what a row of each cannot be without (see replacement.py).
+REPLACED_TABLES = {
+    "conversations": ReplacedTable("conversation_id", "start_time"),
+    "agent_status_changes": ReplacedTable("status_change_id", "time", ("agent_id",)),
+    "chat_engagements": ReplacedTable("engagement_id", "start_time"),
+}
+
+
+def _rows(pages: Iterator[list], to_row, replacement: Optional[Replacement]) -> Iterator[list]:
+    """The rows of each page (records without a key or time left out), then, when the load replaces its window,
+    the tombstones of what the warehouse holds and the pages no longer do."""
+    returned = set()
+    for page in pages:
+        rows = [row for row in map(to_row, page) if row is not None]
+        if replacement is not None:
+            returned.update(row[replacement.table.key] for row in rows)
+        yield rows
+    if replacement is not None:
+        tombstones = replacement.tombstones(returned)
+        if tombstones:
+            yield tombstones
 
 
 def _window_required(window: Optional[Window], what: str) -> Window:
@@ -112,25 +142,27 @@ def _window_required(window: Optional[Window], what: str) -> Window:
     name="agent_status_changes",
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="status_change_id",
-    columns=STATUS_CHANGE_COLUMNS,
+    columns={**STATUS_CHANGE_COLUMNS, **DELETED_COLUMN_HINT},
 )
-def agent_status_changes(client: Optional[LivePersonClient] = None, window: Optional[Window] = None):
+def agent_status_changes(client: Optional[LivePersonClient] = None, window: Optional[Window] = None,
+                         replacement: Optional[Replacement] = None):
     """Agent status changes (logins, logouts, status and reason changes) whose `time` lies in `window`."""
-    for page in _require(client).status_changes(_window_required(window, "agent status changes")):
-        yield [row for row in map(status_change_row, page) if row is not None]
+    pages = _require(client).status_changes(_window_required(window, "agent status changes"))
+    yield from _rows(pages, status_change_row, replacement)
 
 
 @dlt.resource(
     name="chat_engagements",
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="engagement_id",
-    columns=CHAT_ENGAGEMENT_COLUMNS,
+    columns={**CHAT_ENGAGEMENT_COLUMNS, **DELETED_COLUMN_HINT},
 )
-def chat_engagements(client: Optional[LivePersonClient] = None, window: Optional[Window] = None):
+def chat_engagements(client: Optional[LivePersonClient] = None, window: Optional[Window] = None,
+                     replacement: Optional[Replacement] = None):
     """Ended chats (Engagement History) whose start time lies in `window`; transcript lines and the other parts
     become child tables."""
-    for page in _require(client).search_chat_engagements(_window_required(window, "chat engagements")):
-        yield [row for row in map(chat_engagement_row, page) if row is not None]
+    pages = _require(client).search_chat_engagements(_window_required(window, "chat engagements"))
+    yield from _rows(pages, chat_engagement_row, replacement)
 
 
 # Messaging Operations: the rows of an hour replace that hour's rows (`hour` is the merge key): interval bounds follow
