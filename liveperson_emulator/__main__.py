@@ -152,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     add("--forbid", action="append", default=[], choices=API_NAMES, metavar="API",
         help="answer 403 to this API as to a key without its permission, while the others answer "
              "(repeatable; default: none): " + ", ".join(f"{name} ({PERMISSIONS[name]})" for name in API_NAMES))
+    add("--refuse-latest-update-time", action="store_true",
+        help="answer 400 with a JSON message to a conversation search whose body has latestUpdateTime, as "
+             "LivePerson would if it stopped serving that filter (default: off, the filter is served)")
     add("--latency-ms", type=_whole(0), default=0, metavar="MS",
         help="answer time of each request in milliseconds, the emulator's own work included, "
              "a whole number >= 0 (default: %(default)s)")
@@ -202,6 +205,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         chats_per_day=args.chats_per_day, agents_with_status=args.agents_with_status,
         latency_ms=args.latency_ms, token_ttl_seconds=args.token_ttl, faults=faults,
         host=args.host, port=args.port, verbose=args.verbose,
+        refuse_latest_update_time=args.refuse_latest_update_time,
     )
 
 

@@ -44,6 +44,9 @@ class EmulatorConfig:
     clock: Callable[[], float] = time.time
     # Access log on stderr: method, path (no query) and status only.
     verbose: bool = False
+    # The conversation search answers 400 {"message": ...} to a body with `latestUpdateTime`, as LivePerson would if
+    # it stopped serving that filter (whether it still does is unconfirmed): for clients that must fail clearly then.
+    refuse_latest_update_time: bool = False
     # Not the documented shape, which is one JSON array: account-config answers as {"data": [...]} pages of this
     # size following limit/offset, for clients that must cope with both.
     config_page_size: int | None = None

@@ -435,6 +435,20 @@ class ConversationStore(DailyHeaders[ConversationHeader]):
         return record
 
 
+def post_survey(dialog_id: str, csat: int, comment: str) -> dict:
+    """The conversationSurveys entry of a consumer's CSAT answer (1 to 5), as `info.csatRate` reports it."""
+    return {
+        "surveyType": "PostSurvey",
+        "surveyStatus": "FILLED",
+        "dialogId": dialog_id,
+        "surveyData": [
+            {"questionId": "101", "question": "How would you rate the conversation? ⭐",
+             "answerId": str(csat), "answer": str(csat)},
+            {"questionId": "102", "question": "Anything else?", "answerId": "", "answer": comment},
+        ],
+    }
+
+
 def _participant_copy(participant: dict, **changes) -> dict:
     """An agentParticipants entry for another part, sharing no mutable value with the original."""
     return {**participant, "contextData": dict(participant["contextData"]), **changes}
@@ -565,17 +579,7 @@ class _RecordBuilder:
         csat = rng.randint(1, 5) if is_closed and agents and rng.random() < 0.35 else 0
         surveys = []
         if csat:
-            surveys.append({
-                "surveyType": "PostSurvey",
-                "surveyStatus": "FILLED",
-                "dialogId": cid,
-                "surveyData": [
-                    {"questionId": "101", "question": "How would you rate the conversation? ⭐",
-                     "answerId": str(csat), "answer": str(csat)},
-                    {"questionId": "102", "question": "Anything else?",
-                     "answerId": "", "answer": rng.choice(("", "Très bien, merci !", "遅かった"))},
-                ],
-            })
+            surveys.append(post_survey(cid, csat, rng.choice(("", "Très bien, merci !", "遅かった"))))
 
         summary_ms = end_ms if is_closed else times[-1]
         sde_events = []

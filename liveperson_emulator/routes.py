@@ -1,5 +1,5 @@
-"""What each URL answers: CSDS, account configuration, conversation search, the OAuth2 token endpoint, and the
-Agent Activity, Engagement History (chat) and Messaging Operations APIs."""
+"""What each URL answers: CSDS, account configuration, conversation search (and search by ids), the OAuth2 token
+endpoint, and the Agent Activity, Engagement History (chat) and Messaging Operations APIs."""
 
 import re
 import time
@@ -12,6 +12,7 @@ from .agent_activity import timeframe, v1_agents
 from .auth import OAuth1Verifier, TokenStore
 from .catalogs import (LOB_VERSIONS, PREDEFINED_CONTENT_VERSIONS, PROFILE_VERSIONS, STATUS_REASON_VERSIONS,
                        filter_predefined_content)
+from .changes import LiveConversations
 from .chats import matching_chats, parse_chat_search
 from .data import Dataset
 from .extra_data import ExtraData
@@ -19,7 +20,7 @@ from .faults import FaultInjector
 from .http_types import Request, Response, dropped_connection, error, json_response, service_unavailable_page
 from .operations import BadOperationsQuery, parse_operations_query
 from .permissions import forbidden_message
-from .search import BadSearch, PagedQuery, matching_headers, parse_search, with_offset
+from .search import BadSearch, PagedQuery, matching_headers, parse_ids_search, parse_search, with_offset
 from .stats import Stats
 
 CSDS_SERVICES = ("accountConfigReadOnly", "msgHist", "sentinel", "engHistDomain", "agentActivityDomain")
@@ -37,6 +38,7 @@ _CSDS_ALL = re.compile(r"/api/account/([^/]+)/service/baseURI\.json")
 _CSDS_ONE = re.compile(r"/api/account/([^/]+)/service/([^/]+)/baseURI\.json")
 _CONFIG = re.compile(r"/api/account/([^/]+)/configuration/le-users/(users|skills|agentGroups)")
 _SEARCH = re.compile(r"/messaging_history/api/account/([^/]+)/conversations/search")
+_SEARCH_BY_IDS = re.compile(r"/messaging_history/api/account/([^/]+)/conversations/conversation/search")
 _TOKEN = re.compile(r"/sentinel/api/v2/account/([^/]+)/app/token")
 _STATUS_REASONS = re.compile(r"/api/account/([^/]+)/configuration/le-agents/status-reasons")
 _CONFIG_MORE = re.compile(r"/api/account/([^/]+)/configuration/le-users/(profiles|lobs)")
@@ -58,10 +60,15 @@ class Api:
     def __init__(self, dataset: Dataset, address: str, injector: FaultInjector, stats: Stats,
                  tokens: TokenStore, latency_ms: int, wait: Callable[[float], object],
                  config_page_size: int | None = None, config_paging_ignores_offset: bool = False,
-                 extra: ExtraData | None = None, clock: Callable[[], float] = time.time):
+                 extra: ExtraData | None = None, clock: Callable[[], float] = time.time,
+                 conversations: LiveConversations | None = None, refuse_latest_update_time: bool = False):
         """`address` is host:port as advertised by CSDS and in search links; `wait` sleeps
-        but returns early when the emulator stops; `clock` is the emulator's now (epoch seconds)."""
+        but returns early when the emulator stops; `clock` is the emulator's now (epoch seconds); `conversations`
+        the dataset's conversations with the changes made to them since (EmulatorConfig has the last option)."""
         self._data = dataset
+        self._conversations = (conversations if conversations is not None
+                               else LiveConversations(dataset.conversations, clock))
+        self._refuse_latest_update_time = refuse_latest_update_time
         self._account = dataset.account
         self._address = address
         self._injector = injector
@@ -84,6 +91,7 @@ class Api:
             (_CONFIG, ("GET",), None, self._config),
             (_SEARCH, ("POST",), "search", self._search),
             (_TOKEN, ("POST",), "token", self._token),
+            (_SEARCH_BY_IDS, ("POST",), "searchByIds", self._search_by_ids),
         )
         if extra is not None:
             self._routes += (
@@ -216,22 +224,44 @@ class Api:
 
     def _search_page(self, request: Request, partial: bool) -> Response:
         try:
-            query = parse_search(request)
+            query = parse_search(request, self._refuse_latest_update_time)
         except BadSearch as problem:
             return error(400, str(problem))
-        store = self._data.conversations
-        found = matching_headers(store, query)
-        page = found[query.offset: query.offset + query.limit]
-        records = self._partial_page([store.record(header, query.parts) for header in page], partial)
-        if self._injector.faults.schema_drift:
-            self._stats.count_fault("schema_drift")
-            records = [drifted(record) for record in records]
+        conversations = self._conversations
+        found = matching_headers(conversations, query, conversations.now_ms())
+        page = self._partial_page(found[query.offset: query.offset + query.limit], partial)
+        records = self._served(page, query.parts)
         metadata = self._search_metadata(request, query, len(found))
         metadata["shardsStatusResult"] = {"partialResult": partial}
         return json_response(200, {"_metadata": metadata, "conversationHistoryRecords": records})
 
+    def _served(self, headers: list, parts: tuple[str, ...]) -> list[dict]:
+        """The records of an answer (each a serving, for the records marked partial), drifted by that fault."""
+        records = [self._conversations.serve(header, parts) for header in headers]
+        if self._injector.faults.schema_drift:
+            self._stats.count_fault("schema_drift")
+            records = [drifted(record) for record in records]
+        return records
+
+    def _search_by_ids(self, request: Request, account: str) -> Response:
+        """The records of the ids found, in the order asked; unknown and deleted ids are left out."""
+        def produce(partial: bool) -> Response:
+            try:
+                query = parse_ids_search(request)
+            except BadSearch as problem:
+                return error(400, str(problem))
+            found = [h for h in map(self._conversations.header_of, query.conversation_ids) if h is not None]
+            records = self._served(self._partial_page(found, partial), query.parts)
+            base = f"http://{self._address}{request.path}"
+            metadata = {"count": len(found),
+                        "self": {"rel": "self", "href": base + (f"?{request.raw_query}" if request.raw_query else "")},
+                        "shardsStatusResult": {"partialResult": partial}}
+            return json_response(200, {"_metadata": metadata, "conversationHistoryRecords": records})
+
+        return self._serve_data(request, account, True, produce, "msgHist")
+
     def _partial_page(self, records: list, partial: bool) -> list:
-        """The page's records, some left out when the answer is partial (a fault)."""
+        """The page's records (or headers), some left out when the answer is partial (a fault)."""
         if not partial:
             return records
         self._stats.count_fault(kinds.PARTIAL)

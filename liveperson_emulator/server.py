@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .auth import TokenStore
+from .changes import Change, LiveConversations
 from .config import EmulatorConfig
 from .data import Dataset, datetime_to_ms
 from .extra_data import build_extra_data
@@ -15,6 +16,7 @@ from .faults import FaultInjector, Faults
 from .http_types import Request, Response, error
 from .routes import Api
 from .stats import Stats
+from .times import ms_to_datetime
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -126,8 +128,9 @@ class _Server(ThreadingHTTPServer):
 
 class Emulator:
     """A local LivePerson on one port: CSDS, account configuration (users, skills, agent groups, status reasons,
-    profiles, LOBs, predefined content), conversation search, OAuth2, agent status changes (Agent Activity), chat
-    search (Engagement History) and Messaging Operations."""
+    profiles, LOBs, predefined content), conversation search (and search by ids), OAuth2, agent status changes
+    (Agent Activity), chat search (Engagement History) and Messaging Operations. Tests can change conversations
+    after they were served (update_conversation) and have them served as partial records (make_partial)."""
 
     def __init__(self, config: EmulatorConfig | None = None):
         self.config = config or EmulatorConfig()
@@ -136,6 +139,7 @@ class Emulator:
                                 cfg.conversations_per_day, cfg.empty_days)
         self._extra = build_extra_data(self._dataset, cfg.seed, cfg.first_day, cfg.last_day, cfg.empty_days,
                                        cfg.chats_per_day, cfg.agents_with_status)
+        self._conversations = LiveConversations(self._dataset.conversations, cfg.clock)
         self._injector = FaultInjector(cfg.faults, cfg.seed)
         self._tokens = TokenStore(cfg.account, self._dataset.credentials.client_id,
                                   self._dataset.credentials.client_secret, cfg.token_ttl_seconds, cfg.clock)
@@ -155,7 +159,8 @@ class Emulator:
         server.api = Api(self._dataset, self._advertised_address(server.server_address[1]), self._injector,
                          self.stats, self._tokens, self.config.latency_ms, self._stopping.wait,
                          self.config.config_page_size, self.config.config_paging_ignores_offset,
-                         extra=self._extra, clock=self.config.clock)
+                         extra=self._extra, clock=self.config.clock, conversations=self._conversations,
+                         refuse_latest_update_time=self.config.refuse_latest_update_time)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"liveperson-emulator:{self.port}", daemon=True)
@@ -224,19 +229,67 @@ class Emulator:
     def agent_groups(self, include_deleted: bool = True) -> list[dict]:
         return self._dataset.directory.listing("agentGroups", include_deleted)
 
-    def _headers(self, start: datetime, end: datetime):
+    def _headers(self, start: datetime, end: datetime, updated_since: datetime | None = None):
         low, high = datetime_to_ms(start), datetime_to_ms(end)
         if high <= low:
             return []
-        return self._dataset.conversations.headers_between(low, high - 1)
+        headers = self._conversations.headers_between(low, high - 1)
+        if updated_since is None:
+            return headers
+        since, now = datetime_to_ms(updated_since), self._conversations.now_ms()
+        return [h for h in headers if self._conversations.last_update_ms(h, now) >= since]
 
-    def conversation_ids(self, start: datetime, end: datetime) -> set[str]:
-        """Ids of conversations with start <= startTime < end (tz-aware datetimes)."""
-        return {h.conversation_id for h in self._headers(start, end)}
+    def conversation_ids(self, start: datetime, end: datetime, updated_since: datetime | None = None) -> set[str]:
+        """Ids of conversations with start <= startTime < end (tz-aware datetimes) and, with updated_since, last
+        updated at or after it (exactly: the search's latestUpdateTime rounds its `from` down to 10 minutes)."""
+        return {h.conversation_id for h in self._headers(start, end, updated_since)}
 
-    def conversations(self, start: datetime, end: datetime) -> list[dict]:
-        """Full records (info and every part) with start <= startTime < end, sorted by start then id."""
-        return [self._dataset.conversations.record(h) for h in self._headers(start, end)]
+    def conversations(self, start: datetime, end: datetime, updated_since: datetime | None = None) -> list[dict]:
+        """Full records (info and every part) as they are now, with start <= startTime < end (and last updated at
+        or after updated_since, as conversation_ids), sorted by start then id."""
+        return [self._conversations.record(h) for h in self._headers(start, end, updated_since)]
+
+    def last_update(self, conversation_id: str) -> datetime:
+        """When the conversation was last updated, as the search's latestUpdateTime filter sees it: the time of
+        the last update_conversation, else the newest instant its generated record carries (its last message, its
+        end when closed, its agent survey's last update), and never after the clock's now. KeyError when unknown
+        or deleted."""
+        conversations = self._conversations
+        header = conversations.header_of(conversation_id)
+        if header is None:
+            raise KeyError(f"no conversation {conversation_id!r} is served (unknown or deleted)")
+        return ms_to_datetime(conversations.last_update_ms(header, conversations.now_ms()))
+
+    # Changes after a conversation was served (for tests), partial records
+
+    def update_conversation(self, conversation_id: str, at: datetime, *, close: bool = False,
+                            add_messages: int = 0, csat: int | None = None) -> dict:
+        """What happens to a conversation at `at` (tz-aware, not after the clock's now, not before its last update),
+        in this order: `add_messages` new messages (consumer and agent alternating as in generated ones, spread
+        after its last message, the last at `at`; with their statuses and consumer scores), then it closes at `at`
+        (`close`: status CLOSE, endTime, duration, close reason, in `info` and `dialogs`), then the consumer rates
+        it (`csat`, 1 to 5: `info.csatRate` and a PostSurvey in conversationSurveys; only once it is closed).
+        Its last update becomes `at`, and every view shows the change: both searches, every content part,
+        conversations(), conversation_ids(updated_since=...), last_update(). Returns the full record as it is now.
+        KeyError when unknown or deleted; ValueError for a change that cannot happen (a closed conversation gets
+        no messages, `at` before its last update or after now, nothing to change)."""
+        change = Change(datetime_to_ms(at), close=close, messages=add_messages, csat=csat)
+        return self._conversations.update(conversation_id, change)
+
+    def make_partial(self, conversation_ids: Iterable[str], times: int | None = 1) -> None:
+        """The next `times` servings of each conversation (a record in an answer of either search) are partial:
+        `info.isPartial` true and only the first half of its messages (with their statuses and scores); the
+        servings after are whole again. times=None: partial for good. Views (conversations()) stay whole. KeyError
+        when one is unknown or deleted."""
+        self._conversations.mark_partial(conversation_ids, times)
+
+    def delete_conversations(self, ids: Iterable[str]) -> None:
+        """Serves these conversations no more, as after a privacy deletion request."""
+        self._dataset.conversations.delete(ids)
+
+    def delete_chat_engagements(self, ids: Iterable[str]) -> None:
+        """Serves these chats no more, as after a privacy deletion request."""
+        self._extra.chats.delete(ids)
 
     def delete_conversations(self, ids: Iterable[str]) -> None:
         """Serves these conversations no more, as after a privacy deletion request."""
