@@ -28,9 +28,10 @@ dev: install
 test: install
 	$(BIN)/python -m pytest
 
-## bench: throughput benchmark against the emulator (prints a table)
+## bench: throughput and late-changes benchmarks against the emulator (print tables and targets met/missed)
 bench: install
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/updates.py
 
 clean:
 	rm -rf $(VENV) data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules

@@ -10,6 +10,8 @@ from .partitions import daily_partitions, hourly_partitions
 from .resources import credentials_resource, warehouse_resource
 from .run_owners import dead_runs_sensor
 from .schedules import daily_job, daily_schedule, operations_job, operations_schedule
+from .updates import updates_job
+from .updates_sensor import updates_sensor
 from .settings import ProjectSettings, SettingsError, print_settings_errors_without_traceback, secret_variables_set
 
 
@@ -21,12 +23,15 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -
     liveperson_daily = daily_job(days)
     # Messaging Operations of the hour that has just ended, every hour.
     liveperson_operations = operations_job(hours)
+    # Late changes: conversations updated since the sensor's last look, merged into their days.
+    liveperson_updates = updates_job(days)
     return Definitions(
         assets=build_assets(days, hours, settings.destination),
         asset_checks=build_checks(settings.max_unknown_percent),
-        jobs=[liveperson_daily, liveperson_operations],
+        jobs=[liveperson_daily, liveperson_operations, liveperson_updates],
         schedules=[daily_schedule(liveperson_daily, settings.lookback_days), operations_schedule(liveperson_operations)],
-        sensors=[dead_runs_sensor],
+        sensors=[dead_runs_sensor,
+                 updates_sensor(liveperson_updates, days, settings.updates_interval_seconds, settings.lookback_days)],
         resources={
             "dlt": DagsterDltResource(),
             "liveperson": credentials_resource(settings, secret_variables),

@@ -126,6 +126,10 @@ class ProjectSettings(BaseModel):
         default=5.0, ge=0, le=100, json_schema_extra={"allowed": "a number from 0 to 100"},
         description="Share of conversations with an unknown agent, skill or group above which a check warns",
     )
+    updates_interval_seconds: int = Field(
+        default=900, ge=30, json_schema_extra={"allowed": "a whole number of seconds >= 30"},
+        description="How often the sensor liveperson_conversation_updates_sensor looks for late changes",
+    )
     retention_months: int = Field(
         default=DEFAULT_RETENTION_MONTHS, ge=1, json_schema_extra={"allowed": "a whole number of months >= 1"},
         description="How far back LivePerson keeps history; loading an older day is refused",

@@ -15,7 +15,7 @@ from .domains import ServiceDomains
 from .errors import LivePersonHTTPError, LivePersonIncompleteDataError
 from .limiter import AccountLimiter
 from .operations import agent_metrics_rows, operations_query, queue_health_rows, timeframe_minutes
-from .search import WindowSearch
+from .search import SearchPage, WindowSearch
 from .records import CHAT_ENGAGEMENTS, CONVERSATIONS, STATUS_CHANGES, WindowedRecords, ids_of
 from .session import LivePersonSession
 from .stats import RequestStats
@@ -125,20 +125,38 @@ class LivePersonClient:
             params = {**params, "limit": limit, "offset": offset}
         raise LivePersonIncompleteDataError(f"GET {url}: more than {MAX_CONFIG_PAGES} pages of {collection}")
 
-    def search_conversations(self, window: Window, content_parts: Sequence[str]) -> Iterator[list]:
-        """Yields pages of conversation records whose start time lies in `window` (half-open), each once."""
+    def search_conversations(self, window: Window, content_parts: Sequence[str],
+                             updated_since_ms: Optional[int] = None) -> Iterator[list]:
+        """Yields pages of conversation records whose start time lies in `window` (half-open), each once; with
+        `updated_since_ms`, only those updated since then (the API rounds it down to 10 minutes)."""
+        url = self._conversation_search_url(settings.SEARCH_PAGE_SIZE)
+        for piece in window.slices(settings.MAX_SEARCH_SLICE_DAYS):
+            body = {"start": piece.search_range(), "contentToRetrieve": list(content_parts),
+                    **_updated_since(updated_since_ms)}
+            yield from self._records_in_window(piece, CONVERSATIONS, url, self._poster(body))
+
+    def count_updated_conversations(self, window: Window, updated_since_ms: int) -> int:
+        """How many conversations that started in `window` were updated since `updated_since_ms`, as the search
+        counts them (`_metadata.count`: one request of one record per slice of the window)."""
+        url = self._conversation_search_url(1)
+        total = 0
+        for piece in window.slices(settings.MAX_SEARCH_SLICE_DAYS):
+            body = {"start": piece.search_range(), "contentToRetrieve": [], **_updated_since(updated_since_ms)}
+            page = SearchPage(url, self._poster(body)(url), CONVERSATIONS.records_key)
+            self.stats.add("requests_counting_updates")
+            total += page.count or 0
+        return total
+
+    def _conversation_search_url(self, page_size: int) -> str:
         base = self.domains.base_url(settings.MESSAGING_HISTORY_SERVICE)
         query = urlencode({
             "offset": 0,
-            "limit": settings.SEARCH_PAGE_SIZE,
+            "limit": page_size,
             "v": settings.SEARCH_API_VERSION,
             "sort": settings.SEARCH_SORT,
             "source": settings.SEARCH_CALLER_ID,
         })
-        url = f"{base}/messaging_history/api/account/{self.connection.account_id}/conversations/search?{query}"
-        for piece in window.slices(settings.MAX_SEARCH_SLICE_DAYS):
-            body = {"start": piece.search_range(), "contentToRetrieve": list(content_parts)}
-            yield from self._records_in_window(piece, CONVERSATIONS, url, self._poster(body))
+        return f"{base}/messaging_history/api/account/{self.connection.account_id}/conversations/search?{query}"
 
     def search_chat_engagements(self, window: Window) -> Iterator[list]:
         """Yields pages of chat (Engagement History) records whose start time lies in `window`, each once."""
@@ -237,3 +255,7 @@ class LivePersonClient:
     def _report_progress(self) -> None:
         if self._progress is not None:
             self._progress(self.stats)
+
+
+def _updated_since(updated_since_ms: Optional[int]) -> dict:
+    return {} if updated_since_ms is None else {"latestUpdateTime": {"from": updated_since_ms}}

@@ -30,6 +30,7 @@ def liveperson_source(
     content_parts: Sequence[str] = settings.ALL_CONTENT_PARTS,
     client: Optional[LivePersonClient] = None,
     replacements: Optional[Mapping[str, Replacement]] = None,
+    updated_since_ms: Optional[int] = None,
 ):
     """The account's configuration (users, skills, agent groups, status reasons, profiles, LOBs, predefined content:
     full snapshots, replaced on each load) and the records of `window`, the half-open range [window.start,
@@ -39,6 +40,7 @@ def liveperson_source(
 
     `replacements`, by resource name: what the warehouse holds of the window, for a load that replaces it exactly
     (records no longer returned are deleted with the merge; see replacement.py). Without one, a load only merges.
+    `updated_since_ms`: only the conversations of the window updated since then (late changes, merged).
 
     No state is kept between runs: the window is always explicit. Without a connection (or client) the source
     only describes its resources; iterating it then raises LivePersonConfigError.
@@ -51,7 +53,7 @@ def liveperson_source(
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
     return (
         *(config_snapshot(collection)(client) for collection in CONFIG_SNAPSHOTS),
-        conversations(client, window, tuple(content_parts), replacements.get("conversations")),
+        conversations(client, window, tuple(content_parts), replacements.get("conversations"), updated_since_ms),
         agent_status_changes(client, window, replacements.get("agent_status_changes")),
         chat_engagements(client, window, replacements.get("chat_engagements")),
         messaging_queue_health(client, window),
@@ -103,9 +105,12 @@ def conversations(
     window: Optional[Window] = None,
     content_parts: Sequence[str] = settings.ALL_CONTENT_PARTS,
     replacement: Optional[Replacement] = None,
+    updated_since_ms: Optional[int] = None,
 ):
-    """Messaging conversations whose start time lies in `window`; nested parts become child tables."""
-    pages = _require(client).search_conversations(_window_required(window, "conversations"), content_parts)
+    """Messaging conversations whose start time lies in `window` (with `updated_since_ms`, those of them updated
+    since then); nested parts become child tables."""
+    pages = _require(client).search_conversations(_window_required(window, "conversations"), content_parts,
+                                                  updated_since_ms)
     yield from _rows(pages, conversation_row, replacement)
 
 

@@ -1,0 +1,117 @@
+"""Late changes: the conversations updated since a time, fetched with the search's `latestUpdateTime` filter and
+merged into the day partitions they started in (no whole day is fetched again). A run of the job
+`liveperson_conversation_updates`, requested by the sensor of updates_sensor.py, reports a materialization of
+each partition of `liveperson/conversations` it touched, with the number of conversations updated there."""
+
+from collections import Counter
+from datetime import datetime
+from typing import Iterator, List, Optional
+from zoneinfo import ZoneInfo
+
+from dagster import (
+    AssetMaterialization,
+    Config,
+    DailyPartitionsDefinition,
+    JobDefinition,
+    MetadataValue,
+    OpExecutionContext,
+    job,
+    op,
+)
+from dateutil.relativedelta import relativedelta
+from pydantic import Field
+
+from .collector import startup_objects_frozen
+from .liveperson import LivePersonClient, Window, liveperson_source
+from .liveperson import settings as api_settings
+from .liveperson.windows import utc_from_ms
+from .loading import DLT_RUN_DEFAULTS, source_logs_in_run_log
+from .normalize_workers import workers_die_with_run
+from .resources import LivePersonCredentials, LivePersonWarehouse
+from .run_owners import fail_runs_whose_process_died, record_run_owner
+from .settings import dlt_variables_for_run
+from .translator import asset_key
+
+UPDATES_JOB_NAME = "liveperson_conversation_updates"
+UPDATES_OP_NAME = "merge_conversation_updates"
+# The conversation search spans at most 3 months of start times: changes to older conversations cannot be found.
+SEARCH_MONTHS = 3
+POOL = "liveperson"
+
+
+class UpdatesConfig(Config):
+    since_ms: int = Field(description="Conversations updated since this time (epoch ms; LivePerson rounds it down "
+                                      "to 10 minutes)")
+    until_ms: int = Field(description="When the sensor looked: conversations that started before the end of the "
+                                      "last complete day before it are searched")
+    content_parts: List[str] = Field(default=list(api_settings.ALL_CONTENT_PARTS),
+                                     description="Conversation parts to fetch (contentToRetrieve)")
+
+
+def search_window(partitions_def: DailyPartitionsDefinition, now: datetime) -> Optional[Window]:
+    """The start times whose conversations are searched for changes: the last 3 months (not before the first
+    partition) up to the end of the last complete day. None before the first day is complete."""
+    today = partitions_def.get_partition_key_for_timestamp(now.timestamp())
+    end = partitions_def.time_window_for_partition_key(today).start  # the end of the last complete day
+    start = max(partitions_def.start, end - relativedelta(months=SEARCH_MONTHS))
+    return Window(start, end) if start < end else None
+
+
+def updates_job(partitions_def: DailyPartitionsDefinition) -> JobDefinition:
+    @op(name=UPDATES_OP_NAME, pool=POOL, out={},
+        description="Merges the conversations updated since `since_ms` into their day partitions.")
+    def merge_updates(context: OpExecutionContext, config: UpdatesConfig, liveperson: LivePersonCredentials,
+                      warehouse: LivePersonWarehouse):
+        yield from load_updates(context, liveperson, warehouse, partitions_def, config)
+
+    @job(name=UPDATES_JOB_NAME,
+         description="Late changes: conversations updated since a time, merged into their day partitions "
+                     "(requested by liveperson_conversation_updates_sensor).")
+    def liveperson_conversation_updates():
+        merge_updates()
+
+    return liveperson_conversation_updates
+
+
+def load_updates(context: OpExecutionContext, credentials: LivePersonCredentials, warehouse: LivePersonWarehouse,
+                 partitions_def: DailyPartitionsDefinition, config: UpdatesConfig) -> Iterator[AssetMaterialization]:
+    record_run_owner(context)
+    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
+    window = search_window(partitions_def, utc_from_ms(config.until_ms))
+    if window is None:
+        context.log.info("No complete day yet: no conversation to update")
+        return
+    since = utc_from_ms(config.since_ms)
+    context.log.info(f"Loading the conversations of {window} updated since {since.isoformat()}")
+    zone = ZoneInfo(partitions_def.timezone)
+    updated_per_day: Counter = Counter()
+
+    def count_day(row: dict) -> dict:
+        if row.get("start_time") is not None:
+            updated_per_day[row["start_time"].astimezone(zone).date().isoformat()] += 1
+        return row
+
+    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS):
+        client = LivePersonClient(credentials.connection())
+        source = liveperson_source(client=client, window=window, updated_since_ms=config.since_ms,
+                                   content_parts=tuple(config.content_parts)).with_resources("conversations")
+        source.conversations.add_map(count_day)
+        with source_logs_in_run_log(context), workers_die_with_run(), \
+                warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
+            info = pipeline.run(source, loader_file_format=warehouse.loader_file_format())
+            info.raise_on_failed_jobs()
+    load_ids = [package.load_id for package in info.load_packages]
+    context.log.info(f"Merged {sum(updated_per_day.values())} updated conversations into {len(updated_per_day)} "
+                     f"partitions: {', '.join(f'{day} ({n})' for day, n in sorted(updated_per_day.items())) or 'none'}")
+    for day, updated in sorted(updated_per_day.items()):
+        yield AssetMaterialization(
+            asset_key=asset_key("conversations"), partition=day,
+            description="Late changes merged: the conversations of this day updated since the time below.",
+            metadata={
+                "updated_conversations": MetadataValue.int(updated),
+                "updated_since": MetadataValue.text(since.isoformat()),
+                "partitions_touched": MetadataValue.json(sorted(updated_per_day)),
+                "dlt_load_ids": MetadataValue.json(load_ids),
+                "api_requests": MetadataValue.int(client.stats.snapshot().get("requests", 0)),
+            },
+        )

@@ -1,0 +1,126 @@
+"""The sensor `liveperson_conversation_updates_sensor`: asks the conversation search how many conversations were
+updated since its cursor and, when there are some, requests a run of `liveperson_conversation_updates` for them.
+
+Its cursor moves only past what has landed: a tick that requests a run remembers it, and the cursor takes the
+tick's time only once that run has succeeded (a failed run's changes are searched again by the next tick). One of
+its runs is in flight at a time. Records carry no "last updated" field, so the cursor is the time of a tick,
+stepped back when searching (see STEP_BACK_MS)."""
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Optional
+
+from dagster import (
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    DailyPartitionsDefinition,
+    DefaultSensorStatus,
+    JobDefinition,
+    RunRequest,
+    RunsFilter,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+
+from .liveperson import LivePersonClient, LivePersonError, LivePersonHTTPError
+from .liveperson.windows import utc_from_ms
+from .resources import LivePersonCredentials
+from .updates import UPDATES_OP_NAME, search_window
+
+SENSOR_NAME = "liveperson_conversation_updates_sensor"
+# Changes show in the search about a minute after they happen, and the documented rounding of `latestUpdateTime`
+# ("rounded to the last 10 minutes", with an example that reads as up to 20): 12 minutes of overlap cover both.
+STEP_BACK_MS = 12 * 60_000
+# A requested run not found after this long was never created (the daemon stopped between tick and launch).
+LOST_REQUEST_MS = 30 * 60_000
+DAY_MS = 86_400_000
+RUN_KEY_TAG = "dagster/run_key"
+
+
+class LivePersonUpdatesRejected(LivePersonError):
+    """The conversation search refused the `latestUpdateTime` filter."""
+
+
+@dataclass
+class UpdatesCursor:
+    """`through_ms`: every change before it has landed (None before the first tick). `run_key`, `run_until_ms`,
+    `requested_ms`: the run requested for the changes up to `run_until_ms`, not yet seen to end."""
+
+    through_ms: Optional[int] = None
+    run_key: Optional[str] = None
+    run_until_ms: Optional[int] = None
+    requested_ms: Optional[int] = None
+
+    @classmethod
+    def parse(cls, text: Optional[str]) -> "UpdatesCursor":
+        return cls(**json.loads(text)) if text else cls()
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def _requested_run(instance: DagsterInstance, run_key: str) -> Optional[DagsterRun]:
+    runs = instance.get_runs(RunsFilter(tags={RUN_KEY_TAG: run_key}), limit=1)
+    return runs[0] if runs else None
+
+
+def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition, interval_seconds: int,
+                   first_lookback_days: int, clock: Callable[[], float] = time.time):
+    """The first tick looks back `first_lookback_days` (the days the daily schedule re-loads)."""
+
+    @sensor(
+        name=SENSOR_NAME,
+        job=job,
+        minimum_interval_seconds=interval_seconds,
+        default_status=DefaultSensorStatus.STOPPED,
+        description="Late changes: conversations updated since the last tick (LivePerson's latestUpdateTime), merged "
+                    "into their day partitions by a run of liveperson_conversation_updates; one run at a time.",
+    )
+    def liveperson_conversation_updates_sensor(context: SensorEvaluationContext, liveperson: LivePersonCredentials):
+        now_ms = int(clock() * 1000)
+        cursor = UpdatesCursor.parse(context.cursor)
+        if cursor.run_key is not None:
+            run = _requested_run(context.instance, cursor.run_key)
+            if (run is None and now_ms - cursor.requested_ms < LOST_REQUEST_MS) or (run and not run.is_finished):
+                return SkipReason(f"Waiting for the run of {cursor.run_key} to end")
+            if run is not None and run.status == DagsterRunStatus.SUCCESS:
+                cursor.through_ms = cursor.run_until_ms
+            else:
+                context.log.warning(f"The run of {cursor.run_key} did not succeed: its changes are searched again")
+            cursor.run_key = cursor.run_until_ms = cursor.requested_ms = None
+            context.update_cursor(cursor.dumps())
+
+        window = search_window(partitions_def, utc_from_ms(now_ms))
+        if window is None:
+            return SkipReason("No complete day yet")
+        since_ms = (cursor.through_ms if cursor.through_ms is not None else now_ms - first_lookback_days * DAY_MS)
+        since_ms -= STEP_BACK_MS
+        client = LivePersonClient(liveperson.connection())
+        try:
+            updated = client.count_updated_conversations(window, since_ms)
+        except LivePersonHTTPError as error:
+            if error.status == 400:
+                raise LivePersonUpdatesRejected(
+                    f"The conversation search rejected the latestUpdateTime filter ({error}): late changes cannot be "
+                    f"found this way on this account. Stop {SENSOR_NAME}; the daily schedule's re-load of the last "
+                    f"LIVEPERSON_LOOKBACK_DAYS days still brings the changes of those days."
+                ) from None
+            raise
+        since = utc_from_ms(since_ms).isoformat()
+        if updated == 0:
+            cursor.through_ms = now_ms
+            context.update_cursor(cursor.dumps())
+            return SkipReason(f"No conversation of {window} updated since {since}")
+        run_key = f"updated since {since_ms} until {now_ms}"
+        cursor.run_key, cursor.run_until_ms, cursor.requested_ms = run_key, now_ms, now_ms
+        context.update_cursor(cursor.dumps())
+        return RunRequest(
+            run_key=run_key,
+            run_config={"ops": {UPDATES_OP_NAME: {"config": {"since_ms": since_ms, "until_ms": now_ms}}}},
+            tags={"liveperson/updated_since": since, "liveperson/updates_counted": str(updated)},
+        )
+
+    return liveperson_conversation_updates_sensor
