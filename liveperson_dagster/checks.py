@@ -10,6 +10,8 @@
   the share of the table's rows whose agent / skill / agent group / status reason id is not in users / skills /
   agent_groups / agent_status_reasons stays at or below LIVEPERSON_MAX_UNKNOWN_PERCENT (default 5). `-1`
   (unassigned), null and empty ids are not misses.
+- conversations `complete_records` (WARN): no row is flagged `is_partial` (LivePerson still served the record
+  incomplete after the refetches by id); a later re-load of their days completes them.
 """
 
 from dataclasses import dataclass
@@ -48,6 +50,8 @@ class HistoryTable:
     verb: str
     # (check name, ((metadata name, column, table holding the known ids), ...)) or None
     references: Optional[Tuple[str, Tuple[Tuple[str, str, str], ...]]] = None
+    # The name of the check that warns about rows loaded partial (`is_partial` true), or None
+    partial_check: Optional[str] = None
 
 
 HISTORY_TABLES = (
@@ -55,7 +59,8 @@ HISTORY_TABLES = (
                  ("known_agents_skills_and_groups", (
                      ("agent", "info__latest_agent_id", "users"),
                      ("skill", "info__latest_skill_id", "skills"),
-                     ("agent_group", "info__latest_agent_group_id", "agent_groups")))),
+                     ("agent_group", "info__latest_agent_group_id", "agent_groups"))),
+                 partial_check="complete_records"),
     HistoryTable("agent_status_changes", "status_change_id", "time", "time_inside_window", "status change",
                  "happened", ("known_agents_groups_and_reasons", (
                      ("agent", "agent_id", "users"),
@@ -179,6 +184,25 @@ def known_references(check: AssetCheckKey, client: SqlClientBase, history: Histo
     )
 
 
+def complete_records(check: AssetCheckKey, client: SqlClientBase, history: HistoryTable) -> AssetCheckResult:
+    """No row of the table is flagged `is_partial` (a record LivePerson still served incomplete)."""
+    flagged = []
+    # A table no load of this version has written to has no such column: nothing in it was flagged.
+    if "is_partial" in _columns(client, history.name):
+        flagged = client.execute_sql(
+            f"select {_column(client, history.key)} from {_table(client, history.name)} "
+            f"where {_column(client, 'is_partial')} = %s order by 1", True)
+    return AssetCheckResult(
+        check_name=check.name, asset_key=check.asset_key, passed=not flagged, severity=AssetCheckSeverity.WARN,
+        description=f"{len(flagged)} {history.noun}(s) loaded partial: LivePerson still served them incomplete "
+        "after the refetches by id. A later re-load of their days completes them." if flagged else None,
+        metadata={
+            "partial_records": MetadataValue.int(len(flagged)),
+            "partial_records_sample": MetadataValue.json([str(row[0]) for row in flagged[:SAMPLE_SIZE]]),
+        },
+    )
+
+
 def _selected(context: AssetCheckExecutionContext, specs: Sequence[AssetCheckSpec]) -> List[AssetCheckKey]:
     return [spec.key for spec in specs if spec.key in context.selected_asset_check_keys]
 
@@ -221,6 +245,11 @@ def history_checks(history: HistoryTable, max_unknown_percent: float) -> AssetCh
             f"{', '.join(table for _, _, table in references)} (-1 is unassigned).",
             metadata={"max_unknown_percent": max_unknown_percent},
         ))
+    if history.partial_check:
+        specs.append(AssetCheckSpec(
+            history.partial_check, asset=key,
+            description=f"Warns when rows of {history.name} were loaded partial (`is_partial`: LivePerson still "
+            "served them incomplete after the refetches by id); a later re-load of their days completes them."))
     unique, window = specs[0].key, specs[1].key
 
     @multi_asset_check(specs=specs, can_subset=True, name=f"liveperson_{history.name}_checks", pool=POOL)
@@ -232,6 +261,8 @@ def history_checks(history: HistoryTable, max_unknown_percent: float) -> AssetCh
                         yield unique_ids(check, client, history.name, history.key)
                     elif check == window:
                         yield inside_window(check, context, client, history)
+                    elif check.name == history.partial_check:
+                        yield complete_records(check, client, history)
                     else:
                         yield known_references(check, client, history, max_unknown_percent)
                 except DatabaseUndefinedRelation as error:

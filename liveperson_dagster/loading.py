@@ -101,6 +101,10 @@ def load_resources(
         }
         if table in replacements:
             extra["rows_removed"] = MetadataValue.int(removed)
+        if table == "conversations":
+            # Served partial, then completed by the search by ids; still partial, loaded with `is_partial` true.
+            extra["partial_records_refetched"] = MetadataValue.int(stats.get("partial_refetched", 0))
+            extra["partial_records_loaded"] = MetadataValue.int(stats.get("partial_remaining", 0))
         if window is not None:
             extra["window_start"] = MetadataValue.text(window.start.isoformat())
             extra["window_end"] = MetadataValue.text(window.end.isoformat())

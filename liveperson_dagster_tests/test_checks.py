@@ -27,6 +27,7 @@ USERS, SKILLS, GROUPS = (key(table, "unique_ids") for table in ("users", "skills
 UNIQUE = key("conversations", "unique_conversation_ids")
 WINDOW_CHECK = key("conversations", "started_inside_window")
 REFERENCES = key("conversations", "known_agents_skills_and_groups")
+COMPLETE = key("conversations", "complete_records")
 
 
 def evaluations(result) -> dict:
@@ -72,7 +73,7 @@ def first_ids(database, table: str, column: str, count: int) -> list:
 def test_every_check_passes_on_a_fresh_load_with_exact_metadata(loaded):
     emulator, _, _, result = loaded
     checks = evaluations(result)
-    assert set(checks) == {USERS, SKILLS, GROUPS, UNIQUE, WINDOW_CHECK, REFERENCES}
+    assert set(checks) == {USERS, SKILLS, GROUPS, UNIQUE, WINDOW_CHECK, REFERENCES, COMPLETE}
     assert all(check.passed for check in checks.values())
     for check, records in ((USERS, emulator.users()), (SKILLS, emulator.skills()), (GROUPS, emulator.agent_groups())):
         assert values(checks[check]) == {"rows": len(records), "distinct_ids": len(records), "duplicated_ids": 0,
@@ -90,6 +91,7 @@ def test_every_check_passes_on_a_fresh_load_with_exact_metadata(loaded):
     assert checks[REFERENCES].severity == AssetCheckSeverity.WARN
     for kind in ("agent", "skill", "agent_group"):
         assert (references[f"unknown_{kind}_conversations"], references[f"unknown_{kind}_percent"]) == (0, 0.0)
+    assert values(checks[COMPLETE]) == {"partial_records": 0, "partial_records_sample": []}
 
 
 def test_a_duplicate_row_fails_each_unique_check(loaded, tmp_path):
@@ -170,12 +172,27 @@ def test_unknown_agents_skills_and_groups_warn_above_the_threshold(loaded, tmp_p
     assert relaxed.passed is True and values(relaxed)["unknown_agent_conversations"] == 4
 
 
+def test_rows_flagged_partial_warn_and_a_table_without_the_flag_passes(loaded, tmp_path):
+    database = loaded[1]
+    flagged = first_ids(database, "conversations", "conversation_id", 2)
+    checks = run_checks(loaded, tmp_path, "update liveperson.conversations set is_partial = true "
+                                          f"where conversation_id in ('{flagged[0]}', '{flagged[1]}')")
+    complete = checks[COMPLETE]
+    assert complete.passed is False and complete.severity == AssetCheckSeverity.WARN
+    assert values(complete) == {"partial_records": 2, "partial_records_sample": flagged}
+    assert complete.description.startswith("2 conversation(s) loaded partial")
+    assert all(check.passed for name, check in checks.items() if name != COMPLETE)
+    # A table written before partial records were flagged has no is_partial column: nothing in it is flagged.
+    older = run_checks(loaded, tmp_path / "older", "alter table liveperson.conversations drop column is_partial")
+    assert older[COMPLETE].passed is True and values(older[COMPLETE])["partial_records"] == 0
+
+
 def test_checks_warn_when_nothing_was_loaded(loaded, tmp_path):
     emulator = loaded[0]
     result = materialize([*ASSETS, *project_checks()], resources=resources_for(emulator, tmp_path / "empty.duckdb"),
                          instance=DagsterInstance.ephemeral(), selection=AssetSelection.checks_for_assets(*CHECKED))
     checks = evaluations(result)
-    assert len(checks) == 6
+    assert len(checks) == 7
     for check in checks.values():
         assert check.passed is False and check.severity == AssetCheckSeverity.WARN
     assert checks[WINDOW_CHECK].description == (

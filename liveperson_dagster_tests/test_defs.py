@@ -86,7 +86,7 @@ def test_the_asset_checks_are_defined():
     assert checks == {
         *(f"liveperson/{name}:unique_ids" for name in CONFIG_TABLES),
         "liveperson/conversations:unique_conversation_ids", "liveperson/conversations:started_inside_window",
-        "liveperson/conversations:known_agents_skills_and_groups",
+        "liveperson/conversations:known_agents_skills_and_groups", "liveperson/conversations:complete_records",
         "liveperson/agent_status_changes:unique_status_change_ids", "liveperson/agent_status_changes:time_inside_window",
         "liveperson/agent_status_changes:known_agents_groups_and_reasons",
         "liveperson/chat_engagements:unique_engagement_ids", "liveperson/chat_engagements:started_inside_window",

@@ -14,7 +14,7 @@ from liveperson_dagster.resources import LivePersonWarehouse
 from liveperson_dagster.settings import ProjectSettings
 
 from .helpers import (
-    assets_of, cli_env, conversation_ids, credentials_for, fresh_postgres_database, postgres_query, query,
+    assets_of, cli_env, credentials_for, fresh_postgres_database, postgres_query, query,
     require_postgres, resources_for, run_materialize, utc_window,
 )
 

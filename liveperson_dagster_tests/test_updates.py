@@ -14,7 +14,7 @@ from liveperson_dagster.definitions import build_definitions
 from liveperson_dagster.liveperson import LivePersonClient
 from liveperson_dagster.partitions import daily_partitions
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.settings import ProjectSettings, SettingsError
 from liveperson_dagster.updates import UPDATES_JOB_NAME, UPDATES_OP_NAME, search_window, updates_job
 from liveperson_dagster.updates_sensor import (
     SENSOR_NAME, STEP_BACK_MS, LivePersonUpdatesRejected, UpdatesCursor, updates_sensor,
@@ -22,8 +22,8 @@ from liveperson_dagster.updates_sensor import (
 from liveperson_emulator import Faults
 
 from .helpers import (
-    BIN, CONVERSATIONS, DAGSTER, DEFINITIONS, FIRST_DAY, PROJECT_ROOT, assets_of, cli_env, connection_for,
-    credentials_for, query, resources_for, run_materialize, start_logged, stop_group, utc_window, wait_until,
+    BIN, DAGSTER, DEFINITIONS, FIRST_DAY, PROJECT_ROOT, assets_of, cli_env, connection_for,
+    credentials_for, query, resources_for, start_logged, stop_group, utc_window, wait_until,
 )
 
 SETTINGS = ProjectSettings(start_date=FIRST_DAY)
@@ -213,15 +213,16 @@ def test_the_daemon_runs_the_sensor_and_its_runs_land_the_changes(start_emulator
     emulator = start_emulator(conversations_per_day=30)
     database = tmp_path / "warehouse.duckdb"
     env = cli_env(emulator, database, tmp_path / "home", LIVEPERSON_UPDATES_INTERVAL_SECONDS="30")
-    for day in DAYS[1:]:
-        code, output, _ = run_materialize(env, tmp_path / f"{day}.log", "--select", CONVERSATIONS, "--partition", day)
-        assert code == 0, output[-3000:]
+    for day in DAYS:
+        assert materialize(assets_of("conversations", settings=SETTINGS), resources=resources_for(emulator, database),
+                           partition_key=day).success
     before = {row[0]: row for row in query(database, ROWS)}
     started = subprocess.run([DAGSTER, "sensor", "start", "-m", DEFINITIONS, SENSOR_NAME], env=env, cwd=PROJECT_ROOT,
                              capture_output=True, text=True, timeout=120)
     assert started.returncode == 0, started.stdout + started.stderr
-    closed, messaged = open_one(emulator, DAYS[1]), open_one(emulator, DAYS[2])
+    rated, closed, messaged = closed_one(emulator, DAYS[0]), open_one(emulator, DAYS[1]), open_one(emulator, DAYS[2])
     now = datetime.now(timezone.utc)
+    emulator.update_conversation(rated, now, csat=2)
     emulator.update_conversation(closed, now, close=True)
     emulator.update_conversation(messaged, now, add_messages=2)
 
@@ -232,12 +233,22 @@ def test_the_daemon_runs_the_sensor_and_its_runs_land_the_changes(start_emulator
                          interval=0.5, process=daemon, log=log)
     finally:
         stop_group(daemon)
-    assert run.tags["liveperson/updates_counted"] == "2"
+    assert run.tags["liveperson/updates_counted"] == "3"
     after = {row[0]: row for row in query(database, ROWS)}
     assert sorted(after) == sorted(before)
-    assert after[closed][1] == "CLOSE" and after[messaged][4] == before[messaged][4] + 2
-    assert {cid: after[cid] for cid in set(before) - {closed, messaged}} == {
-        cid: before[cid] for cid in set(before) - {closed, messaged}}
+    assert after[rated][3] == 2 and after[closed][1] == "CLOSE" and after[messaged][4] == before[messaged][4] + 2
+    changed = {rated, closed, messaged}
+    assert {cid: after[cid] for cid in set(before) - changed} == {cid: before[cid] for cid in set(before) - changed}
+
+
+def test_the_interval_setting_is_at_least_30_seconds():
+    assert ProjectSettings.from_env({"LIVEPERSON_UPDATES_INTERVAL_SECONDS": "30"}).updates_interval_seconds == 30
+    with pytest.raises(SettingsError) as invalid:
+        ProjectSettings.from_env({"LIVEPERSON_UPDATES_INTERVAL_SECONDS": "10"})
+    assert str(invalid.value) == ("LIVEPERSON_UPDATES_INTERVAL_SECONDS='10' is invalid: expected a whole number of "
+                                  "seconds >= 30")
+    assert build_definitions(ProjectSettings(updates_interval_seconds=45)).get_sensor_def(
+        SENSOR_NAME).minimum_interval_seconds == 45
 
 
 def succeeded_update_run(env):

@@ -291,14 +291,6 @@ class Emulator:
         """Serves these chats no more, as after a privacy deletion request."""
         self._extra.chats.delete(ids)
 
-    def delete_conversations(self, ids: Iterable[str]) -> None:
-        """Serves these conversations no more, as after a privacy deletion request."""
-        self._dataset.conversations.delete(ids)
-
-    def delete_chat_engagements(self, ids: Iterable[str]) -> None:
-        """Serves these chats no more, as after a privacy deletion request."""
-        self._extra.chats.delete(ids)
-
     def generated_days(self, kind: str = "conversations") -> list:
         """Days whose conversations (or "statusChanges", or "chats") have been generated so far (generation is
         lazy, one UTC day at a time)."""

@@ -158,6 +158,24 @@ class LivePersonClient:
         })
         return f"{base}/messaging_history/api/account/{self.connection.account_id}/conversations/search?{query}"
 
+    def conversations_by_ids(self, conversation_ids: Sequence[str], content_parts: Sequence[str]) -> list:
+        """The records of `conversation_ids` as the search by ids answers them now, asked in batches of at most
+        SEARCH_BY_IDS_BATCH_SIZE ids; ids it does not find (unknown, deleted) are absent from the list."""
+        base = self.domains.base_url(settings.MESSAGING_HISTORY_SERVICE)
+        query = urlencode({"source": settings.SEARCH_CALLER_ID})
+        url = (f"{base}/messaging_history/api/account/{self.connection.account_id}"
+               f"/conversations/conversation/search?{query}")
+        session = self._session()
+        ids = list(dict.fromkeys(conversation_ids))
+        records: list = []
+        for first in range(0, len(ids), settings.SEARCH_BY_IDS_BATCH_SIZE):
+            body = {"conversationIds": ids[first:first + settings.SEARCH_BY_IDS_BATCH_SIZE],
+                    "contentToRetrieve": list(content_parts)}
+            records += SearchPage(url, session.post(url, json=body), CONVERSATIONS.records_key).records
+            self.stats.add("pages")
+            self._report_progress()
+        return records
+
     def search_chat_engagements(self, window: Window) -> Iterator[list]:
         """Yields pages of chat (Engagement History) records whose start time lies in `window`, each once."""
         base = self.domains.base_url(settings.ENGAGEMENT_HISTORY_SERVICE)

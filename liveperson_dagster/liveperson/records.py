@@ -70,12 +70,21 @@ CONVERSATION_COLUMNS = {
     # differ from DuckDB's. Every other part's tables stay within 63 characters.
     "previously_submitted_agent_surveys": {"data_type": "json", "nullable": True},
     "latest_agent_survey__submitted_answers": {"data_type": "json", "nullable": True},
+    # `info.isPartial` of the record loaded: true when LivePerson still served it incomplete after the refetches
+    # (partial.py). Null in rows loaded before the column existed.
+    "is_partial": {"data_type": "bool", "nullable": True},
 }
 
 
+def is_partial(record: dict) -> bool:
+    """Whether LivePerson served the conversation record incomplete (`info.isPartial` true)."""
+    return as_bool((record.get("info") or {}).get("isPartial")) is True
+
+
 def conversation_row(record: dict) -> Optional[dict]:
-    """Lifts `info.conversationId` to `conversation_id` (dlt cannot merge on a nested key) and the start and
-    end times to timestamp columns. Returns None for a record without an id or start time."""
+    """Lifts `info.conversationId` to `conversation_id` (dlt cannot merge on a nested key), the start and
+    end times to timestamp columns and `info.isPartial` to `is_partial` (false when absent). Returns None for a
+    record without an id or start time."""
     info = record.get("info") or {}
     conversation_id = info.get("conversationId")
     start_ms = info.get("startTimeL")
@@ -91,6 +100,7 @@ def conversation_row(record: dict) -> Optional[dict]:
         "start_time": utc_from_ms(start_ms),
         "end_time": None if is_open else utc_from_ms(end_ms),
         "status": info.get("status"),
+        "is_partial": is_partial(record),
         **record,
         "info": info,
     }

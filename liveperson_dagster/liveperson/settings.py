@@ -20,6 +20,9 @@ PREDEFINED_CONTENT_API_VERSION = "2.0"
 SEARCH_API_VERSION = "2"
 
 SEARCH_PAGE_SIZE = 100  # the API's maximum
+SEARCH_BY_IDS_BATCH_SIZE = 100  # conversation ids per request of the search by ids (the API's maximum)
+# How often records served partial (`info.isPartial`) are asked for again by id before they are loaded flagged.
+PARTIAL_REFETCH_ATTEMPTS = 3
 SEARCH_SORT = "start:asc"
 # Sent as `source=` on every search: LivePerson requires it to identify the caller (<= 20 characters).
 SEARCH_CALLER_ID = "LivePersonDagster"

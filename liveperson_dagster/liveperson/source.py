@@ -8,6 +8,7 @@ from . import settings
 from .client import LivePersonClient
 from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
+from .partial import completed
 from .replacement import DELETED_COLUMN_HINT, ReplacedTable, Replacement
 from .records import (
     CHAT_ENGAGEMENT_COLUMNS,
@@ -108,9 +109,11 @@ def conversations(
     updated_since_ms: Optional[int] = None,
 ):
     """Messaging conversations whose start time lies in `window` (with `updated_since_ms`, those of them updated
-    since then); nested parts become child tables."""
+    since then); nested parts become child tables. Records served partial are fetched again by id; those still
+    partial are loaded with `is_partial` true (partial.py)."""
     pages = _require(client).search_conversations(_window_required(window, "conversations"), content_parts,
                                                   updated_since_ms)
+    pages = (completed(client, page, content_parts) for page in pages)  # partial records fetched again by id
     yield from _rows(pages, conversation_row, replacement)
 
 
