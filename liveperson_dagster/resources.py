@@ -29,6 +29,7 @@ from .settings import (
     DEFAULT_RETENTION_MONTHS,
     ProjectSettings,
 )
+from .dataset_lock import postgres_dataset_lock
 from .warehouse_lock import retry_while_file_held, writer_lock
 from .working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
 
@@ -130,6 +131,8 @@ class LivePersonWarehouse(ConfigurableResource):
                 load = pipeline.load
                 pipeline.load = lambda *args, **kwargs: retry_while_file_held(
                     lambda: load(*args, **kwargs), database, timeout, log)
+            elif self.destination == "postgres":
+                pipeline.load = _alone_in_dataset(pipeline, pipeline.load, log)
             yield pipeline
 
     def refuse_past_retention(self, days: Sequence[Window], now: datetime) -> None:
@@ -200,6 +203,14 @@ class LivePersonWarehouse(ConfigurableResource):
             return
         with writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
             yield
+
+
+def _alone_in_dataset(pipeline: dlt.Pipeline, load: Callable, log: Callable[[str], None]) -> Callable:
+    def load_alone(*args, **kwargs):
+        with postgres_dataset_lock(pipeline, log):
+            return load(*args, **kwargs)
+
+    return load_alone
 
 
 def _open_and_close(database: Path) -> None:
