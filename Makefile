@@ -28,10 +28,11 @@ dev: install
 test: install
 	$(BIN)/python -m pytest
 
-## bench: throughput and late-changes benchmarks against the emulator (print tables and targets met/missed)
+## bench: throughput, late-changes and request-slots benchmarks against the emulator (print tables and targets met/missed)
 bench: install
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/updates.py
+	$(BIN)/python benchmarks/request_slots.py
 
 clean:
 	rm -rf $(VENV) data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules

@@ -47,7 +47,14 @@ class LivePersonCredentials(ConfigurableResource):
     client_id: Optional[str] = Field(default=None, description="OAuth2 client id")
     client_secret: Optional[str] = Field(default=None, description="OAuth2 client secret")
     csds_url: str = Field(default=api_settings.DEFAULT_CSDS_URL, description="Domain discovery (CSDS) URL")
-    max_concurrent_requests: int = Field(default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1)
+    max_concurrent_requests: int = Field(
+        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1,
+        description="Requests in flight against the account, all runs sharing request_slots_dir together",
+    )
+    request_slots_dir: Optional[str] = Field(
+        default=None, description="Where the runs on this machine share the account's request slots; the temp dir's "
+        "liveperson-request-slots when unset",
+    )
     requests_per_second: Optional[float] = Field(default=None, gt=0, description="Request rate cap; none by default")
     request_timeout_seconds: float = Field(default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0)
     max_attempts: int = Field(default=api_settings.MAX_ATTEMPTS, ge=1)
@@ -221,7 +228,7 @@ def _open_and_close(database: Path) -> None:
 # The settings a credentials resource takes from ProjectSettings (the rest of its HTTP settings keep their defaults).
 SETTINGS_OF_CREDENTIALS = (
     "account_id", "csds_url", "max_concurrent_requests", "requests_per_second", "request_timeout_seconds", "max_attempts",
-    "ca_bundle",
+    "ca_bundle", "request_slots_dir",
 )
 
 

@@ -104,7 +104,12 @@ class ProjectSettings(BaseModel):
     )
     max_concurrent_requests: int = Field(
         default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1, json_schema_extra={"allowed": "a whole number >= 1"},
-        description="Requests in flight against the account",
+        description="Requests in flight against the account, all runs on the machine together",
+    )
+    request_slots_dir: Optional[str] = Field(
+        default=None, json_schema_extra={"allowed": "a directory path in a writable directory (created if missing)"},
+        description="Where the runs on the machine share the account's request slots; the temp dir's "
+        "liveperson-request-slots when unset",
     )
     requests_per_second: Optional[float] = Field(
         default=None, gt=0, json_schema_extra={"allowed": "a number > 0 (unset for no cap)"},
@@ -184,6 +189,20 @@ class ProjectSettings(BaseModel):
             raise _Unusable(f"{path} is not writable")
         return value
 
+    @field_validator("request_slots_dir")
+    @classmethod
+    def _usable_directory(cls, value: Optional[str]) -> Optional[str]:
+        # Nothing is created here: a run creates it, and the account's directory in it (liveperson/slots.py).
+        if value is None:
+            return value
+        path = Path(value).expanduser().resolve()
+        existing = next(directory for directory in (path, *path.parents) if os.path.exists(directory))
+        if not os.path.isdir(existing):
+            raise _Unusable(f"{existing} is a file, not a directory")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise _Unusable(f"the directory {existing} is not writable")
+        return value
+
     @field_validator("ca_bundle")
     @classmethod
     def _readable_file(cls, value: Optional[str]) -> Optional[str]:
@@ -233,6 +252,7 @@ class ProjectSettings(BaseModel):
             max_concurrent_requests=self.max_concurrent_requests,
             requests_per_second=self.requests_per_second,
             ca_bundle=self.ca_bundle,
+            request_slots_dir=self.request_slots_dir,
         )
 
 
@@ -265,7 +285,8 @@ def connection_from_env(environ: Optional[Mapping[str, str]] = None,
     environment: the settings validated as above, the credentials read directly."""
     env = os.environ if environ is None else environ
     settings = ProjectSettings.from_env(env)
-    http = dataclasses.replace(http, ca_bundle=settings.ca_bundle) if http else settings.http()
+    http = (dataclasses.replace(http, ca_bundle=settings.ca_bundle, request_slots_dir=settings.request_slots_dir)
+            if http else settings.http())
     return LivePersonConnection.from_variables(env, http=http)
 
 

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +17,7 @@ from requests_oauthlib import OAuth1
 
 from liveperson_emulator import Emulator, EmulatorConfig, Faults
 
-from .helpers import utc_window
+from .helpers import utc_window, wait_until
 
 ACCOUNT = "13350576"
 FIRST_DAY = date(2026, 11, 1)
@@ -548,6 +549,24 @@ def test_requests_are_counted_by_endpoint(emu):
     search(emu, *WINDOW)
     search(emu, *WINDOW)
     assert emu.stats["requests"] == {"csds": 1, "users": 1, "search": 2}
+
+
+def test_held_requests_stay_in_flight_until_the_hold_ends_and_stats_reset(emu):
+    held = f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0"
+    answers = []
+    with emu.holding("csds"):
+        threads = [threading.Thread(target=lambda: answers.append(requests.get(held, timeout=30).status_code))
+                   for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        wait_until(lambda: emu.stats["requests"].get("csds", 0) == 3, 30, "three held requests")
+        assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu)).ok  # other endpoints answer
+        assert answers == [] and emu.stats["max_in_flight"] == 4
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == [200, 200, 200]
+    emu.stats.reset()
+    assert emu.stats["requests"] == {} and emu.stats["max_in_flight"] == 0
 
 
 # CLI

@@ -2,6 +2,7 @@
 endpoint, and the Agent Activity, Engagement History (chat) and Messaging Operations APIs."""
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote
@@ -61,10 +62,13 @@ class Api:
                  tokens: TokenStore, latency_ms: int, wait: Callable[[float], object],
                  config_page_size: int | None = None, config_paging_ignores_offset: bool = False,
                  extra: ExtraData | None = None, clock: Callable[[], float] = time.time,
-                 conversations: LiveConversations | None = None, refuse_latest_update_time: bool = False):
+                 conversations: LiveConversations | None = None, refuse_latest_update_time: bool = False,
+                 holds: dict[str, threading.Event] | None = None):
         """`address` is host:port as advertised by CSDS and in search links; `wait` sleeps
         but returns early when the emulator stops; `clock` is the emulator's now (epoch seconds); `conversations`
-        the dataset's conversations with the changes made to them since (EmulatorConfig has the last option)."""
+        the dataset's conversations with the changes made to them since (EmulatorConfig has the last option);
+        `holds`: endpoint name -> an event its requests wait for before they are answered (Emulator.holding)."""
+        self._holds = holds if holds is not None else {}
         self._data = dataset
         self._conversations = (conversations if conversations is not None
                                else LiveConversations(dataset.conversations, clock))
@@ -120,6 +124,9 @@ class Api:
             match = pattern.fullmatch(path)
             if match:
                 self._stats.count_request(endpoint or match.group(2))
+                hold = self._holds.get(endpoint or match.group(2))
+                if hold is not None:
+                    hold.wait()
                 if request.method not in methods:
                     return error(405, f"Method {request.method} not allowed", {"Allow": ", ".join(methods)})
                 return answer(request, *match.groups())

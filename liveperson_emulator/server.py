@@ -3,7 +3,8 @@
 import socket
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -145,6 +146,7 @@ class Emulator:
                                   self._dataset.credentials.client_secret, cfg.token_ttl_seconds, cfg.clock)
         self.stats = Stats()
         self._stopping = threading.Event()
+        self._holds: dict[str, threading.Event] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -160,7 +162,7 @@ class Emulator:
                          self.stats, self._tokens, self.config.latency_ms, self._stopping.wait,
                          self.config.config_page_size, self.config.config_paging_ignores_offset,
                          extra=self._extra, clock=self.config.clock, conversations=self._conversations,
-                         refuse_latest_update_time=self.config.refuse_latest_update_time)
+                         refuse_latest_update_time=self.config.refuse_latest_update_time, holds=self._holds)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"liveperson-emulator:{self.port}", daemon=True)
@@ -171,10 +173,25 @@ class Emulator:
         if self._server is None or self._stopping.is_set():
             return
         self._stopping.set()  # releases slow-fault and latency waits
+        for hold in list(self._holds.values()):
+            hold.set()
         self._server.shutdown()
         self._server.server_close()
         self._server.close_connections()
         self._thread.join(timeout=5)
+
+    @contextmanager
+    def holding(self, endpoint: str) -> Iterator[None]:
+        """While the block runs, requests to `endpoint` (named as in stats["requests"]: "search", "csds", ...) are
+        received and counted but not answered: they stay in flight until the block ends (or the emulator stops), and
+        are answered then. For tests that need requests of several clients in flight at one moment."""
+        release = threading.Event()
+        self._holds[endpoint] = release
+        try:
+            yield
+        finally:
+            del self._holds[endpoint]
+            release.set()
 
     def __enter__(self) -> "Emulator":
         return self.start()

@@ -35,6 +35,14 @@ class Stats:
         with self._lock:
             self._events[event] += 1
 
+    def reset(self) -> None:
+        """Counts from zero again (the requests in flight now stay counted), for measuring one phase at a time."""
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+            self._events.clear()
+            self._max_in_flight = self._in_flight
+
     def snapshot(self) -> dict:
         with self._lock:
             return {

@@ -18,6 +18,7 @@ from .operations import agent_metrics_rows, operations_query, queue_health_rows,
 from .search import SearchPage, WindowSearch
 from .records import CHAT_ENGAGEMENTS, CONVERSATIONS, STATUS_CHANGES, WindowedRecords, ids_of
 from .session import LivePersonSession
+from .slots import RequestSlots
 from .stats import RequestStats
 from .windows import Window, rfc3339_ms
 
@@ -38,7 +39,8 @@ MAX_CONFIG_PAGES = 1000
 
 
 class LivePersonClient:
-    """One account's API client for one run: domains resolved once, one limiter, one set of counters."""
+    """One account's API client for one run: domains resolved once, one limiter (its requests in flight counted
+    against the account's slots on this machine, shared with the other runs), one set of counters."""
 
     def __init__(
         self,
@@ -47,12 +49,13 @@ class LivePersonClient:
         sleep: Callable[[float], None] = time.sleep,
         progress: Optional[Callable[[RequestStats], None]] = None,
         clock: Callable[[], float] = time.time,
+        limiter: Optional[AccountLimiter] = None,
     ) -> None:
         self.connection = connection
         self._clock = clock
         self._progress = progress
         self.stats = stats or RequestStats()
-        limiter = AccountLimiter(connection.http.max_concurrent_requests, connection.http.requests_per_second)
+        limiter = limiter or account_limiter(connection)
         self._public_session = LivePersonSession(connection, self.stats, limiter, sleep)
         self._api_session = LivePersonSession(connection, self.stats, limiter, sleep)
         self.domains = ServiceDomains(
@@ -273,6 +276,14 @@ class LivePersonClient:
     def _report_progress(self) -> None:
         if self._progress is not None:
             self._progress(self.stats)
+
+
+def account_limiter(connection: LivePersonConnection) -> AccountLimiter:
+    """A run's limiter, its requests in flight held against the account's slots shared by the machine's runs."""
+    http = connection.http
+    slots = RequestSlots(connection.account_id, http.max_concurrent_requests, http.request_slots_dir,
+                         setting=connection.setting_name("request_slots_dir"))
+    return AccountLimiter(http.max_concurrent_requests, http.requests_per_second, slots=slots)
 
 
 def _updated_since(updated_since_ms: Optional[int]) -> dict:

@@ -57,6 +57,9 @@ class HttpSettings:
     requests_per_second: Optional[float] = settings.REQUESTS_PER_SECOND
     # A PEM file of certificate authorities to trust instead of the system's (a proxy's own CA).
     ca_bundle: Optional[str] = None
+    # Where the machine's runs share the account's max_concurrent_requests slots (slots.py); None: the temp dir's
+    # liveperson-request-slots.
+    request_slots_dir: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

@@ -1,13 +1,21 @@
-"""One limiter per run for the whole LivePerson account: concurrent requests, request rate, and 429 pauses."""
+"""One limiter per run for the whole LivePerson account: concurrent requests, request rate, and 429 pauses; with
+RequestSlots, the requests in flight of every run on the machine together stay within the account's budget."""
 
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator, Optional
+
+from .slots import RequestSlots
 
 
 class AccountLimiter:
-    """Bounds the requests in flight and their rate; a 429 pauses every thread, not just the one that got it."""
+    """Bounds the requests in flight and their rate; a 429 pauses every thread, not just the one that got it.
+
+    With `slots`, a request also holds one of the machine's slots of the account while it is in flight. It takes
+    it last, after its place among the run's own threads and its turn (rate, 429 pause): a run never has more
+    than `max_concurrent_requests` threads after the slots, and does not hold one while it waits. The rate cap and
+    the 429 pause stay the run's own."""
 
     def __init__(
         self,
@@ -15,8 +23,10 @@ class AccountLimiter:
         requests_per_second: Optional[float] = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        slots: Optional[RequestSlots] = None,
     ) -> None:
-        self._slots = threading.BoundedSemaphore(max_concurrent_requests)
+        self._threads = threading.BoundedSemaphore(max_concurrent_requests)
+        self._machine_slots = slots
         self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
         self._clock = clock
         self._sleep = sleep
@@ -26,9 +36,10 @@ class AccountLimiter:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        with self._slots:
+        with self._threads:
             self._wait_for_turn()
-            yield
+            with self._machine_slots.hold() if self._machine_slots else nullcontext():
+                yield
 
     def pause(self, seconds: float) -> None:
         """Holds back every request of the run for `seconds` (called on a 429)."""

@@ -1,0 +1,129 @@
+"""The account's request budget shared by every process on one machine: `max_concurrent_requests` slot files in a
+directory the machine's runs share, each request in flight holding one of them with `flock` for its duration.
+
+A run's AccountLimiter bounds its own threads; the slots bound the sum over the runs, which no run can see alone (two
+runs of 4 threads would have 8 requests in flight). flock is per open file, so threads of one process exclude each
+other as processes do, and the kernel releases it when a process dies: a killed run never keeps a slot. It holds on a
+local filesystem (a volume that containers on one machine share included), not across machines or on a network
+filesystem (docs/production.md: several machines).
+
+Written out because no library offers a set of N locks freed on death: filelock locks one file (trying N of them is
+this module), POSIX semaphores stay taken when their holder is killed, and SysV semaphores (undone on death) live in
+an IPC namespace that containers do not share.
+"""
+
+import fcntl
+import os
+import random
+import stat
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Tuple
+from urllib.parse import quote
+
+from .errors import LivePersonConfigError
+
+DEFAULT_DIR_NAME = "liveperson-request-slots"
+# A thread that finds every slot taken tries again after a random pause in this range: short against an answer
+# (100-200 ms), random so that the waiting threads of several runs do not try in step. Two runs sharing 4 slots took
+# 0-2% longer than the same fetches under one in-process limiter with 150-200 ms answers, 3-6% with 100 ms; a run
+# alone, no longer than with its in-process limiter only (benchmarks/request_slots.py, 2 busy cores). Polling at
+# 2-10 ms took the 100 ms case to 0%, for twice the attempts while waiting.
+POLL_SECONDS = (0.005, 0.02)
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def default_parent() -> Path:
+    """`liveperson-request-slots` in the temp dir (TMPDIR): every run on the machine that shares TMPDIR shares it."""
+    return Path(tempfile.gettempdir()) / DEFAULT_DIR_NAME
+
+
+def directory_name(account_id: str) -> str:
+    """The account id percent-encoded, dots too: one name per id, and never `..` or a path."""
+    return quote(account_id, safe="").replace(".", "%2E")
+
+
+class HeldSlot:
+    """One slot taken; release() (or the end of the process) frees it."""
+
+    def __init__(self, number: int, fd: int) -> None:
+        self.number = number
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)  # closing the file releases its lock
+
+
+class RequestSlots:
+    """`count` slots for the requests to one account, shared by every process that uses the same `parent` directory.
+
+    The slots of an account are the files `slot-0` ... in `<parent>/<account id>`, so accounts never share slots
+    (directory_name: no two ids give one directory). Runs with different counts share the first slots:
+    together they hold at most the largest count."""
+
+    def __init__(self, account_id: str, count: int, parent: Optional[str] = None,
+                 setting: str = "request_slots_dir", sleep: Callable[[float], None] = time.sleep,
+                 poll_seconds: Tuple[float, float] = POLL_SECONDS) -> None:
+        if count < 1:
+            raise LivePersonConfigError("max_concurrent_requests must be at least 1")
+        parent_dir = Path(parent).expanduser() if parent else default_parent()
+        self.directory = parent_dir / directory_name(str(account_id))
+        self.count = count
+        self._sleep = sleep
+        self._poll_seconds = poll_seconds
+        self._prepare(parent_dir, setting)
+
+    def __repr__(self) -> str:
+        return f"RequestSlots({str(self.directory)!r}, count={self.count})"
+
+    def _prepare(self, parent_dir: Path, setting: str) -> None:
+        fix = f"point {setting} at a directory of this user that the runs of this machine share"
+        try:
+            parent_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, exist_ok=True)
+            found = os.lstat(self.directory)
+        except OSError as error:
+            raise LivePersonConfigError(
+                f"cannot use {self.directory} for the account's request slots ({error.strerror}): {fix}") from None
+        if not stat.S_ISDIR(found.st_mode):
+            raise LivePersonConfigError(f"{self.directory} (the account's request slots) is not a directory: {fix}")
+        if found.st_uid != os.geteuid():
+            # Another user's directory: whoever owns it could hold every slot, or swap the files.
+            raise LivePersonConfigError(
+                f"{self.directory} (the account's request slots) belongs to another user (uid {found.st_uid}): {fix}")
+
+    @contextmanager
+    def hold(self) -> Iterator[int]:
+        """Holds a slot for the block, waiting for one while all are taken; yields its number."""
+        slot = self.take()
+        try:
+            yield slot.number
+        finally:
+            slot.release()
+
+    def take(self) -> HeldSlot:
+        """A free slot, waiting (polling) while every slot is held."""
+        while (slot := self.try_take()) is None:
+            self._sleep(random.uniform(*self._poll_seconds))
+        return slot
+
+    def try_take(self) -> Optional[HeldSlot]:
+        """A free slot, or None when all are held. Tried from a random one, so that takers spread over the files."""
+        first = random.randrange(self.count)
+        for offset in range(self.count):
+            number = (first + offset) % self.count
+            fd = os.open(self.directory / f"slot-{number}", _OPEN_FLAGS, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            except BaseException:
+                os.close(fd)
+                raise
+            return HeldSlot(number, fd)
+        return None
