@@ -9,10 +9,16 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+import duckdb
+import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
@@ -36,6 +42,45 @@ def measure(env: dict, mode: str, days: int, concurrency: int, daily: bool = Fal
     if finished.returncode != 0:
         raise SystemExit(f"{' '.join(command[1:])} failed:\n{finished.stderr[-3000:]}")
     return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+def cli_end_to_end(env: dict, day: date) -> dict:
+    """`dagster asset materialize` of one day of conversations, from process start to exit, with the default
+    settings, into a fresh DuckDB file and instance; peak RSS of the command and every process it starts."""
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch) / "home"
+        home.mkdir()
+        shutil.copy(HERE.parent / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+        run_env = {**env, "DAGSTER_HOME": str(home), "LIVEPERSON_START_DATE": FIRST_DAY.isoformat(),
+                   "LIVEPERSON_DUCKDB_PATH": str(Path(scratch) / "warehouse.duckdb")}
+        command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m",
+                   "liveperson_dagster.definitions", "--select", "liveperson/conversations", "--partition", str(day)]
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=run_env, cwd=HERE.parent, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        peak_mb = tree_peak_rss_mb(process)
+        _, errors = process.communicate()
+        wall_s = time.monotonic() - started
+        if process.returncode != 0:
+            raise SystemExit(f"{' '.join(command[1:])} failed:\n{errors[-3000:]}")
+        with duckdb.connect(str(Path(scratch) / "warehouse.duckdb"), read_only=True) as connection:
+            (conversations,) = connection.execute("select count(*) from liveperson.conversations").fetchone()
+    return {"wall_s": wall_s, "peak_rss_mb": peak_mb, "conversations": conversations}
+
+
+def tree_peak_rss_mb(process: subprocess.Popen, interval_s: float = 0.05) -> float:
+    """Samples the resident memory of `process` and its descendants, summed, until it exits."""
+    peak, root = 0.0, psutil.Process(process.pid)
+    while process.poll() is None:
+        total = 0
+        try:
+            for member in [root, *root.children(recursive=True)]:
+                total += member.memory_info().rss
+        except psutil.Error:
+            pass  # a process that just ended
+        peak = max(peak, total / 2**20)
+        time.sleep(interval_s)
+    return peak
 
 
 def row(label: str, result: dict, latency_ms: int, concurrency: int) -> list:
@@ -98,6 +143,17 @@ def main() -> int:
              row("own, 30 single-day runs", daily, 100, concurrency)]
     cost = ranged["wall_s"] / daily["wall_s"]
     checks.append((f"30-day range in one run: {cost:.2f}x the cost of thirty single days", "at most 1.15x", cost <= 1.15))
+
+    # 5. The whole command at 200 ms, as users run it.
+    cli_per_day = int(20_000 * scale)
+    with running_emulator(emulator_args(200, cli_per_day, 1)) as env:
+        cli = cli_end_to_end(env, FIRST_DAY)
+    cli_pages = -(-cli["conversations"] // settings.SEARCH_PAGE_SIZE)
+    cli_bound = cli_pages * 0.2 / concurrency
+    rows.append(["CLI end to end, 200 ms", cli["conversations"], cli_pages, f"{cli['wall_s']:.1f}", "-", "-", "-",
+                 f"{cli['conversations'] / cli['wall_s']:.0f}", f"{cli['peak_rss_mb']:.0f}", f"{cli_bound:.1f}"])
+    checks.append((f"CLI end to end at 200 ms: {cli['wall_s'] / cli_bound:.2f}x the network bound",
+                   "at most 1.5x", cli["wall_s"] <= 1.5 * cli_bound))
 
     print(f"\nliveperson-dagster throughput, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node() or 'host'}: "
           f"{os.cpu_count()} cores, Python {platform.python_version()}{' (quick)' if args.quick else ''}\n")
