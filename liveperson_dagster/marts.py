@@ -30,10 +30,9 @@ from dagster_dbt.dbt_project import using_dagster_dev
 from .assets import POOL
 from .resources import LivePersonWarehouse
 from .settings import variables_for_dbt
-from .translator import asset_key
+from .translator import MARTS_GROUP, asset_key
 from .working_dirs import owned_temp_dir
 
-MARTS_GROUP = "liveperson_marts"
 MARTS_SCHEMA = "liveperson_marts"
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "liveperson_dbt"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)

@@ -119,6 +119,8 @@ def test_the_daily_job_runs_every_asset_and_check_in_the_liveperson_pool():
         **{f"liveperson_{name}": "liveperson" for name in (*CONFIG_TABLES, *DAILY_DEPENDENCIES)},
         "liveperson_config_checks": "liveperson", "liveperson_conversations_checks": "liveperson",
         "liveperson_agent_status_changes_checks": "liveperson", "liveperson_chat_engagements_checks": "liveperson",
+        # The marts, after the loads (their dbt tests are checks of these steps).
+        "liveperson_marts_dimensions": "liveperson", "liveperson_marts_daily": "liveperson",
     }
 
 
