@@ -3,6 +3,7 @@ days loaded and built in one run, on DuckDB and PostgreSQL, in UTC and in Asia/K
 the emulator puts status changes on); a re-run of a day replaces exactly its rows; the `dagster` CLI builds every
 mart of a day."""
 
+import os
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -322,11 +323,13 @@ def test_every_dbt_test_is_an_asset_check_that_passed(built):
 
 # Re-runs and the CLI (DuckDB, UTC)
 
-def test_a_rerun_of_a_day_replaces_exactly_its_rows(emulator, tmp_path):
+def test_a_rerun_of_a_day_replaces_exactly_its_rows_and_leaves_the_environment(emulator, tmp_path):
     first, last = "2026-11-02", "2026-11-03"
     database = tmp_path / "warehouse.duckdb"
     warehouse = LivePersonWarehouse(duckdb_path=str(database))
+    environment = dict(os.environ)
     load_and_build(emulator, warehouse, database, "UTC", first, last)
+    assert dict(os.environ) == environment  # the variables set for dbt are gone with the run
     before = query(database, "select * from liveperson_marts.fct_conversations where day = date '2026-11-02' "
                              "order by conversation_id")
     # Upstream, on the second day: one conversation deleted, a closed one rated late.
