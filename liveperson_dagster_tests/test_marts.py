@@ -4,6 +4,7 @@ the emulator puts status changes on); a re-run of a day replaces exactly its row
 mart of a day."""
 
 import os
+import shutil
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -372,3 +373,22 @@ def test_the_cli_builds_every_mart_of_a_day(emulator, tmp_path):
         assert query(database, f"select distinct day from liveperson_marts.{table}") == [(date(2026, 11, 3),)], table
     assert query(database, "select count(*) from liveperson_marts.fct_conversations") == [
         (len(emulator.conversation_ids(*local_window("UTC", day, day))),)]
+
+
+def test_the_manifest_is_parsed_when_missing_or_older_than_a_file_of_the_dbt_project(tmp_path):
+    from dagster_dbt import DbtProject
+
+    from liveperson_dagster.marts import DBT_PROJECT_DIR, manifest_is_current, prepared_manifest
+
+    copy = tmp_path / "liveperson_dbt"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    project = DbtProject(project_dir=copy)
+    assert not manifest_is_current(project)
+    manifest = prepared_manifest(project)  # a fresh clone: parsed when the definitions load
+    assert manifest == copy / "target" / "manifest.json" and manifest_is_current(project)
+    parsed_at = manifest.stat().st_mtime
+    assert prepared_manifest(project).stat().st_mtime == parsed_at  # current: not parsed again
+    model = copy / "models" / "marts" / "fct_skill_daily.sql"
+    os.utime(model, (parsed_at + 1, parsed_at + 1))  # an edited model (a parse takes longer than a second)
+    assert not manifest_is_current(project)
+    assert prepared_manifest(project).stat().st_mtime > parsed_at and manifest_is_current(project)
