@@ -150,3 +150,13 @@ def test_the_dbt_tests_are_asset_checks_of_the_marts():
         "liveperson_marts/dim_agent_groups:not_null_dim_agent_groups_group_path",
     } <= checks
     assert len(checks) == 45
+
+
+def test_late_changes_are_followed_by_a_refresh_of_the_marts_of_their_days():
+    sensor = defs.resolve_sensor_def("liveperson_marts_after_updates")
+    assert sensor.default_status.value == "RUNNING"
+    assert [target.job_name for target in sensor.targets] == ["liveperson_marts_refresh"]
+    assert "liveperson_conversation_updates" in sensor.description
+    job = defs.resolve_job_def("liveperson_marts_refresh")
+    assert job.partitions_def == defs.resolve_asset_graph().get(CONVERSATIONS).partitions_def
+    assert {key.path[0] for key in job.asset_layer.executable_asset_keys} == {"liveperson_marts"}

@@ -1,7 +1,7 @@
 """The marts (liveperson_dbt, run by dagster-dbt) against figures computed here from the emulator's own records:
 days loaded and built in one run, on DuckDB and PostgreSQL, in UTC and in Asia/Kathmandu (+05:45, whose midnight
-the emulator puts status changes on); a re-run of a day replaces exactly its rows; the `dagster` CLI builds every
-mart of a day."""
+the emulator puts status changes on); a re-run of a day replaces exactly its rows; late changes refresh the marts
+of the days they touched; the `dagster` CLI builds every mart of a day; the manifest is parsed when stale."""
 
 import os
 import shutil
@@ -13,17 +13,21 @@ from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
-from dagster import materialize
+from dagster import (
+    DagsterEventType, DagsterInstance, Definitions, RunRequest, build_run_status_sensor_context, materialize,
+)
 
 from liveperson_emulator import Emulator, EmulatorConfig
 from liveperson_dagster.marts import build_marts_assets
+from liveperson_dagster.marts_sensor import MARTS_JOB_NAME, MARTS_SENSOR_NAME, marts_after_updates_sensor, marts_job
 from liveperson_dagster.partitions import daily_partitions
 from liveperson_dagster.resources import LivePersonWarehouse
 from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.updates import UPDATES_OP_NAME, updates_job
 
 from .helpers import (
-    FIRST_DAY, LAST_DAY, assets_of, cli_env, day_keys, fresh_postgres_database, postgres_query, query,
-    require_postgres, resources_for, run_materialize,
+    FIRST_DAY, LAST_DAY, assets_of, cli_env, credentials_for, day_keys, fresh_postgres_database, postgres_query,
+    query, require_postgres, resources_for, run_materialize,
 )
 
 DAYS = ("2026-11-02", "2026-11-04")
@@ -392,3 +396,45 @@ def test_the_manifest_is_parsed_when_missing_or_older_than_a_file_of_the_dbt_pro
     os.utime(model, (parsed_at + 1, parsed_at + 1))  # an edited model (a parse takes longer than a second)
     assert not manifest_is_current(project)
     assert prepared_manifest(project).stat().st_mtime > parsed_at and manifest_is_current(project)
+
+
+def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    warehouse = LivePersonWarehouse(duckdb_path=str(database))
+    load_and_build(emulator, warehouse, database, "UTC", "2026-11-03", "2026-11-05")
+    days = daily_partitions(START_DATE, "UTC")
+    updates, refresh = updates_job(days), marts_job(days)
+    sensor = marts_after_updates_sensor(updates, refresh)
+    # Two conversations rated late, on the first and the last day.
+    now = datetime.now(timezone.utc)
+    rated = [next(r["info"]["conversationId"] for r in emulator.conversations(*local_window("UTC", day, day))
+                  if r["info"]["status"] == "CLOSE" and not r["info"]["csatRate"])
+             for day in ("2026-11-03", "2026-11-05")]
+    for conversation_id in rated:
+        emulator.update_conversation(conversation_id, now, csat=5)
+
+    instance = DagsterInstance.ephemeral()
+    now_ms = int(now.timestamp() * 1000)
+    config = {"ops": {UPDATES_OP_NAME: {"config": {"since_ms": now_ms - 60_000, "until_ms": now_ms + 1000}}}}
+    merged = updates.execute_in_process(run_config=config, instance=instance, resources={
+        "liveperson": credentials_for(emulator), "warehouse": warehouse})
+    assert merged.success
+    (success,) = instance.all_logs(merged.run_id, of_type=DagsterEventType.RUN_SUCCESS)
+    request = sensor(build_run_status_sensor_context(
+        sensor_name=MARTS_SENSOR_NAME, dagster_event=success.dagster_event, dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(merged.run_id)))
+    assert isinstance(request, RunRequest)
+    assert request.tags["liveperson/days_touched"] == "2026-11-03,2026-11-05"
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
+        "2026-11-03", "2026-11-05")
+
+    defs = Definitions(assets=build_marts_assets(days), jobs=[refresh], resources={"warehouse": warehouse})
+    assert defs.resolve_job_def(MARTS_JOB_NAME).execute_in_process(instance=instance, tags=request.tags).success
+    csat = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations"))
+    assert [csat[conversation_id] for conversation_id in rated] == [5, 5]
+    expected = expected_skill_daily(expected_conversations(emulator, "UTC", "2026-11-03", "2026-11-05"))
+    rows = {(row[0], row[1]): row[2] for row in query(database, "select day, skill_id, avg_csat "
+                                                                "from liveperson_marts.fct_skill_daily")}
+    assert sorted(rows) == sorted(expected)
+    for key, want in expected.items():
+        close(rows[key], want["avg_csat"], key)
