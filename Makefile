@@ -13,7 +13,14 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+# The dbt project's manifest (dagster-dbt reads it when the definitions load), parsed again when a file of the
+# project changed. The definitions would parse a missing or stale one themselves; here it is done once, up front.
+DBT_PROJECT := liveperson_dbt
+MANIFEST := $(DBT_PROJECT)/target/manifest.json
+$(MANIFEST): $(INSTALLED) $(shell find $(DBT_PROJECT) -path '$(DBT_PROJECT)/target' -prune -o -path '$(DBT_PROJECT)/logs' -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print)
+	$(BIN)/python -m liveperson_dagster.marts
+
+install: $(INSTALLED) $(MANIFEST)
 
 ## demo: local emulator -> config assets + the last three complete days of conversations -> DuckDB; prints row counts
 demo: install

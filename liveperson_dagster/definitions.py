@@ -1,4 +1,4 @@
-"""The whole liveperson-dagster project: assets, their checks, the daily schedule and the resources they run with,
+"""The whole liveperson-dagster project: assets, the marts built on them (dbt), their checks, the daily schedule and the resources they run with,
 all built from one `ProjectSettings` (read from the LIVEPERSON_* variables when this module loads)."""
 
 from dagster import Definitions, in_process_executor
@@ -6,6 +6,8 @@ from dagster_dlt import DagsterDltResource
 
 from .assets import build_assets
 from .checks import build_checks
+from .marts import build_marts_assets
+from .marts_sensor import marts_after_updates_sensor, marts_job
 from .partitions import daily_partitions, hourly_partitions
 from .resources import credentials_resource, warehouse_resource
 from .run_owners import dead_runs_sensor
@@ -25,13 +27,17 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -
     liveperson_operations = operations_job(hours)
     # Late changes: conversations updated since the sensor's last look, merged into their days.
     liveperson_updates = updates_job(days)
+    # The marts of the days a run of late changes touched.
+    liveperson_marts_refresh = marts_job(days)
     return Definitions(
-        assets=build_assets(days, hours, settings.destination),
+        # The LivePerson assets, then the marts built on them (dbt, group liveperson_marts).
+        assets=[*build_assets(days, hours, settings.destination), *build_marts_assets(days)],
         asset_checks=build_checks(settings.max_unknown_percent),
-        jobs=[liveperson_daily, liveperson_operations, liveperson_updates],
+        jobs=[liveperson_daily, liveperson_operations, liveperson_updates, liveperson_marts_refresh],
         schedules=[daily_schedule(liveperson_daily, settings.lookback_days), operations_schedule(liveperson_operations)],
         sensors=[dead_runs_sensor,
-                 updates_sensor(liveperson_updates, days, settings.updates_interval_seconds, settings.lookback_days)],
+                 updates_sensor(liveperson_updates, days, settings.updates_interval_seconds, settings.lookback_days),
+                 marts_after_updates_sensor(liveperson_updates, liveperson_marts_refresh)],
         resources={
             "dlt": DagsterDltResource(),
             "liveperson": credentials_resource(settings, secret_variables),

@@ -193,6 +193,34 @@ class LivePersonWarehouse(ConfigurableResource):
             with self._pipeline(working_dir, read_only=read_only).sql_client() as client:
                 yield client
 
+    def dbt_variables(self) -> dict:
+        """The variables liveperson_dbt/profiles.yml reads, for dbt to build the marts in this warehouse: the
+        DuckDB file (its absolute path: dbt runs in the project's dir) or dlt's PostgreSQL credentials, resolved
+        the dlt way (environment or .dlt/secrets.toml)."""
+        if self.destination == "duckdb":
+            return {"LIVEPERSON_DUCKDB_PATH": str(self.duckdb_file()),
+                    "LIVEPERSON_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit}
+        if self.destination == "postgres":
+            from dlt.destinations.impl.postgres.configuration import PostgresClientConfiguration
+
+            initial = PostgresClientConfiguration()._bind_dataset_name(dataset_name=self.dataset_name)
+            credentials = dlt.destinations.postgres().configuration(initial).credentials
+            return {"LIVEPERSON_DBT_POSTGRES_HOST": credentials.host,
+                    "LIVEPERSON_DBT_POSTGRES_PORT": str(credentials.port),
+                    "LIVEPERSON_DBT_POSTGRES_USER": credentials.username,
+                    "LIVEPERSON_DBT_POSTGRES_PASSWORD": credentials.password or "",
+                    "LIVEPERSON_DBT_POSTGRES_DATABASE": credentials.database}
+        raise ValueError(
+            f"the marts (liveperson_dbt) are built on duckdb or postgres, not {self.destination!r} "
+            "(LIVEPERSON_DESTINATION): add an output named like it to liveperson_dbt/profiles.yml"
+        )
+
+    @contextmanager
+    def writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:
+        """The DuckDB writer lock (see warehouse_lock.py) for a writer other than dlt (dbt); none elsewhere."""
+        with self._writer_lock(holder, log):
+            yield
+
     def _pipeline(self, working_dir: str, read_only: bool = False) -> dlt.Pipeline:
         return dlt.pipeline(
             pipeline_name=f"{PIPELINE_NAME}_reader" if read_only else PIPELINE_NAME,

@@ -1,5 +1,5 @@
 """The daily run: account configuration refreshed, and the last `lookback_days` (LIVEPERSON_LOOKBACK_DAYS) days of conversations
-(re)loaded in one run, at 02:00 in the partitions' time zone.
+(re)loaded in one run, at 02:00 in the partitions' time zone; the marts of those days are built in the same run.
 
 A tick on local day D loads the partitions D-N .. D-1 (N = lookback days): D-1 for the first time, the days
 before it again, because conversations still open at the previous load have changed since (re-loads merge on
@@ -22,7 +22,7 @@ from dagster import (
     schedule,
 )
 
-from .translator import CONFIG_RESOURCES, GROUP, OPERATIONS_GROUP, asset_key
+from .translator import CONFIG_RESOURCES, GROUP, MARTS_GROUP, OPERATIONS_GROUP, asset_key
 
 DAILY_JOB_NAME = "liveperson_daily"
 DEFAULT_CRON = "0 2 * * *"
@@ -32,13 +32,15 @@ CONFIG_KEYS = [asset_key(name) for name in CONFIG_RESOURCES]
 
 
 def daily_job(partitions_def: DailyPartitionsDefinition):
-    # One job for the four assets (and their checks): the configuration is refreshed before the conversations
-    # step, and a partition range is one run, as the conversations' backfill policy wants.
+    # One job for the LivePerson assets and the marts built on them (and their checks): the configuration is
+    # refreshed before the daily steps, the marts are built after the loads they read, and a partition range is
+    # one run, as the backfill policies want.
     return define_asset_job(
         DAILY_JOB_NAME,
-        selection=AssetSelection.groups(GROUP),
+        selection=AssetSelection.groups(GROUP, MARTS_GROUP),
         partitions_def=partitions_def,
-        description="Account configuration snapshots, then the last complete days of conversations.",
+        description="Account configuration snapshots, then the last complete days of history, then the marts of "
+                    "those days.",
     )
 
 

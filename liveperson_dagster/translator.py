@@ -8,6 +8,8 @@ from .liveperson.source import CONFIG_SNAPSHOTS
 
 GROUP = "liveperson"
 OPERATIONS_GROUP = "liveperson_operations"
+# The dbt models built on the tables (marts.py).
+MARTS_GROUP = "liveperson_marts"
 KEY_PREFIX = "liveperson"
 # Full snapshots of the account's configuration, replaced on each materialization.
 CONFIG_RESOURCES = tuple(CONFIG_SNAPSHOTS)

@@ -74,7 +74,14 @@ def test_webserver_serves_every_asset_and_their_dependencies(emulator, tmp_path)
         }
         configuration = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs",
                          "predefined_content")
-        assert set(nodes) == {f"liveperson/{name}" for name in (*configuration, *dependencies)}
+        marts = {name: node for name, node in nodes.items() if name.startswith("liveperson_marts/")}
+        assert set(nodes) - set(marts) == {f"liveperson/{name}" for name in (*configuration, *dependencies)}
+        # The dbt models (make dev shows them in the graph), downstream of the tables they read.
+        assert len(marts) == 14 and all(node["groupName"] == "liveperson_marts" for node in marts.values())
+        assert {"/".join(d["path"]) for d in marts["liveperson_marts/stg_conversations"]["dependencyKeys"]} == {
+            "liveperson/conversations"}
+        assert marts["liveperson_marts/fct_conversations"]["isPartitioned"]
+        assert not marts["liveperson_marts/dim_agent_groups"]["isPartitioned"]
         for name, upstream in dependencies.items():
             node = nodes[f"liveperson/{name}"]
             assert {"/".join(d["path"]) for d in node["dependencyKeys"]} == {f"liveperson/{u}" for u in upstream}

@@ -16,11 +16,28 @@ DAILY_DEPENDENCIES = {
 DAILY_KEYS = [AssetKey(["liveperson", name]) for name in DAILY_DEPENDENCIES]
 OPERATIONS_DEPENDENCIES = {"messaging_queue_health": {"skills"}, "messaging_agent_metrics": {"users"}}
 OPERATIONS_KEYS = [AssetKey(["liveperson", name]) for name in OPERATIONS_DEPENDENCIES]
+# The marts (dbt, group liveperson_marts): each model and what it reads directly.
+MART_DEPENDENCIES = {
+    "stg_users": {"liveperson/users"}, "stg_skills": {"liveperson/skills"},
+    "stg_agent_groups": {"liveperson/agent_groups"}, "stg_conversations": {"liveperson/conversations"},
+    "stg_message_records": {"liveperson/conversations", "liveperson_marts/stg_conversations"},
+    "stg_transfers": {"liveperson/conversations", "liveperson_marts/stg_conversations"},
+    "stg_agent_status_changes": {"liveperson/agent_status_changes"},
+    "dim_agents": {"liveperson_marts/stg_users", "liveperson_marts/stg_agent_groups"},
+    "dim_skills": {"liveperson_marts/stg_skills"}, "dim_agent_groups": {"liveperson_marts/stg_agent_groups"},
+    "fct_conversations": {"liveperson_marts/stg_conversations", "liveperson_marts/stg_message_records",
+                          "liveperson_marts/stg_transfers"},
+    "fct_agent_daily": {"liveperson_marts/fct_conversations", "liveperson_marts/stg_message_records"},
+    "fct_skill_daily": {"liveperson_marts/fct_conversations"},
+    "fct_agent_status_daily": {"liveperson_marts/stg_agent_status_changes"},
+}
+MART_KEYS = [AssetKey(["liveperson_marts", name]) for name in MART_DEPENDENCIES]
+DAILY_MARTS = {"fct_conversations", "fct_agent_daily", "fct_skill_daily", "fct_agent_status_daily"}
 
 
 def test_definitions_load_with_every_asset_and_their_dependencies():
     graph = defs.resolve_asset_graph()
-    assert set(graph.get_all_asset_keys()) == {*CONFIG_KEYS, *DAILY_KEYS, *OPERATIONS_KEYS}
+    assert set(graph.get_all_asset_keys()) == {*CONFIG_KEYS, *DAILY_KEYS, *OPERATIONS_KEYS, *MART_KEYS}
     for name, upstream in {**DAILY_DEPENDENCIES, **OPERATIONS_DEPENDENCIES}.items():
         assert {key.path[-1] for key in graph.get(AssetKey(["liveperson", name])).parent_keys} == upstream, name
     for key in [*CONFIG_KEYS, *DAILY_KEYS]:
@@ -44,8 +61,9 @@ def test_daily_assets_are_daily_partitions_loaded_in_single_runs():
 
 def test_each_asset_is_a_step_of_its_own_so_a_refused_api_fails_only_its_assets():
     steps = [definition.node_def.name for definition in defs.assets]
-    assert sorted(steps) == sorted(f"liveperson_{name}"
-                                   for name in (*CONFIG_TABLES, *DAILY_DEPENDENCIES, *OPERATIONS_DEPENDENCIES))
+    assert sorted(steps) == sorted([*(f"liveperson_{name}"
+                                      for name in (*CONFIG_TABLES, *DAILY_DEPENDENCIES, *OPERATIONS_DEPENDENCIES)),
+                                    "liveperson_marts_dimensions", "liveperson_marts_daily"])
 
 
 def test_messaging_operations_are_hourly_partitions_in_their_own_group_polled_every_hour():
@@ -82,7 +100,8 @@ def test_the_daily_schedule_runs_the_daily_job_in_the_partitions_time_zone():
 
 
 def test_the_asset_checks_are_defined():
-    checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys}
+    checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys
+              if key.asset_key.path[0] == "liveperson"}
     assert checks == {
         *(f"liveperson/{name}:unique_ids" for name in CONFIG_TABLES),
         "liveperson/conversations:unique_conversation_ids", "liveperson/conversations:started_inside_window",
@@ -100,4 +119,44 @@ def test_the_daily_job_runs_every_asset_and_check_in_the_liveperson_pool():
         **{f"liveperson_{name}": "liveperson" for name in (*CONFIG_TABLES, *DAILY_DEPENDENCIES)},
         "liveperson_config_checks": "liveperson", "liveperson_conversations_checks": "liveperson",
         "liveperson_agent_status_changes_checks": "liveperson", "liveperson_chat_engagements_checks": "liveperson",
+        # The marts, after the loads (their dbt tests are checks of these steps).
+        "liveperson_marts_dimensions": "liveperson", "liveperson_marts_daily": "liveperson",
     }
+
+
+def test_the_marts_are_dbt_models_downstream_of_the_liveperson_assets():
+    graph = defs.resolve_asset_graph()
+    conversations = graph.get(CONVERSATIONS).partitions_def
+    for key in MART_KEYS:
+        node = graph.get(key)
+        name = key.path[-1]
+        assert {parent.to_user_string() for parent in node.parent_keys} == MART_DEPENDENCIES[name], name
+        assert node.group_name == "liveperson_marts" and node.description and "dbt" in node.kinds, name
+        assert node.pools == {"liveperson"}, name
+        # Daily marts in the partitions of the conversations, built in one run for a range; the rest whole.
+        assert node.partitions_def == (conversations if name in DAILY_MARTS else None), name
+        assert node.backfill_policy is not None and node.backfill_policy.max_partitions_per_run is None, name
+
+
+def test_the_dbt_tests_are_asset_checks_of_the_marts():
+    checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys
+              if key.asset_key.path[0] == "liveperson_marts"}
+    assert {
+        "liveperson_marts/fct_conversations:unique_fct_conversations_conversation_id",
+        "liveperson_marts/fct_conversations:accepted_values_fct_conversations_status__OPEN__CLOSE",
+        "liveperson_marts/fct_conversations:relationships_fct_conversations_latest_agent_id__agent_id__ref_dim_agents_",
+        "liveperson_marts/fct_skill_daily:unique_combination_fct_skill_daily_day__skill_id",
+        "liveperson_marts/fct_agent_status_daily:at_most_one_day_fct_agent_status_daily_seconds__agent_id",
+        "liveperson_marts/dim_agent_groups:not_null_dim_agent_groups_group_path",
+    } <= checks
+    assert len(checks) == 45
+
+
+def test_late_changes_are_followed_by_a_refresh_of_the_marts_of_their_days():
+    sensor = defs.resolve_sensor_def("liveperson_marts_after_updates")
+    assert sensor.default_status.value == "RUNNING"
+    assert [target.job_name for target in sensor.targets] == ["liveperson_marts_refresh"]
+    assert "liveperson_conversation_updates" in sensor.description
+    job = defs.resolve_job_def("liveperson_marts_refresh")
+    assert job.partitions_def == defs.resolve_asset_graph().get(CONVERSATIONS).partitions_def
+    assert {key.path[0] for key in job.asset_layer.executable_asset_keys} == {"liveperson_marts"}

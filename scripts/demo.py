@@ -1,6 +1,7 @@
 """`make demo`: the local emulator, then the account configuration and the last three complete days of every daily
 asset (conversations, agent status changes, chats) materialized with the `dagster` CLI into the default DuckDB
-file, in one run, then the Messaging Operations metrics of the last complete hour, then rows per table."""
+file, in one run, then the marts of those days (dbt, schema liveperson_marts), then the Messaging Operations metrics
+of the last complete hour, then rows per table and a few figures from the marts."""
 
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from with_emulator import running_emulator  # noqa: E402
 
 import duckdb  # noqa: E402
 
+from liveperson_dagster.marts import MARTS_GROUP, MARTS_SCHEMA  # noqa: E402
 from liveperson_dagster.resources import DATASET_NAME  # noqa: E402
 from liveperson_dagster.settings import ProjectSettings, SettingsError  # noqa: E402
 from liveperson_dagster.translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES  # noqa: E402
@@ -34,6 +36,29 @@ def rows_per_table(database: str) -> list:
         return [(t, connection.execute(f'select count(*) from "{DATASET_NAME}"."{t}"').fetchone()[0]) for t in tables]
 
 
+# Headline figures of the marts, per day.
+FIGURES_SQL = f"""
+select c.day, count(*) as conversations,
+       round(median(c.first_response_seconds), 1) as median_first_response_seconds,
+       round(avg(case when c.csat >= 1 then c.csat end), 2) as avg_csat,
+       (select round(sum(s.seconds) / 3600, 1) from {MARTS_SCHEMA}.fct_agent_status_daily s
+        where s.day = c.day and s.status = 'ONLINE') as agent_hours_online
+from {MARTS_SCHEMA}.fct_conversations c
+group by c.day order by c.day
+"""
+
+
+def print_figures(database: str) -> None:
+    with duckdb.connect(database, read_only=True) as connection:
+        cursor = connection.execute(FIGURES_SQL)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    widths = [max(len(name), *(len(str(row[index])) for row in rows)) for index, name in enumerate(names)]
+    print(f"\nThe marts (schema {MARTS_SCHEMA}), per day:")
+    for line in (names, *rows):
+        print("  " + "  ".join(f"{str(value):>{width}}" for value, width in zip(line, widths)))
+
+
 def main() -> int:
     try:
         settings = ProjectSettings.from_env()  # a mistake is one line before the emulator or a run starts
@@ -49,6 +74,7 @@ def main() -> int:
         print(f"LivePerson emulator at {env['LIVEPERSON_CSDS_URL']}; loading {first} .. {last}", flush=True)
         try:
             materialize(env, "--select", "group:liveperson", "--partition-range", f"{first}...{last}")
+            materialize(env, "--select", f"group:{MARTS_GROUP}", "--partition-range", f"{first}...{last}")
             # Messaging Operations: the last complete hour (LivePerson keeps 24 hours).
             materialize(env, "--select", "group:liveperson_operations", "--partition", last_hour.strftime("%Y-%m-%d-%H:00"))
         except subprocess.CalledProcessError as failure:
@@ -65,7 +91,9 @@ def main() -> int:
     empty = [name for name in (*CONFIG_RESOURCES, *DAILY_RESOURCES, *OPERATIONS_RESOURCES) if not loaded.get(name)]
     if empty:
         print(f"demo failed: no rows in {', '.join(empty)}", file=sys.stderr)
-    return 1 if empty else 0
+        return 1
+    print_figures(database)
+    return 0
 
 
 if __name__ == "__main__":

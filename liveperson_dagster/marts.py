@@ -1,0 +1,138 @@
+"""The contact-center marts: the dbt project liveperson_dbt/ run by dagster-dbt, every model an asset of the group
+`liveperson_marts`, downstream of the LivePerson assets it reads, its dbt tests asset checks.
+
+- `liveperson_marts_dimensions`: the staging views and the dimensions, unpartitioned (rebuilt whole).
+- `liveperson_marts_daily`: the incremental marts (`fct_*`), in the daily partitions of the LivePerson assets: a run
+  of days D1..D2 (one partition, or a range in one run) runs `dbt build` with vars first_day=D1, last_day=D2 and
+  the partitions' time zone, and the models replace exactly those days' rows.
+
+Both build in schema `liveperson_marts` of the warehouse the LivePerson assets load (the same DuckDB file, or the
+same PostgreSQL database): dbt's target is named like the destination, and the variables profiles.yml reads are
+set from the warehouse resource for the length of the command.
+
+The manifest (liveperson_dbt/target/manifest.json) is made by `dbt parse`: by `make` (`python -m
+liveperson_dagster.marts`, when a file of the dbt project or the install changed), and whenever the definitions load
+(`dagster dev`'s reloads included) and find it missing or older than a file of the dbt project: a fresh clone loads
+without a manual step, and never with a stale manifest.
+"""
+
+import fcntl
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Optional
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, DailyPartitionsDefinition
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from .assets import POOL
+from .resources import LivePersonWarehouse
+from .run_owners import fail_runs_whose_process_died, record_run_owner
+from .settings import variables_for_dbt
+from .translator import MARTS_GROUP, asset_key
+from .working_dirs import owned_temp_dir
+
+MARTS_SCHEMA = "liveperson_marts"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "liveperson_dbt"
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
+# The dbt installed with this Python (its virtualenv's bin need not be on PATH, e.g. `.venv/bin/python -m pytest`).
+DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+# The daily marts are the incremental models; the rest (staging views, dimensions) are rebuilt whole.
+DAILY_SELECTION = "config.materialized:incremental"
+# dbt's target directory of one command, in the temp dir (removed after; dagster-dbt would keep one per command).
+TARGET_PREFIX = "liveperson-dbt-run-"
+# The files of the dbt project a parse reads.
+_PROJECT_FILES = ("*.sql", "*.yml", "*.yaml", "*.md", "*.csv")
+_NOT_PROJECT_FILES = {"target", "logs", "dbt_packages"}
+
+
+def prepared_manifest(project: DbtProject = dbt_project) -> Path:
+    """The project's manifest, parsed first when missing or older than a file of the project. (dagster-dbt's
+    DbtProject.prepare_if_dev parses at every load under `dagster dev`, not knowing whether anything changed; the
+    files' times tell, so `dagster dev` picks up an edited model without waiting for a parse at every reload.)"""
+    if not manifest_is_current(project):
+        parse(project, force=False)
+    return project.manifest_path
+
+
+def parse(project: DbtProject = dbt_project, force: bool = True) -> None:
+    """`dbt parse` into the project's target dir, one process at a time (another may have just done it)."""
+    target = project.project_dir / project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / "manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if force or not manifest_is_current(project):
+            DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
+                ["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+def manifest_is_current(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    files = (path for pattern in _PROJECT_FILES for path in project.project_dir.rglob(pattern)
+             if not _NOT_PROJECT_FILES & set(path.relative_to(project.project_dir).parts))
+    return all(path.stat().st_mtime <= built for path in files)
+
+
+class MartsTranslator(DagsterDbtTranslator):
+    """dbt sources are the LivePerson assets (`liveperson/<table>`; a child table `conversations__*` is part of
+    `liveperson/conversations`); models are `liveperson_marts/<model>` in the group `liveperson_marts`."""
+
+    def __init__(self) -> None:
+        # Several sources (a table and its child tables) are one asset.
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return asset_key(dbt_resource_props["name"].split("__")[0])
+        return AssetKey([MARTS_GROUP, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> Optional[str]:
+        return MARTS_GROUP
+
+
+def build_marts_assets(days: DailyPartitionsDefinition) -> list:
+    """The marts' two asset definitions: dimensions (unpartitioned) and daily marts (partitioned by `days`)."""
+    manifest = prepared_manifest()
+    translator = MartsTranslator()
+    timezone = days.timezone
+
+    @dbt_assets(manifest=manifest, project=dbt_project, exclude=DAILY_SELECTION, name="liveperson_marts_dimensions",
+                dagster_dbt_translator=translator, backfill_policy=BackfillPolicy.single_run(), pool=POOL)
+    def liveperson_marts_dimensions(context: AssetExecutionContext, warehouse: LivePersonWarehouse):
+        yield from build(context, warehouse, {"timezone": timezone})
+
+    @dbt_assets(manifest=manifest, project=dbt_project, select=DAILY_SELECTION, name="liveperson_marts_daily",
+                dagster_dbt_translator=translator, partitions_def=days,
+                backfill_policy=BackfillPolicy.single_run(), pool=POOL)
+    def liveperson_marts_daily(context: AssetExecutionContext, warehouse: LivePersonWarehouse):
+        days_of_run = context.partition_key_range
+        yield from build(context, warehouse,
+                         {"timezone": timezone, "first_day": days_of_run.start, "last_day": days_of_run.end})
+
+    return [liveperson_marts_dimensions, liveperson_marts_daily]
+
+
+def build(context: AssetExecutionContext, warehouse: LivePersonWarehouse, dbt_vars: dict) -> Iterator[Any]:
+    """`dbt build` of the step's selection (models and their tests) with `dbt_vars`, into `warehouse`: on DuckDB
+    under the writer lock the loads take (one writing process per file)."""
+    # As every step of the project: the run's process recorded (a kill from outside marks the run failed), and
+    # runs whose process died are marked failed.
+    record_run_owner(context)
+    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
+    variables = warehouse.dbt_variables()  # before anything starts: an unsupported destination fails here
+    dbt = DbtCliResource(project_dir=dbt_project, target=warehouse.destination, dbt_executable=DBT_EXECUTABLE)
+    with warehouse.writer_lock(f"run {context.run.run_id[:8]} (dbt)", context.log.info), \
+            owned_temp_dir(TARGET_PREFIX, f"{context.run.run_id[:8]}-") as target, variables_for_dbt(variables):
+        context.log.info(f"dbt build into {warehouse.destination} schema {MARTS_SCHEMA}, vars {json.dumps(dbt_vars)}")
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=Path(target))
+        yield from invocation.stream()
+
+
+if __name__ == "__main__":
+    # `python -m liveperson_dagster.marts`: parse the dbt project (make does it when a file of the project changed).
+    parse(force=True)
+    print(dbt_project.manifest_path)

@@ -1,0 +1,440 @@
+"""The marts (liveperson_dbt, run by dagster-dbt) against figures computed here from the emulator's own records:
+days loaded and built in one run, on DuckDB and PostgreSQL, in UTC and in Asia/Kathmandu (+05:45, whose midnight
+the emulator puts status changes on); a re-run of a day replaces exactly its rows; late changes refresh the marts
+of the days they touched; the `dagster` CLI builds every mart of a day; the manifest is parsed when stale."""
+
+import os
+import shutil
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, Optional
+from zoneinfo import ZoneInfo
+
+import pytest
+from dagster import (
+    DagsterEventType, DagsterInstance, Definitions, RunRequest, build_run_status_sensor_context, materialize,
+)
+
+from liveperson_emulator import Emulator, EmulatorConfig
+from liveperson_dagster.marts import build_marts_assets
+from liveperson_dagster.marts_sensor import MARTS_JOB_NAME, MARTS_SENSOR_NAME, marts_after_updates_sensor, marts_job
+from liveperson_dagster.partitions import daily_partitions
+from liveperson_dagster.resources import LivePersonWarehouse
+from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.updates import UPDATES_OP_NAME, updates_job
+
+from .helpers import (
+    FIRST_DAY, LAST_DAY, assets_of, cli_env, credentials_for, day_keys, fresh_postgres_database, postgres_query,
+    query, require_postgres, resources_for, run_materialize,
+)
+
+DAYS = ("2026-11-02", "2026-11-04")
+LOADED = ("users", "skills", "agent_groups", "agent_status_reasons", "conversations", "agent_status_changes")
+START_DATE = date(2026, 11, 1)
+STATUS_OF_SUB_TYPE = {1: "OFFLINE", 2: "ONLINE", 3: "OCCUPIED", 4: "AWAY"}
+CONVERSATION_COLUMNS = (
+    "conversation_id", "day", "started_at", "ended_at", "status", "duration_seconds", "latest_agent_id",
+    "latest_skill_id", "latest_agent_group_id", "consumer_message_count", "agent_message_count",
+    "first_response_seconds", "transfer_count", "csat", "mcs", "close_reason", "channel",
+)
+
+
+# Building
+
+@dataclass
+class Built:
+    """Marts built for `days` in the time zone `tz`; `rows` reads the warehouse."""
+
+    emulator: Emulator
+    tz: str
+    days: tuple
+    rows: Callable[[str], list]
+    result: object = None
+    checks: list = field(default_factory=list)
+
+
+def range_tags(first: str, last: str) -> dict:
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+def load_and_build(emulator, warehouse: LivePersonWarehouse, database, tz: str, first: str, last: str,
+                   tables=LOADED):
+    """The LivePerson assets of `tables` and every mart, for the days first..last, in one run."""
+    settings = ProjectSettings(timezone=tz, start_date=START_DATE)
+    marts = build_marts_assets(daily_partitions(START_DATE, tz))
+    resources = {**resources_for(emulator, database), "warehouse": warehouse}
+    tags = range_tags(first, last) if first != last else {}
+    result = materialize([*assets_of(*tables, settings=settings), *marts], resources=resources, tags=tags,
+                         partition_key=first if first == last else None)
+    assert result.success
+    return result
+
+
+CASES = [("duckdb", "UTC"), ("duckdb", "Asia/Kathmandu"), ("postgres", "UTC"), ("postgres", "Asia/Kathmandu")]
+
+
+@pytest.fixture(scope="module")
+def emulator_of_module():
+    emulator = Emulator(EmulatorConfig(first_day=FIRST_DAY, last_day=LAST_DAY, conversations_per_day=30))
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[f"{d}-{tz}" for d, tz in CASES])
+def built(request, emulator_of_module, tmp_path_factory) -> Built:
+    destination, tz = request.param
+    emulator = emulator_of_module
+    if destination == "duckdb":
+        database = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
+        result = load_and_build(emulator, LivePersonWarehouse(duckdb_path=str(database)), database, tz, *DAYS)
+        yield Built(emulator, tz, DAYS, lambda sql: query(database, sql), result,
+                    result.get_asset_check_evaluations())
+        return
+    require_postgres()
+    with fresh_postgres_database("liveperson_marts_test") as name, pytest.MonkeyPatch.context() as env:
+        # Trust authentication ignores the password, but dlt insists on one.
+        env.setenv("DESTINATION__POSTGRES__CREDENTIALS", f"postgresql://postgres:unused@127.0.0.1:5432/{name}")
+        result = load_and_build(emulator, LivePersonWarehouse(destination="postgres"), "unused.duckdb", tz, *DAYS)
+        env.undo()
+        yield Built(emulator, tz, DAYS, lambda sql: postgres_query(name, sql), result,
+                    result.get_asset_check_evaluations())
+
+
+# What the marts should hold, computed from the emulator's records
+
+def local_window(tz: str, first: str, last: str) -> tuple:
+    zone = ZoneInfo(tz)
+    start = datetime.combine(date.fromisoformat(first), time(), zone)
+    end = datetime.combine(date.fromisoformat(last) + timedelta(days=1), time(), zone)
+    return start, end
+
+
+def day_of_ms(ms: int, tz: str) -> date:
+    return datetime.fromtimestamp(ms / 1000, ZoneInfo(tz)).date()
+
+
+def expected_conversations(emulator, tz: str, first: str, last: str) -> dict:
+    """conversation_id -> the fct_conversations row, by the definitions of the model's docs (the issue's)."""
+    rows = {}
+    for record in emulator.conversations(*local_window(tz, first, last)):
+        info = record["info"]
+        messages = record.get("messageRecords") or []
+        consumer = [m["timeL"] for m in messages if m["sentBy"] == "Consumer"]
+        agent = [m["timeL"] for m in messages if m["sentBy"] == "Agent"]
+        first_consumer = min(consumer, default=None)
+        first_agent = min((t for t in agent if first_consumer is not None and t >= first_consumer), default=None)
+        ended = info["endTimeL"] if info.get("endTimeL", -1) > 0 else None
+        rows[info["conversationId"]] = {
+            "conversation_id": info["conversationId"],
+            "day": day_of_ms(info["startTimeL"], tz),
+            "started_at": info["startTimeL"],
+            "ended_at": ended,
+            "status": info["status"],
+            "duration_seconds": (ended - info["startTimeL"]) / 1000 if ended else None,
+            "latest_agent_id": int(info["latestAgentId"]),
+            "latest_skill_id": info["latestSkillId"],
+            "latest_agent_group_id": info["latestAgentGroupId"],
+            "consumer_message_count": len(consumer),
+            "agent_message_count": len(agent),
+            "first_response_seconds": (first_agent - first_consumer) / 1000 if first_agent is not None else None,
+            "transfer_count": len(record.get("transfers") or []),
+            "csat": info["csatRate"],
+            "mcs": info["mcs"],
+            "close_reason": info.get("closeReason"),
+            "channel": info["source"],
+            "_agent_messages": [int(m["participantId"]) for m in messages if m["sentBy"] == "Agent"],
+        }
+    return rows
+
+
+def median(values: list) -> Optional[float]:
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
+
+
+def mean(values: list) -> Optional[float]:
+    return statistics.fmean(values) if values else None
+
+
+def expected_agent_daily(conversations: dict) -> dict:
+    by_latest, sent = defaultdict(list), defaultdict(int)
+    for row in conversations.values():
+        if row["latest_agent_id"] != -1:
+            by_latest[(row["day"], row["latest_agent_id"])].append(row)
+        for agent in row["_agent_messages"]:
+            sent[(row["day"], agent)] += 1
+    return {key: {
+        "conversations": len(by_latest.get(key, [])),
+        "messages_sent": sent.get(key, 0),
+        "median_first_response_seconds": median([r["first_response_seconds"] for r in by_latest.get(key, [])]),
+        "avg_csat": mean([r["csat"] for r in by_latest.get(key, []) if r["csat"] >= 1]),
+    } for key in {*by_latest, *sent}}
+
+
+def expected_skill_daily(conversations: dict) -> dict:
+    by_skill = defaultdict(list)
+    for row in conversations.values():
+        by_skill[(row["day"], row["latest_skill_id"])].append(row)
+    return {key: {
+        "conversations": len(rows),
+        "closed": sum(1 for r in rows if r["status"] == "CLOSE"),
+        "avg_duration_seconds": mean([r["duration_seconds"] for r in rows if r["duration_seconds"] is not None]),
+        "median_first_response_seconds": median([r["first_response_seconds"] for r in rows]),
+        "avg_csat": mean([r["csat"] for r in rows if r["csat"] >= 1]),
+        "transfers": sum(r["transfer_count"] for r in rows),
+    } for key, rows in by_skill.items()}
+
+
+def expected_status_seconds(emulator, tz: str, first: str, last: str) -> dict:
+    """(day, agent, status) -> seconds, from the status changes of the loaded days only (what came before the
+    first day is not in the warehouse): each change's status lasts until the agent's next record, or to the end
+    of its day when there is none; pieces cut at local midnights."""
+    zone = ZoneInfo(tz)
+    start, end = local_window(tz, first, last)
+    by_agent = defaultdict(list)
+    for record in emulator.status_changes(start, end):
+        at = datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
+        by_agent[record["agentId"]].append((at, 1 if record["sessionId"] == -1 else 0, record["sequenceNumber"],
+                                            record))
+    seconds = defaultdict(float)
+    for agent, records in by_agent.items():
+        records.sort(key=lambda entry: entry[:3])
+        for index, (at, _, _, record) in enumerate(records):
+            if record["statusType"] != 1:
+                continue
+            local_day = at.astimezone(zone).date()
+            until = (records[index + 1][0] if index + 1 < len(records)
+                     else datetime.combine(local_day + timedelta(days=1), time(), zone))
+            day = local_day
+            while True:
+                day_start = datetime.combine(day, time(), zone)
+                day_end = datetime.combine(day + timedelta(days=1), time(), zone)
+                piece = (min(until, day_end) - max(at, day_start)).total_seconds()
+                if piece > 0 and start <= day_start < end:
+                    seconds[(day, agent, STATUS_OF_SUB_TYPE[record["statusSubType"]])] += piece
+                if until <= day_end:
+                    break
+                day += timedelta(days=1)
+    return dict(seconds)
+
+
+# Comparing
+
+def ms(value) -> Optional[int]:
+    return None if value is None else round(value.timestamp() * 1000)
+
+
+def close(actual, expected, what: str) -> None:
+    if expected is None or actual is None:
+        assert actual == expected, what
+    else:
+        assert float(actual) == pytest.approx(expected, abs=1e-3), what
+
+
+def mart_rows(built: Built, table: str, columns: tuple) -> list:
+    return built.rows(f"select {', '.join(columns)} from liveperson_marts.{table}")
+
+
+# The marts, case by case
+
+def test_fct_conversations_holds_each_conversation_with_the_definitions_of_the_issue(built):
+    expected = expected_conversations(built.emulator, built.tz, *built.days)
+    rows = {row[0]: dict(zip(CONVERSATION_COLUMNS, row)) for row in mart_rows(built, "fct_conversations",
+                                                                               CONVERSATION_COLUMNS)}
+    assert sorted(rows) == sorted(expected) and len(rows) > 60
+    assert {row["day"].isoformat() for row in rows.values()} == set(day_keys(*built.days))
+    # The data exercises every definition: unassigned conversations, open ones, transfers, CSAT answers.
+    assert any(row["latest_agent_id"] == -1 for row in expected.values())
+    assert any(row["ended_at"] is None for row in expected.values())
+    assert any(row["transfer_count"] for row in expected.values())
+    assert any(row["csat"] for row in expected.values())
+    assert any(row["first_response_seconds"] is None for row in expected.values())
+    for conversation_id, want in expected.items():
+        got = rows[conversation_id]
+        for column in ("day", "status", "latest_agent_id", "latest_skill_id", "latest_agent_group_id",
+                       "consumer_message_count", "agent_message_count", "transfer_count", "csat", "mcs",
+                       "close_reason", "channel"):
+            assert got[column] == want[column], (conversation_id, column)
+        assert (ms(got["started_at"]), ms(got["ended_at"])) == (want["started_at"], want["ended_at"]), conversation_id
+        close(got["duration_seconds"], want["duration_seconds"], (conversation_id, "duration_seconds"))
+        close(got["first_response_seconds"], want["first_response_seconds"], (conversation_id, "first_response"))
+
+
+def test_fct_agent_daily_counts_conversations_messages_response_and_csat_per_agent(built):
+    expected = expected_agent_daily(expected_conversations(built.emulator, built.tz, *built.days))
+    columns = ("day", "agent_id", "conversations", "messages_sent", "median_first_response_seconds", "avg_csat")
+    rows = {(row[0], row[1]): dict(zip(columns[2:], row[2:])) for row in mart_rows(built, "fct_agent_daily", columns)}
+    assert sorted(rows) == sorted(expected)
+    for key, want in expected.items():
+        assert (rows[key]["conversations"], rows[key]["messages_sent"]) == (
+            want["conversations"], want["messages_sent"]), key
+        close(rows[key]["median_first_response_seconds"], want["median_first_response_seconds"], key)
+        close(rows[key]["avg_csat"], want["avg_csat"], key)
+
+
+def test_fct_skill_daily_has_a_row_per_skill_and_one_for_the_unassigned(built):
+    expected = expected_skill_daily(expected_conversations(built.emulator, built.tz, *built.days))
+    columns = ("day", "skill_id", "conversations", "closed", "avg_duration_seconds", "median_first_response_seconds",
+               "avg_csat", "transfers")
+    rows = {(row[0], row[1]): dict(zip(columns[2:], row[2:])) for row in mart_rows(built, "fct_skill_daily", columns)}
+    assert sorted(rows) == sorted(expected)
+    assert any(skill == -1 for _, skill in rows)
+    for key, want in expected.items():
+        for column in ("conversations", "closed", "transfers"):
+            assert rows[key][column] == want[column], (key, column)
+        for column in ("avg_duration_seconds", "median_first_response_seconds", "avg_csat"):
+            close(rows[key][column], want[column], (key, column))
+
+
+def test_fct_agent_status_daily_splits_each_status_at_the_days_of_the_time_zone(built):
+    expected = expected_status_seconds(built.emulator, built.tz, *built.days)
+    rows = {(row[0], row[1], row[2]): row[3]
+            for row in mart_rows(built, "fct_agent_status_daily", ("day", "agent_id", "status", "seconds"))}
+    assert sorted(rows) == sorted(expected) and len(rows) > 20
+    for key, seconds in expected.items():
+        close(rows[key], seconds, key)
+    # A status carried over midnight counts on both days: some agent works across one.
+    assert any(rows.get((day + timedelta(days=1), agent, status)) for day, agent, status in rows)
+    assert max(sum(s for (d, a, _), s in rows.items() if (d, a) == (day, agent)) for day, agent, _ in rows) <= 86400
+
+
+def test_the_dimensions_hold_every_user_skill_and_group_with_the_group_path(built):
+    emulator = built.emulator
+    agents = {row[0]: row[1:] for row in built.rows(
+        "select agent_id, login_name, is_deleted from liveperson_marts.dim_agents")}
+    assert agents == {int(u["id"]): (u["loginName"], u["deleted"] in (True, "true")) for u in emulator.users()}
+    skills = {row[0]: row[1] for row in built.rows("select skill_id, skill_name from liveperson_marts.dim_skills")}
+    assert skills == {int(s["id"]): s["name"] for s in emulator.skills()}
+    groups = {int(g["id"]): g for g in emulator.agent_groups()}
+
+    def path(group_id: int) -> str:
+        group = groups[group_id]
+        parent = group.get("parentGroupId")
+        return f"{path(int(parent))} / {group['name']}" if parent is not None and int(parent) in groups else group["name"]
+
+    paths = {row[0]: row[1] for row in built.rows("select agent_group_id, group_path from liveperson_marts.dim_agent_groups")}
+    assert paths == {group_id: path(group_id) for group_id in groups}
+    assert any(path.count(" / ") >= 2 for path in paths.values())
+
+
+def test_every_dbt_test_is_an_asset_check_that_passed(built):
+    marts_checks = [check for check in built.checks if check.asset_key.path[0] == "liveperson_marts"]
+    assert len(marts_checks) == 45
+    assert [check.check_name for check in marts_checks if not check.passed] == []
+
+
+# Re-runs and the CLI (DuckDB, UTC)
+
+def test_a_rerun_of_a_day_replaces_exactly_its_rows_and_leaves_the_environment(emulator, tmp_path):
+    first, last = "2026-11-02", "2026-11-03"
+    database = tmp_path / "warehouse.duckdb"
+    warehouse = LivePersonWarehouse(duckdb_path=str(database))
+    environment = dict(os.environ)
+    load_and_build(emulator, warehouse, database, "UTC", first, last)
+    assert dict(os.environ) == environment  # the variables set for dbt are gone with the run
+    before = query(database, "select * from liveperson_marts.fct_conversations where day = date '2026-11-02' "
+                             "order by conversation_id")
+    # Upstream, on the second day: one conversation deleted, a closed one rated late.
+    records = emulator.conversations(*local_window("UTC", last, last))
+    gone = records[0]["info"]["conversationId"]
+    rated = next(r["info"]["conversationId"] for r in records[1:]
+                 if r["info"]["status"] == "CLOSE" and not r["info"]["csatRate"])
+    emulator.delete_conversations([gone])
+    emulator.update_conversation(rated, emulator.last_update(rated) + timedelta(minutes=5), csat=4)
+
+    load_and_build(emulator, warehouse, database, "UTC", last, last, tables=("conversations",))
+    expected = expected_conversations(emulator, "UTC", last, last)
+    rows = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations "
+                                "where day = date '2026-11-03'"))
+    assert gone not in rows and sorted(rows) == sorted(expected)
+    assert rows[rated] == 4
+    skills = query(database, "select sum(conversations), sum(closed) from liveperson_marts.fct_skill_daily "
+                             "where day = date '2026-11-03'")
+    assert skills == [(len(expected), sum(1 for r in expected.values() if r["status"] == "CLOSE"))]
+    # The other day is untouched.
+    assert query(database, "select * from liveperson_marts.fct_conversations where day = date '2026-11-02' "
+                           "order by conversation_id") == before
+
+
+def test_the_cli_builds_every_mart_of_a_day(emulator, tmp_path):
+    day = "2026-11-03"
+    database = tmp_path / "warehouse.duckdb"
+    settings = ProjectSettings(start_date=START_DATE)
+    assert materialize(assets_of(*LOADED, settings=settings), resources=resources_for(emulator, database),
+                       partition_key=day).success
+    env = cli_env(emulator, database, tmp_path / "dagster_home")
+    code, output, _ = run_materialize(env, tmp_path / "marts.log", "--select", "group:liveperson_marts",
+                                      "--partition", day)
+    assert code == 0, output[-4000:]
+    tables = {row[0] for row in query(database, "select table_name from information_schema.tables "
+                                                "where table_schema = 'liveperson_marts'")}
+    assert {"dim_agents", "dim_skills", "dim_agent_groups", "fct_conversations", "fct_agent_daily",
+            "fct_skill_daily", "fct_agent_status_daily"} <= tables
+    for table in ("fct_conversations", "fct_agent_daily", "fct_skill_daily", "fct_agent_status_daily"):
+        assert query(database, f"select distinct day from liveperson_marts.{table}") == [(date(2026, 11, 3),)], table
+    assert query(database, "select count(*) from liveperson_marts.fct_conversations") == [
+        (len(emulator.conversation_ids(*local_window("UTC", day, day))),)]
+
+
+def test_the_manifest_is_parsed_when_missing_or_older_than_a_file_of_the_dbt_project(tmp_path):
+    from dagster_dbt import DbtProject
+
+    from liveperson_dagster.marts import DBT_PROJECT_DIR, manifest_is_current, prepared_manifest
+
+    copy = tmp_path / "liveperson_dbt"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    project = DbtProject(project_dir=copy)
+    assert not manifest_is_current(project)
+    manifest = prepared_manifest(project)  # a fresh clone: parsed when the definitions load
+    assert manifest == copy / "target" / "manifest.json" and manifest_is_current(project)
+    parsed_at = manifest.stat().st_mtime
+    assert prepared_manifest(project).stat().st_mtime == parsed_at  # current: not parsed again
+    model = copy / "models" / "marts" / "fct_skill_daily.sql"
+    os.utime(model, (parsed_at + 1, parsed_at + 1))  # an edited model (a parse takes longer than a second)
+    assert not manifest_is_current(project)
+    assert prepared_manifest(project).stat().st_mtime > parsed_at and manifest_is_current(project)
+
+
+def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    warehouse = LivePersonWarehouse(duckdb_path=str(database))
+    load_and_build(emulator, warehouse, database, "UTC", "2026-11-03", "2026-11-05")
+    days = daily_partitions(START_DATE, "UTC")
+    updates, refresh = updates_job(days), marts_job(days)
+    sensor = marts_after_updates_sensor(updates, refresh)
+    # Two conversations rated late, on the first and the last day.
+    now = datetime.now(timezone.utc)
+    rated = [next(r["info"]["conversationId"] for r in emulator.conversations(*local_window("UTC", day, day))
+                  if r["info"]["status"] == "CLOSE" and not r["info"]["csatRate"])
+             for day in ("2026-11-03", "2026-11-05")]
+    for conversation_id in rated:
+        emulator.update_conversation(conversation_id, now, csat=5)
+
+    instance = DagsterInstance.ephemeral()
+    now_ms = int(now.timestamp() * 1000)
+    config = {"ops": {UPDATES_OP_NAME: {"config": {"since_ms": now_ms - 60_000, "until_ms": now_ms + 1000}}}}
+    merged = updates.execute_in_process(run_config=config, instance=instance, resources={
+        "liveperson": credentials_for(emulator), "warehouse": warehouse})
+    assert merged.success
+    (success,) = instance.all_logs(merged.run_id, of_type=DagsterEventType.RUN_SUCCESS)
+    request = sensor(build_run_status_sensor_context(
+        sensor_name=MARTS_SENSOR_NAME, dagster_event=success.dagster_event, dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(merged.run_id)))
+    assert isinstance(request, RunRequest)
+    assert request.tags["liveperson/days_touched"] == "2026-11-03,2026-11-05"
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
+        "2026-11-03", "2026-11-05")
+
+    defs = Definitions(assets=build_marts_assets(days), jobs=[refresh], resources={"warehouse": warehouse})
+    assert defs.resolve_job_def(MARTS_JOB_NAME).execute_in_process(instance=instance, tags=request.tags).success
+    csat = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations"))
+    assert [csat[conversation_id] for conversation_id in rated] == [5, 5]
+    expected = expected_skill_daily(expected_conversations(emulator, "UTC", "2026-11-03", "2026-11-05"))
+    rows = {(row[0], row[1]): row[2] for row in query(database, "select day, skill_id, avg_csat "
+                                                                "from liveperson_marts.fct_skill_daily")}
+    assert sorted(rows) == sorted(expected)
+    for key, want in expected.items():
+        close(rows[key], want["avg_csat"], key)

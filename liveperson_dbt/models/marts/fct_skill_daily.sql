@@ -1,0 +1,19 @@
+{{ config(
+    materialized="incremental",
+    incremental_strategy="append",
+    pre_hook="{{ delete_window_days('day') }}",
+) }}
+-- One row per day and latest skill of the day's conversations; -1 (unassigned) is a row of its own.
+select
+    day,
+    latest_skill_id as skill_id,
+    cast(count(*) as bigint) as conversations,
+    cast(sum(case when status = 'CLOSE' then 1 else 0 end) as bigint) as closed,
+    cast(avg(duration_seconds) as double precision) as avg_duration_seconds,
+    cast(percentile_cont(0.5) within group (order by first_response_seconds) as double precision)
+        as median_first_response_seconds,
+    cast(avg(case when csat >= 1 then cast(csat as double precision) end) as double precision) as avg_csat,
+    cast(sum(transfer_count) as bigint) as transfers
+from {{ ref("fct_conversations") }}
+where {{ day_in_window("day") }}
+group by day, latest_skill_id

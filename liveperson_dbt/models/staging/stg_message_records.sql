@@ -1,0 +1,26 @@
+-- One row per message record of a conversation (`messageRecords`), de-nested: the conversation's id lifted from
+-- its parent row, the time as an instant and in epoch milliseconds (exact differences).
+with source as (
+    {{ liveperson_table("conversations__message_records", [
+        "message_id text", "seq bigint", "dialog_id text", "participant_id text", "sent_by text", "type text",
+        "audience text", "time_l bigint", "_dlt_parent_id text",
+    ]) }}
+)
+
+select
+    conversations.conversation_id,
+    source.message_id,
+    source.seq,
+    source.dialog_id,
+    source.sent_by,
+    source.participant_id,
+    -- The sender's user id on an "Agent" message (its participantId), NULL on any other.
+    case when source.sent_by = 'Agent' and source.participant_id ~ '^[0-9]+$'
+         then cast(source.participant_id as bigint) end as agent_id,
+    source.type as message_type,
+    source.audience,
+    source.time_l as sent_at_ms,
+    {{ from_epoch_ms("source.time_l") }} as sent_at
+from source
+join {{ ref("stg_conversations") }} as conversations
+    on conversations.conversation_row_id = source._dlt_parent_id

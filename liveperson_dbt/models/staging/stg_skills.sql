@@ -1,0 +1,21 @@
+-- Every LivePerson skill, deleted ones included: typed and renamed.
+with source as (
+    {{ liveperson_table("skills", [
+        "id bigint", "name text", "description text", "deleted boolean", "can_transfer boolean",
+        "skill_order bigint", "max_wait_time bigint", "sla_default_response_time bigint",
+        "sla_first_time_response_time bigint", "wrap_up_time bigint",
+    ]) }}
+)
+
+select
+    id as skill_id,
+    name as skill_name,
+    description,
+    coalesce(deleted, false) as is_deleted,
+    can_transfer,
+    skill_order,
+    max_wait_time,
+    sla_default_response_time,
+    sla_first_time_response_time,
+    wrap_up_time
+from source
