@@ -28,9 +28,10 @@ ACCOUNT = "13350576"
 # The slot set
 
 def test_threads_with_files_of_their_own_hold_at_most_the_count_and_all_of_it(tmp_path):
-    count, threads, rounds = 3, 6, 2
+    count, threads = 3, 6
     # Holders wait for each other in groups of `count` while they hold: a group forms only if `count` slots can be
-    # held at once, and a holder beyond the count would be seen.
+    # held at once, and a holder beyond the count would be seen. Each thread holds once: with more rounds the last
+    # holds could fall to fewer than `count` threads, which can never form a group.
     group = threading.Barrier(count, timeout=30)
     lock = threading.Lock()
     holding, most, numbers, failures = set(), [0], set(), []
@@ -38,17 +39,16 @@ def test_threads_with_files_of_their_own_hold_at_most_the_count_and_all_of_it(tm
     def worker():
         slots = RequestSlots(ACCOUNT, count, str(tmp_path))  # each take opens its own files anyway
         try:
-            for _ in range(rounds):
-                with slots.hold() as number:
-                    with lock:
-                        assert number not in holding
-                        holding.add(number)
-                        numbers.add(number)
-                        most[0] = max(most[0], len(holding))
-                    group.wait()
-                    with lock:
-                        holding.discard(number)
-                    group.wait()  # nobody releases before the whole group has been counted
+            with slots.hold() as number:
+                with lock:
+                    assert number not in holding
+                    holding.add(number)
+                    numbers.add(number)
+                    most[0] = max(most[0], len(holding))
+                group.wait()
+                with lock:
+                    holding.discard(number)
+                group.wait()  # nobody releases before the whole group has been counted
         except BaseException as error:  # noqa: BLE001 - reported by the test's thread
             failures.append(error)
 
