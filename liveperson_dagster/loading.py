@@ -14,7 +14,7 @@ from .liveperson import LivePersonClient, RequestStats, Window, liveperson_sourc
 from .liveperson.source import REPLACED_TABLES
 from .normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
-from .run_owners import fail_runs_whose_process_died, record_run_owner
+from .run_owners import claim_run
 from .settings import dlt_variables_for_run
 
 PROGRESS_EVERY_SECONDS = 10.0
@@ -47,13 +47,11 @@ def load_resources(
 ) -> Iterator[MaterializeResult]:
     """Loads `resource_names` (of `window`, for windowed ones). With `days` (the window's partitions), the load
     replaces those days exactly: rows the API no longer returns are removed (past the retention: refused)."""
-    record_run_owner(context)
-    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
+    claim_run(context)
     if days:
         warehouse.refuse_past_retention(days, datetime.now(timezone.utc))
     progress = ProgressLog(context, resource_names)
-    # Every process-wide change a run makes, undone when it ends, whatever its outcome.
-    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS) as dlt_variables:
+    with step_pipeline(context, warehouse) as (pipeline, dlt_variables):
         normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_variables)
 
         def on_page(stats: RequestStats) -> None:
@@ -63,19 +61,17 @@ def load_resources(
         client = LivePersonClient(credentials.connection(), progress=on_page)
         if window is not None:
             context.log.info(f"Loading {', '.join(resource_names)} of {window}")
-        with source_logs_in_run_log(context), workers_die_with_run(), \
-                warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
-            replacements = {name: warehouse.replacement(pipeline, name, days)
-                            for name in resource_names if days and name in REPLACED_TABLES}
-            source_kwargs = {"client": client, "window": window, "replacements": replacements}
-            if content_parts:
-                source_kwargs["content_parts"] = tuple(content_parts)
-            source = liveperson_source(**source_kwargs).with_resources(*resource_names)
-            results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
-                                   loader_file_format=warehouse.loader_file_format()))
-            trace = pipeline.last_trace
-            row_counts = dict(trace.last_normalize_info.row_counts)
-            packages = trace.last_load_info.load_packages
+        replacements = {name: warehouse.replacement(pipeline, name, days)
+                        for name in resource_names if days and name in REPLACED_TABLES}
+        source_kwargs = {"client": client, "window": window, "replacements": replacements}
+        if content_parts:
+            source_kwargs["content_parts"] = tuple(content_parts)
+        source = liveperson_source(**source_kwargs).with_resources(*resource_names)
+        results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
+                               loader_file_format=warehouse.loader_file_format()))
+        trace = pipeline.last_trace
+        row_counts = dict(trace.last_normalize_info.row_counts)
+        packages = trace.last_load_info.load_packages
     progress.finish(client.stats)
     stats = client.stats.snapshot()
     load_ids = [package.load_id for package in packages]
@@ -113,6 +109,16 @@ def load_resources(
         else:
             extra["dagster/row_count"] = MetadataValue.int(rows)
         yield MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), **extra})
+
+
+@contextmanager
+def step_pipeline(context, warehouse: LivePersonWarehouse) -> Iterator[tuple]:
+    """The run's pipeline (its own working dir, the warehouse's locks) and dlt's variables for the step, with every
+    process-wide change a run makes undone when it ends, whatever its outcome: (pipeline, RunVariables)."""
+    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS) as dlt_variables, \
+            source_logs_in_run_log(context), workers_die_with_run(), \
+            warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
+        yield pipeline, dlt_variables
 
 
 def is_table_or_child(name: str, table: str) -> bool:

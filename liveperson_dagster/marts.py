@@ -28,7 +28,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from .assets import POOL
 from .resources import LivePersonWarehouse
-from .run_owners import fail_runs_whose_process_died, record_run_owner
+from .run_owners import claim_run
 from .settings import variables_for_dbt
 from .translator import MARTS_GROUP, asset_key
 from .working_dirs import owned_temp_dir
@@ -121,8 +121,7 @@ def build(context: AssetExecutionContext, warehouse: LivePersonWarehouse, dbt_va
     under the writer lock the loads take (one writing process per file)."""
     # As every step of the project: the run's process recorded (a kill from outside marks the run failed), and
     # runs whose process died are marked failed.
-    record_run_owner(context)
-    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
+    claim_run(context)
     variables = warehouse.dbt_variables()  # before anything starts: an unsupported destination fails here
     dbt = DbtCliResource(project_dir=dbt_project, target=warehouse.destination, dbt_executable=DBT_EXECUTABLE)
     with warehouse.writer_lock(f"run {context.run.run_id[:8]} (dbt)", context.log.info), \

@@ -44,6 +44,12 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
 
+def claim_run(context) -> None:
+    """At the start of a step: records this process as the run's owner, and marks failed the runs whose owner died."""
+    record_run_owner(context)
+    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
+
+
 def record_run_owner(context: AssetExecutionContext) -> None:
     """Tags the step's run with this process, when it is the run's own process."""
     if context.job_def.executor_def.name in RUN_PROCESS_EXECUTORS:

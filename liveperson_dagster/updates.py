@@ -21,15 +21,12 @@ from dagster import (
 from dateutil.relativedelta import relativedelta
 from pydantic import Field
 
-from .collector import startup_objects_frozen
 from .liveperson import LivePersonClient, Window, liveperson_source
 from .liveperson import settings as api_settings
 from .liveperson.windows import utc_from_ms
-from .loading import DLT_RUN_DEFAULTS, source_logs_in_run_log
-from .normalize_workers import workers_die_with_run
+from .loading import step_pipeline
 from .resources import LivePersonCredentials, LivePersonWarehouse
-from .run_owners import fail_runs_whose_process_died, record_run_owner
-from .settings import dlt_variables_for_run
+from .run_owners import claim_run
 from .translator import asset_key
 
 UPDATES_JOB_NAME = "liveperson_conversation_updates"
@@ -75,8 +72,7 @@ def updates_job(partitions_def: DailyPartitionsDefinition) -> JobDefinition:
 
 def load_updates(context: OpExecutionContext, credentials: LivePersonCredentials, warehouse: LivePersonWarehouse,
                  partitions_def: DailyPartitionsDefinition, config: UpdatesConfig) -> Iterator[AssetMaterialization]:
-    record_run_owner(context)
-    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
+    claim_run(context)
     window = search_window(partitions_def, utc_from_ms(config.until_ms))
     if window is None:
         context.log.info("No complete day yet: no conversation to update")
@@ -91,15 +87,13 @@ def load_updates(context: OpExecutionContext, credentials: LivePersonCredentials
             updated_per_day[row["start_time"].astimezone(zone).date().isoformat()] += 1
         return row
 
-    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS):
+    with step_pipeline(context, warehouse) as (pipeline, _):
         client = LivePersonClient(credentials.connection())
         source = liveperson_source(client=client, window=window, updated_since_ms=config.since_ms,
                                    content_parts=tuple(config.content_parts)).with_resources("conversations")
         source.conversations.add_map(count_day)
-        with source_logs_in_run_log(context), workers_die_with_run(), \
-                warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
-            info = pipeline.run(source, loader_file_format=warehouse.loader_file_format())
-            info.raise_on_failed_jobs()
+        info = pipeline.run(source, loader_file_format=warehouse.loader_file_format())
+        info.raise_on_failed_jobs()
     load_ids = [package.load_id for package in info.load_packages]
     context.log.info(f"Merged {sum(updated_per_day.values())} updated conversations into {len(updated_per_day)} "
                      f"partitions: {', '.join(f'{day} ({n})' for day, n in sorted(updated_per_day.items())) or 'none'}")

@@ -57,16 +57,23 @@ def rerun_and_check(emulator, tmp_path, env, killed_pid: int) -> None:
     assert_exact(emulator, tmp_path / "warehouse.duckdb")
 
 
-def test_killed_while_fetching_then_rerun_loads_exactly(start_emulator, tmp_path):
-    emulator = start_emulator(latency_ms=150, conversations_per_day=600)
-    env = kill_env(emulator, tmp_path)
-    log = tmp_path / "killed.log"
+def start_fetching(emulator, env: dict, log) -> subprocess.Popen:
+    """The range run started, and seen fetching: 4 search requests served."""
     process = start_materialize(env, log, *RANGE)
     try:
         wait_until(lambda: emulator.stats.snapshot()["requests"].get("search", 0) >= 4, 120,
                    "4 search requests served", interval=0.02, process=process, log=log)
-    finally:
+    except BaseException:
         kill_group(process)
+        raise
+    return process
+
+
+def test_killed_while_fetching_then_rerun_loads_exactly(start_emulator, tmp_path):
+    emulator = start_emulator(latency_ms=150, conversations_per_day=600)
+    env = kill_env(emulator, tmp_path)
+    process = start_fetching(emulator, env, tmp_path / "killed.log")
+    kill_group(process)
     searches = emulator.stats.snapshot()["requests"]["search"]
     temp_dir = tmp_path / "tmp"
     # Killed mid-fetch: the run's working dir is left, with nothing normalized or loaded; the warehouse has no
@@ -82,11 +89,8 @@ def test_killed_while_fetching_then_rerun_loads_exactly(start_emulator, tmp_path
 def test_command_killed_alone_leaves_no_process_and_the_next_run_marks_its_run_failed(start_emulator, tmp_path):
     emulator = start_emulator(latency_ms=150, conversations_per_day=600)
     env = kill_env(emulator, tmp_path)
-    log = tmp_path / "killed.log"
-    process = start_materialize(env, log, *RANGE)
+    process = start_fetching(emulator, env, tmp_path / "killed.log")
     try:
-        wait_until(lambda: emulator.stats.snapshot()["requests"].get("search", 0) >= 4, 120,
-                   "4 search requests served", interval=0.02, process=process, log=log)
         started = process_tree(process.pid)  # the command and every process it has started by now
         os.kill(process.pid, signal.SIGKILL)  # the command alone: what it started is not sent the signal
         process.wait(timeout=30)
