@@ -9,6 +9,7 @@ from .checks import build_checks
 from .marts import build_marts_assets
 from .marts_sensor import marts_after_updates_sensor, marts_job
 from .partitions import daily_partitions, hourly_partitions
+from .report import build_report_asset
 from .resources import credentials_resource, warehouse_resource
 from .run_owners import dead_runs_sensor
 from .schedules import daily_job, daily_schedule, operations_job, operations_schedule
@@ -30,8 +31,9 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -
     # The marts of the days a run of late changes touched.
     liveperson_marts_refresh = marts_job(days)
     return Definitions(
-        # The LivePerson assets, then the marts built on them (dbt, group liveperson_marts).
-        assets=[*build_assets(days, hours, settings.destination), *build_marts_assets(days)],
+        # The LivePerson assets, then the marts built on them (dbt, group liveperson_marts) and the report on those.
+        assets=[*build_assets(days, hours, settings.destination), *build_marts_assets(days),
+                build_report_asset(settings.timezone)],
         asset_checks=build_checks(settings.max_unknown_percent),
         jobs=[liveperson_daily, liveperson_operations, liveperson_updates, liveperson_marts_refresh],
         schedules=[daily_schedule(liveperson_daily, settings.lookback_days), operations_schedule(liveperson_operations)],

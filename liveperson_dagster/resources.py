@@ -25,6 +25,7 @@ from .settings import (
     DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS,
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     DEFAULT_DUCKDB_PATH,
+    REPORT_FILE_NAME,
     DEFAULT_MAX_REMOVED_PERCENT,
     DEFAULT_RETENTION_MONTHS,
     ProjectSettings,
@@ -98,6 +99,10 @@ class LivePersonWarehouse(ConfigurableResource):
         default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100,
         description="Share of a day's rows a re-load may remove (records LivePerson no longer returns); 100 forces",
     )
+    report_path: Optional[str] = Field(
+        default=None, description="Where the contact-center report (HTML) is written; next to the DuckDB file "
+                                  f"({REPORT_FILE_NAME}) when unset",
+    )
 
     def dlt_destination(self, read_only: bool = False):
         if self.destination == "duckdb":
@@ -121,6 +126,11 @@ class LivePersonWarehouse(ConfigurableResource):
                 "(LIVEPERSON_DUCKDB_PATH): choose another file name, e.g. liveperson_warehouse.duckdb"
             )
         return path
+
+    def report_file(self) -> Path:
+        if self.report_path:
+            return Path(self.report_path).expanduser().resolve()
+        return Path(self.duckdb_path).expanduser().resolve().with_name(REPORT_FILE_NAME)
 
     @contextmanager
     def pipeline_for_run(self, run_id: str, log: Callable[[str], None]) -> Iterator[dlt.Pipeline]:
@@ -276,7 +286,7 @@ def credentials_resource(settings: ProjectSettings, secret_variables: tuple) -> 
 
 SETTINGS_OF_WAREHOUSE = (
     "destination", "duckdb_path", "duckdb_memory_limit", "duckdb_lock_timeout_seconds", "normalize_workers",
-    "retention_months", "max_removed_percent",
+    "retention_months", "max_removed_percent", "report_path",
 )
 
 

@@ -32,6 +32,8 @@ PREFIX = "LIVEPERSON_"
 DATASET_NAME = "liveperson"
 # Not named like the dataset: a file `liveperson.duckdb` with dataset `liveperson` makes DuckDB references ambiguous.
 DEFAULT_DUCKDB_PATH = "data/liveperson_warehouse.duckdb"
+# The contact-center report (report.py), next to the DuckDB file unless LIVEPERSON_REPORT_PATH says otherwise.
+REPORT_FILE_NAME = "liveperson_report.html"
 # DuckDB's share of a load's memory is capped (its cache grows with the data otherwise; beyond the cap it spills
 # to disk). 128MB loads and re-merges a 100,000-conversation window (benchmarks/); a run's peak then stays flat.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
@@ -50,6 +52,21 @@ class SettingsError(ValueError):
 
 class _Unusable(ValueError):
     """A validator's finding about the value itself, added to the message after what is expected."""
+
+
+def _check_directory_can_be_made(path: Path) -> None:
+    """`path` is a writable directory, or its nearest existing ancestor is one (nothing is created here)."""
+    existing = next(directory for directory in (path, *path.parents) if os.path.exists(directory))
+    if not os.path.isdir(existing):
+        raise _Unusable(f"{existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _Unusable(f"the directory {existing} is not writable")
+
+
+def _check_file_can_be_written(path: Path) -> None:
+    if os.path.isdir(path):
+        raise _Unusable(f"{path} is a directory")
+    _check_directory_can_be_made(path.parent)
 
 
 class ProjectSettings(BaseModel):
@@ -94,6 +111,10 @@ class ProjectSettings(BaseModel):
         json_schema_extra={"allowed": f"a file path like {DEFAULT_DUCKDB_PATH}, in a writable directory and not "
                                       f"named like the dataset {DATASET_NAME!r}"},
         description="DuckDB file (duckdb destination); its directory is created by the first run",
+    )
+    report_path: Optional[str] = Field(
+        default=None, json_schema_extra={"allowed": "an .html file path in a writable directory (created if missing)"},
+        description=f"Where the contact-center report is written; {REPORT_FILE_NAME} next to the DuckDB file when unset",
     )
     duckdb_memory_limit: str = Field(
         default=DEFAULT_DUCKDB_MEMORY_LIMIT, json_schema_extra={"allowed": "a size like 128MB or 2GB"},
@@ -178,14 +199,8 @@ class ProjectSettings(BaseModel):
         if path.stem == DATASET_NAME:
             # As LivePersonWarehouse.duckdb_file(): DuckDB would name the database like the dataset (ambiguous).
             raise _Unusable(f"{path.name} is named like the dataset")
-        if os.path.isdir(path):
-            raise _Unusable(f"{path} is a directory")
-        existing = next(directory for directory in path.parents if os.path.exists(directory))
-        if not os.path.isdir(existing):
-            raise _Unusable(f"{existing} is a file, not a directory")
         # The run writes the file and its lock file `<file>.lock` there (or creates the missing directories).
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise _Unusable(f"the directory {existing} is not writable")
+        _check_file_can_be_written(path)
         if os.path.exists(path) and not os.access(path, os.W_OK):
             raise _Unusable(f"{path} is not writable")
         return value
@@ -196,12 +211,18 @@ class ProjectSettings(BaseModel):
         # Nothing is created here: a run creates it, and the account's directory in it (liveperson/slots.py).
         if value is None:
             return value
+        _check_directory_can_be_made(Path(value).expanduser().resolve())
+        return value
+
+    @field_validator("report_path")
+    @classmethod
+    def _usable_report_file(cls, value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return value
         path = Path(value).expanduser().resolve()
-        existing = next(directory for directory in (path, *path.parents) if os.path.exists(directory))
-        if not os.path.isdir(existing):
-            raise _Unusable(f"{existing} is a file, not a directory")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise _Unusable(f"the directory {existing} is not writable")
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise _Unusable(f"{path.name} does not end in .html")
+        _check_file_can_be_written(path)
         return value
 
     @field_validator("ca_bundle")

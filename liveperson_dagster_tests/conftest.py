@@ -2,11 +2,13 @@
 it was started in: LIVEPERSON_* settings, dlt's configuration variables and DAGSTER_HOME of the shell (or of
 `make test`) never reach a test; tests that need one set it themselves."""
 
+import re
+
 import pytest
 
 from liveperson_emulator import Emulator, EmulatorConfig
 
-from .helpers import FIRST_DAY, LAST_DAY, remove_outside_settings
+from .helpers import CHROMIUM_ARGS, FIRST_DAY, LAST_DAY, remove_outside_settings, require_chromium
 
 _SESSION_ENVIRONMENT = pytest.StashKey[pytest.MonkeyPatch]()
 
@@ -52,3 +54,22 @@ def start_emulator():
 @pytest.fixture
 def emulator(start_emulator) -> Emulator:
     return start_emulator()
+
+
+@pytest.fixture
+def browser_page():
+    """A page of headless Chromium driven by Playwright, and the list of URLs it requested. Requests that leave
+    the machine's files are refused (a page that needs the network shows it)."""
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            requested = []
+            context.on("request", lambda request: requested.append(request.url))
+            context.route(re.compile(r"^(?!file:)"), lambda route: route.abort())
+            yield context.new_page(), requested
+        finally:
+            browser.close()

@@ -58,8 +58,9 @@ LAST_DAY = date(2026, 11, 10)
 
 # The tests' environment: the settings that are removed before the session and before each test
 
-# The suite's own switch (set by CI, read by require_postgres): the one LIVEPERSON_* variable the tests see.
-SUITE_VARIABLES = frozenset({"LIVEPERSON_REQUIRE_POSTGRES"})
+# The suite's own switches (set by CI, read by require_postgres and require_chromium): the LIVEPERSON_* variables
+# the tests see.
+SUITE_VARIABLES = frozenset({"LIVEPERSON_REQUIRE_POSTGRES", "LIVEPERSON_REQUIRE_CHROMIUM"})
 # dlt reads its configuration from variables named <SECTION>__<KEY>[__...], and some DLT_* variables.
 DLT_SECTIONS = frozenset({"DESTINATION", "NORMALIZE", "DATA_WRITER", "SOURCES", "LOAD", "EXTRACT", "RUNTIME",
                           "PIPELINES", "SCHEMA"})
@@ -401,6 +402,25 @@ def graphql(port: int, query: str, variables: Optional[dict] = None) -> dict:
     if answer.get("errors"):
         raise AssertionError(f"GraphQL errors: {answer['errors']}")
     return answer["data"]
+
+
+# A browser (the report)
+
+# Debian's package `chromium`; Playwright drives it (its own browser downloads are not used).
+CHROMIUM = "/usr/bin/chromium"
+# Headless as root, and no background connections (this machine's network is closed).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def require_chromium() -> str:
+    """Chromium's path; skips where it is not installed, unless LIVEPERSON_REQUIRE_CHROMIUM=1 (then fails)."""
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    reason = f"no Chromium at {CHROMIUM} (Debian's package chromium)"
+    if os.environ.get("LIVEPERSON_REQUIRE_CHROMIUM") == "1":
+        pytest.fail(f"{reason}, and LIVEPERSON_REQUIRE_CHROMIUM=1 requires it")
+    pytest.skip(f"{reason} (set LIVEPERSON_REQUIRE_CHROMIUM=1 to make this a failure)")
 
 
 # PostgreSQL

@@ -4,6 +4,7 @@ from dagster import AssetKey, DailyPartitionsDefinition, HourlyPartitionsDefinit
 from dagster import build_schedule_context
 
 from liveperson_dagster.definitions import defs
+from liveperson_dagster.report import REPORT_KEY
 
 CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content")
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in CONFIG_TABLES]
@@ -37,7 +38,7 @@ DAILY_MARTS = {"fct_conversations", "fct_agent_daily", "fct_skill_daily", "fct_a
 
 def test_definitions_load_with_every_asset_and_their_dependencies():
     graph = defs.resolve_asset_graph()
-    assert set(graph.get_all_asset_keys()) == {*CONFIG_KEYS, *DAILY_KEYS, *OPERATIONS_KEYS, *MART_KEYS}
+    assert set(graph.get_all_asset_keys()) == {*CONFIG_KEYS, *DAILY_KEYS, *OPERATIONS_KEYS, *MART_KEYS, REPORT_KEY}
     for name, upstream in {**DAILY_DEPENDENCIES, **OPERATIONS_DEPENDENCIES}.items():
         assert {key.path[-1] for key in graph.get(AssetKey(["liveperson", name])).parent_keys} == upstream, name
     for key in [*CONFIG_KEYS, *DAILY_KEYS]:
@@ -63,7 +64,8 @@ def test_each_asset_is_a_step_of_its_own_so_a_refused_api_fails_only_its_assets(
     steps = [definition.node_def.name for definition in defs.assets]
     assert sorted(steps) == sorted([*(f"liveperson_{name}"
                                       for name in (*CONFIG_TABLES, *DAILY_DEPENDENCIES, *OPERATIONS_DEPENDENCIES)),
-                                    "liveperson_marts_dimensions", "liveperson_marts_daily"])
+                                    "liveperson_marts_dimensions", "liveperson_marts_daily",
+                                    "liveperson_contact_center_report"])
 
 
 def test_messaging_operations_are_hourly_partitions_in_their_own_group_polled_every_hour():
@@ -121,6 +123,8 @@ def test_the_daily_job_runs_every_asset_and_check_in_the_liveperson_pool():
         "liveperson_agent_status_changes_checks": "liveperson", "liveperson_chat_engagements_checks": "liveperson",
         # The marts, after the loads (their dbt tests are checks of these steps).
         "liveperson_marts_dimensions": "liveperson", "liveperson_marts_daily": "liveperson",
+        # The report, after the marts it reads.
+        "liveperson_contact_center_report": "liveperson",
     }
 
 
@@ -136,6 +140,16 @@ def test_the_marts_are_dbt_models_downstream_of_the_liveperson_assets():
         # Daily marts in the partitions of the conversations, built in one run for a range; the rest whole.
         assert node.partitions_def == (conversations if name in DAILY_MARTS else None), name
         assert node.backfill_policy is not None and node.backfill_policy.max_partitions_per_run is None, name
+
+
+def test_the_report_follows_the_marts_it_reads_unpartitioned():
+    node = defs.resolve_asset_graph().get(REPORT_KEY)
+    assert {parent.to_user_string() for parent in node.parent_keys} == {
+        "liveperson_marts/fct_conversations", "liveperson_marts/fct_skill_daily",
+        "liveperson_marts/fct_agent_status_daily", "liveperson_marts/dim_skills", "liveperson_marts/dim_agents"}
+    assert node.group_name == "liveperson_marts" and node.partitions_def is None and node.pools == {"liveperson"}
+    # In the marts' job after late changes too.
+    assert REPORT_KEY in defs.resolve_job_def("liveperson_marts_refresh").asset_layer.selected_asset_keys
 
 
 def test_the_dbt_tests_are_asset_checks_of_the_marts():

@@ -1,5 +1,5 @@
 """The suite does not depend on the environment it was started in: LIVEPERSON_* settings (but the suite's own
-LIVEPERSON_REQUIRE_POSTGRES), dlt's configuration variables and DAGSTER_HOME never reach a test."""
+LIVEPERSON_REQUIRE_POSTGRES and _CHROMIUM), dlt's configuration variables and DAGSTER_HOME never reach a test."""
 
 import os
 import subprocess
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .helpers import PROJECT_ROOT, is_outside_setting
+from .helpers import PROJECT_ROOT, SUITE_VARIABLES, is_outside_setting
 
 # What a developer's shell might hold.
 PLANTED = {
@@ -22,7 +22,7 @@ PLANTED = {
 
 
 def assert_no_outside_setting() -> None:
-    assert not [name for name in os.environ if name.startswith("LIVEPERSON_") and name != "LIVEPERSON_REQUIRE_POSTGRES"]
+    assert not [name for name in os.environ if name.startswith("LIVEPERSON_") and name not in SUITE_VARIABLES]
     for name in PLANTED:
         assert name not in os.environ, name
     assert not [name for name in os.environ if is_outside_setting(name)]
@@ -62,7 +62,7 @@ def test_settings_of_the_shell_reach_neither_the_tests_nor_the_definitions():
 
 @pytest.mark.parametrize("name, removed", [
     ("LIVEPERSON_TIMEZONE", True), ("LIVEPERSON_APP_SECRET", True), ("LIVEPERSON__DESTINATION__X", True),
-    ("LIVEPERSON_REQUIRE_POSTGRES", False),
+    ("LIVEPERSON_REQUIRE_POSTGRES", False), ("LIVEPERSON_REQUIRE_CHROMIUM", False),
     ("NORMALIZE__WORKERS", True), ("DESTINATION__POSTGRES__CREDENTIALS", True), ("DATA_WRITER__FILE_MAX_ITEMS", True),
     ("SOURCES__DATA_WRITER__FILE_MAX_ITEMS", True), ("LOAD__WORKERS", True), ("EXTRACT__WORKERS", True),
     ("RUNTIME__LOG_LEVEL", True), ("PIPELINES__DEV_MODE", True), ("SCHEMA__NAMING", True),

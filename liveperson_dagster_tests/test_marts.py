@@ -4,11 +4,13 @@ the emulator puts status changes on); a re-run of a day replaces exactly its row
 of the days they touched; the `dagster` CLI builds every mart of a day; the manifest is parsed when stale."""
 
 import os
+import re
 import shutil
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,9 @@ from liveperson_emulator import Emulator, EmulatorConfig
 from liveperson_dagster.marts import build_marts_assets
 from liveperson_dagster.marts_sensor import MARTS_JOB_NAME, MARTS_SENSOR_NAME, marts_after_updates_sensor, marts_job
 from liveperson_dagster.partitions import daily_partitions
+from liveperson_dagster.report import REPORT_KEY, build_report_asset
+from liveperson_dagster.report_data import RESPONSE_BUCKETS, UNASSIGNED_SKILL
+from liveperson_dagster.report_html import CHART_IDS
 from liveperson_dagster.resources import LivePersonWarehouse
 from liveperson_dagster.settings import ProjectSettings
 from liveperson_dagster.updates import UPDATES_OP_NAME, updates_job
@@ -60,10 +65,10 @@ def range_tags(first: str, last: str) -> dict:
 
 
 def load_and_build(emulator, warehouse: LivePersonWarehouse, database, tz: str, first: str, last: str,
-                   tables=LOADED):
-    """The LivePerson assets of `tables` and every mart, for the days first..last, in one run."""
+                   tables=LOADED, report: bool = False):
+    """The LivePerson assets of `tables` and every mart (and the report), for the days first..last, in one run."""
     settings = ProjectSettings(timezone=tz, start_date=START_DATE)
-    marts = build_marts_assets(daily_partitions(START_DATE, tz))
+    marts = build_marts_assets(daily_partitions(START_DATE, tz)) + ([build_report_asset(tz)] if report else [])
     resources = {**resources_for(emulator, database), "warehouse": warehouse}
     tags = range_tags(first, last) if first != last else {}
     result = materialize([*assets_of(*tables, settings=settings), *marts], resources=resources, tags=tags,
@@ -89,7 +94,8 @@ def built(request, emulator_of_module, tmp_path_factory) -> Built:
     emulator = emulator_of_module
     if destination == "duckdb":
         database = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
-        result = load_and_build(emulator, LivePersonWarehouse(duckdb_path=str(database)), database, tz, *DAYS)
+        result = load_and_build(emulator, LivePersonWarehouse(duckdb_path=str(database)), database, tz, *DAYS,
+                                report=True)
         yield Built(emulator, tz, DAYS, lambda sql: query(database, sql), result,
                     result.get_asset_check_evaluations())
         return
@@ -97,7 +103,9 @@ def built(request, emulator_of_module, tmp_path_factory) -> Built:
     with fresh_postgres_database("liveperson_marts_test") as name, pytest.MonkeyPatch.context() as env:
         # Trust authentication ignores the password, but dlt insists on one.
         env.setenv("DESTINATION__POSTGRES__CREDENTIALS", f"postgresql://postgres:unused@127.0.0.1:5432/{name}")
-        result = load_and_build(emulator, LivePersonWarehouse(destination="postgres"), "unused.duckdb", tz, *DAYS)
+        report = tmp_path_factory.mktemp("report") / "contact_center.html"
+        result = load_and_build(emulator, LivePersonWarehouse(destination="postgres", report_path=str(report)),
+                                "unused.duckdb", tz, *DAYS, report=True)
         env.undo()
         yield Built(emulator, tz, DAYS, lambda sql: postgres_query(name, sql), result,
                     result.get_asset_check_evaluations())
@@ -326,6 +334,146 @@ def test_every_dbt_test_is_an_asset_check_that_passed(built):
     assert [check.check_name for check in marts_checks if not check.passed] == []
 
 
+# The report
+
+def expected_report(emulator, tz: str, first: str, last: str) -> dict:
+    """The report's figures from the emulator's records, by the marts' definitions."""
+    conversations = list(expected_conversations(emulator, tz, first, last).values())
+    days = [date.fromisoformat(first) + timedelta(days=offset)
+            for offset in range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)]
+    skill_names = {skill["id"]: skill["name"] for skill in emulator.skills()}
+    by_skill = defaultdict(lambda: dict.fromkeys(days, 0))
+    for row in conversations:
+        name = UNASSIGNED_SKILL if row["latest_skill_id"] == -1 else skill_names[row["latest_skill_id"]]
+        by_skill[name][row["day"]] += 1
+    responses = [row["first_response_seconds"] for row in conversations if row["first_response_seconds"] is not None]
+    buckets = {label: sum(1 for seconds in responses if low <= seconds and (high is None or seconds < high))
+               for label, low, high in RESPONSE_BUCKETS}
+    answers = {day: [row["csat"] for row in conversations if row["day"] == day and row["csat"] >= 1] for day in days}
+    hours = {status: dict.fromkeys(days, 0.0) for status in STATUS_OF_SUB_TYPE.values()}
+    for (day, _, status), seconds in expected_status_seconds(emulator, tz, first, last).items():
+        hours[status][day] += seconds / 3600
+    names = {user["id"]: user.get("fullName") or user.get("nickname") or user.get("loginName")
+             for user in emulator.users()}
+    of_agent = defaultdict(list)
+    for row in conversations:
+        if row["latest_agent_id"] != -1:
+            of_agent[row["latest_agent_id"]].append(row)
+    busiest = sorted(of_agent.items(), key=lambda item: (-len(item[1]), item[0]))[:10]
+    all_answers = [csat for day in days for csat in answers[day]]
+    return {
+        "days": days,
+        "conversations_by_skill": dict(by_skill),
+        "first_response": buckets,
+        "csat_by_day": {day: mean(answers[day]) for day in days},
+        "status_hours": hours,
+        "top_agents": [(names[agent], len(rows)) for agent, rows in busiest],
+        "headline": {
+            "conversations": len(conversations),
+            "closed": sum(1 for row in conversations if row["status"] == "CLOSE"),
+            "median_first_response_seconds": median(responses),
+            "avg_csat": mean(all_answers),
+            "csat_answers": len(all_answers),
+            "agent_hours_online": sum(hours["ONLINE"].values()),
+        },
+    }
+
+
+def report_materialization(built: Built):
+    (event,) = [event for event in built.result.get_asset_materialization_events() if event.asset_key == REPORT_KEY]
+    return {name: value.value for name, value in event.materialization.metadata.items()}
+
+
+def test_the_report_metadata_holds_the_headline_figures_and_the_page(built):
+    expected = expected_report(built.emulator, built.tz, *built.days)
+    metadata = report_materialization(built)
+    headline = expected["headline"]
+    assert (metadata["first_day"], metadata["last_day"]) == built.days
+    assert (metadata["conversations"], metadata["closed"], metadata["csat_answers"]) == (
+        headline["conversations"], headline["closed"], headline["csat_answers"])
+    assert metadata["median_first_response_seconds"] == round(headline["median_first_response_seconds"], 1)
+    assert metadata["avg_csat"] == round(headline["avg_csat"], 2)
+    assert metadata["agent_hours_online"] == round(headline["agent_hours_online"], 1)
+    page = Path(metadata["report"])
+    assert page.is_file() and metadata["report_url"] == page.as_uri()
+    # Every script and style is inline (plotly's library included); outside the scripts, nothing refers elsewhere.
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc=|<link\b", text)
+    assert not re.search(r"(https?:)?//", re.sub(r"<script>.*?</script>", "", text, flags=re.DOTALL))
+
+
+# What the page drew: each chart's traces (name, x, y) and, per trace, the heights in pixels of its bars or markers.
+DRAWN_CHARTS_JS = """ids => Object.fromEntries(Object.entries(ids).map(([key, id]) => {
+    const chart = document.getElementById(id);
+    return [key, {
+        traces: chart.data.map(trace => ({name: trace.name, x: trace.x, y: trace.y})),
+        drawn: [...chart.querySelectorAll('.barlayer .trace, .scatterlayer .trace')].map(
+            trace => [...trace.querySelectorAll('.point')].map(point => point.getBBox().height)),
+    }];
+}))"""
+
+
+def by_day(trace: dict) -> dict:
+    return dict(zip(trace["x"], trace["y"]))
+
+
+def assert_bars_drawn_to_scale(chart: dict) -> None:
+    """Every bar is drawn, each as high as its value on one scale (within a pixel)."""
+    values = [value for trace in chart["traces"] for value in trace["y"]]
+    heights = [height for trace in chart["drawn"] for height in trace]
+    assert [len(trace) for trace in chart["drawn"]] == [len(trace["y"]) for trace in chart["traces"]]
+    scale = max(heights) / max(values)
+    assert all(abs(height - value * scale) <= 1.0 for value, height in zip(values, heights)), (values, heights)
+
+
+def test_the_report_page_draws_the_charts_with_the_marts_numbers(built, browser_page):
+    page, requested = browser_page
+    expected = expected_report(built.emulator, built.tz, *built.days)
+    url = report_materialization(built)["report_url"]
+    page.goto(url)
+    page.wait_for_function("ids => Object.values(ids).every(id => document.getElementById(id)?._fullLayout)",
+                           arg=CHART_IDS, timeout=30_000)
+    charts = page.evaluate(DRAWN_CHARTS_JS, CHART_IDS)
+    # Each chart fits its card (the page lays out its columns before the charts are drawn).
+    assert page.evaluate("ids => Object.values(ids).filter(id => { const chart = document.getElementById(id); "
+                         "return chart.querySelector('.main-svg').getBoundingClientRect().right > "
+                         "chart.closest('.card').getBoundingClientRect().right; })", CHART_IDS) == []
+    assert requested == [url]  # the page needed nothing but itself
+
+    days = [day.isoformat() for day in expected["days"]]
+    assert {trace["name"]: by_day(trace) for trace in charts["conversations_by_skill"]["traces"]} == {
+        name: {day.isoformat(): count for day, count in counts.items()}
+        for name, counts in expected["conversations_by_skill"].items()}
+    (response,) = charts["first_response"]["traces"]
+    assert dict(zip(response["x"], response["y"])) == expected["first_response"]
+    for key in ("conversations_by_skill", "first_response", "agent_status"):
+        assert_bars_drawn_to_scale(charts[key])
+
+    (csat,) = charts["csat_trend"]["traces"]
+    assert csat["x"] == days
+    for day, value in zip(expected["days"], csat["y"]):
+        close(value, expected["csat_by_day"][day], f"CSAT of {day}")
+    assert len(charts["csat_trend"]["drawn"][0]) == sum(1 for value in csat["y"] if value is not None)
+
+    status = {trace["name"]: by_day(trace) for trace in charts["agent_status"]["traces"]}
+    assert set(status) == set(expected["status_hours"])
+    for name, hours in expected["status_hours"].items():
+        for day, value in hours.items():
+            close(status[name][day.isoformat()], value, f"{name} hours of {day}")
+
+    figures = {tile.get_attribute("data-figure"): tile.get_attribute("data-value")
+               for tile in page.query_selector_all(".tile")}
+    headline = expected["headline"]
+    assert int(float(figures["conversations"])) == headline["conversations"]
+    close(float(figures["closed_percent"]), headline["closed"] / headline["conversations"] * 100, "closed %")
+    for name in ("median_first_response_seconds", "avg_csat", "agent_hours_online"):
+        close(float(figures[name]), headline[name], name)
+    table = [(row.query_selector("td:nth-child(1)").inner_text(),
+              int(row.query_selector("td:nth-child(3)").inner_text().replace(",", "")))
+             for row in page.query_selector_all("#top-agents tbody tr")]
+    assert table == expected["top_agents"]
+
+
 # Re-runs and the CLI (DuckDB, UTC)
 
 def test_a_rerun_of_a_day_replaces_exactly_its_rows_and_leaves_the_environment(emulator, tmp_path):
@@ -377,6 +525,8 @@ def test_the_cli_builds_every_mart_of_a_day(emulator, tmp_path):
         assert query(database, f"select distinct day from liveperson_marts.{table}") == [(date(2026, 11, 3),)], table
     assert query(database, "select count(*) from liveperson_marts.fct_conversations") == [
         (len(emulator.conversation_ids(*local_window("UTC", day, day))),)]
+    # The report, next to the warehouse.
+    assert (tmp_path / "liveperson_report.html").is_file()
 
 
 def test_the_manifest_is_parsed_when_missing_or_older_than_a_file_of_the_dbt_project(tmp_path):

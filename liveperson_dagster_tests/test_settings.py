@@ -10,7 +10,7 @@ from dagster import AssetKey, EnvVar, materialize
 
 from liveperson_dagster.definitions import build_definitions
 from liveperson_dagster.liveperson import LivePersonConfigError
-from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
+from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse, warehouse_resource
 from liveperson_dagster.settings import ProjectSettings, SettingsError, secret_variables_set
 from liveperson_emulator import Faults
 
@@ -121,6 +121,35 @@ def test_a_duckdb_path_whose_directories_do_not_exist_yet_is_accepted_and_nothin
     assert list(tmp_path.iterdir()) == []  # the first run creates them
     (tmp_path / "warehouse.duckdb").write_text("")
     assert ProjectSettings.from_env({"LIVEPERSON_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")})
+
+
+REPORT_PATH_EXPECTED = "expected an .html file path in a writable directory (created if missing)"
+
+
+@pytest.mark.parametrize("name, but", [
+    ("report.pdf", "report.pdf does not end in .html"),
+    ("report.html/", None),  # a directory, named below
+    ("file.txt/report.html", None),
+])
+def test_a_report_path_that_cannot_be_written_is_refused(tmp_path, name, but):
+    (tmp_path / "file.txt").write_text("")
+    if name == "report.html/":
+        (tmp_path / "report.html").mkdir()
+        but = f"{tmp_path / 'report.html'} is a directory"
+    if name.startswith("file.txt"):
+        but = f"{tmp_path / 'file.txt'} is a file, not a directory"
+    value = str(tmp_path / name)
+    with pytest.raises(SettingsError) as error:
+        ProjectSettings.from_env({"LIVEPERSON_REPORT_PATH": value})
+    assert str(error.value) == f"LIVEPERSON_REPORT_PATH={value!r} is invalid: {REPORT_PATH_EXPECTED}, but {but}"
+
+
+def test_the_report_goes_next_to_the_duckdb_file_unless_its_path_is_set(tmp_path):
+    settings = ProjectSettings.from_env({"LIVEPERSON_DUCKDB_PATH": str(tmp_path / "w" / "warehouse.duckdb")})
+    assert warehouse_resource(settings).report_file() == tmp_path / "w" / "liveperson_report.html"
+    chosen = tmp_path / "reports" / "contact_center.html"
+    settings = ProjectSettings.from_env({"LIVEPERSON_REPORT_PATH": str(chosen)})
+    assert warehouse_resource(settings).report_file() == chosen
 
 
 def test_the_duckdb_path_is_not_checked_for_another_destination(tmp_path):

@@ -1,7 +1,8 @@
 """`make demo`: the local emulator, then the account configuration and the last three complete days of every daily
 asset (conversations, agent status changes, chats) materialized with the `dagster` CLI into the default DuckDB
-file, in one run, then the marts of those days (dbt, schema liveperson_marts), then the Messaging Operations metrics
-of the last complete hour, then rows per table and a few figures from the marts."""
+file, in one run, then the marts of those days (dbt, schema liveperson_marts), and the
+contact-center report (HTML) on them, then the Messaging Operations metrics of the last complete hour, then rows per
+table, a few figures from the marts and the report's path."""
 
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from with_emulator import running_emulator  # noqa: E402
 import duckdb  # noqa: E402
 
 from liveperson_dagster.marts import MARTS_GROUP, MARTS_SCHEMA  # noqa: E402
-from liveperson_dagster.resources import DATASET_NAME  # noqa: E402
+from liveperson_dagster.resources import DATASET_NAME, warehouse_resource  # noqa: E402
 from liveperson_dagster.settings import ProjectSettings, SettingsError  # noqa: E402
 from liveperson_dagster.translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES  # noqa: E402
 
@@ -93,6 +94,11 @@ def main() -> int:
         print(f"demo failed: no rows in {', '.join(empty)}", file=sys.stderr)
         return 1
     print_figures(database)
+    report = warehouse_resource(settings).report_file()
+    if not report.is_file():
+        print(f"demo failed: no report at {report}", file=sys.stderr)
+        return 1
+    print(f"\nThe contact-center report (open it in a browser; it needs no network):\n  {report.as_uri()}")
     return 0
 
 

@@ -1,0 +1,101 @@
+"""The contact-center report: an asset of the group `liveperson_marts`, downstream of the marts it reads, that
+writes one self-contained HTML page (report_html.py) next to the warehouse and links it from its materialization,
+with the headline figures in the metadata too.
+
+It covers the last `days` days the marts hold (run config, 30 by default). The page is written to a temporary
+file beside it and moved into place, so a reader never sees half a page and a failed run leaves the previous one."""
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from dagster import (
+    AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Config, MaterializeResult, MetadataValue, multi_asset,
+)
+from pydantic import Field
+
+from .assets import POOL
+from .report_data import ReportData, read_report_data
+from .report_html import render_report
+from .resources import LivePersonWarehouse
+from .run_owners import claim_run
+from .translator import MARTS_GROUP
+
+REPORT_KEY = AssetKey([MARTS_GROUP, "contact_center_report"])
+READS = ("fct_conversations", "fct_skill_daily", "fct_agent_status_daily", "dim_skills", "dim_agents")
+
+
+class ReportConfig(Config):
+    days: int = Field(default=30, ge=1, le=400, description="Days the report covers, ending with the latest day "
+                                                            "the marts hold")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _rounded(value: Optional[float], digits: int = 2) -> Optional[float]:
+    return None if value is None else round(value, digits)
+
+
+def report_metadata(data: ReportData, path: Path) -> dict:
+    headline = data.headline
+    figures = {
+        "first_day": data.first_day.isoformat() if data.first_day else None,
+        "last_day": data.last_day.isoformat() if data.last_day else None,
+        "conversations": headline.conversations,
+        "closed": headline.closed,
+        "median_first_response_seconds": _rounded(headline.median_first_response_seconds, 1),
+        "avg_csat": _rounded(headline.avg_csat),
+        "csat_answers": headline.csat_answers,
+        "agent_hours_online": round(headline.agent_hours_online, 1),
+    }
+    return {
+        "report": MetadataValue.path(str(path)),
+        "report_url": MetadataValue.url(path.as_uri()),
+        # Dagster shows no metadata entry whose value is None.
+        **{name: value for name, value in figures.items() if value is not None},
+    }
+
+
+def build_report_asset(timezone: str):
+    # A multi_asset of one spec: `@asset`'s backfill_policy parameter is beta in Dagster 1.13 and warns at every load.
+    @multi_asset(
+        specs=[AssetSpec(
+            REPORT_KEY,
+            group_name=MARTS_GROUP,
+            deps=[AssetKey([MARTS_GROUP, name]) for name in READS],
+            description="An HTML page of the contact center's last days (conversations per day and skill, "
+                        "first-response times, CSAT trend, agent time by status, busiest agents), self-contained "
+                        "(opens offline), written next to the warehouse (LIVEPERSON_REPORT_PATH); its path and "
+                        "headline figures are in the metadata.",
+            kinds={"html"},
+        )],
+        name="liveperson_contact_center_report",
+        pool=POOL,
+        # Unpartitioned, and in range runs of the marts it follows (`--partition-range` wants every asset single-run).
+        backfill_policy=BackfillPolicy.single_run(),
+    )
+    def contact_center_report(context: AssetExecutionContext, config: ReportConfig,
+                              warehouse: LivePersonWarehouse) -> MaterializeResult:
+        claim_run(context)
+        with warehouse.sql_client(f"run {context.run.run_id[:8]} (report)", context.log.info) as client:
+            data = read_report_data(client, config.days)
+        path = warehouse.report_file()
+        write_atomically(path, render_report(data, timezone, datetime.now(ZoneInfo(timezone))))
+        context.log.info(f"Report of {data.first_day} .. {data.last_day} written to {path}")
+        return MaterializeResult(metadata=report_metadata(data, path))
+
+    return contact_center_report

@@ -1,0 +1,174 @@
+"""What the contact-center report shows, read from the marts (schema liveperson_marts) of the last days they hold.
+
+The period is the `days` days that end with the latest day of `fct_conversations` (so a report built after a
+backfill of old days still shows the newest ones), or fewer when the marts begin later. Every figure comes from a mart, by the marts' own definitions:
+CSAT averages the answers (1 to 5; 0 is no answer), first-response times are `fct_conversations`'
+`first_response_seconds`. The SQL runs unchanged on DuckDB and PostgreSQL.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import List, Optional, Sequence, Tuple
+
+from dlt.destinations.sql_client import SqlClientBase
+
+MARTS = "liveperson_marts"
+UNASSIGNED_SKILL = "Unassigned (-1)"
+# First-response time buckets: (label, lower bound in seconds, upper bound or None). Half-open: lower <= t < upper.
+RESPONSE_BUCKETS: Tuple[Tuple[str, float, Optional[float]], ...] = (
+    ("< 15 s", 0, 15), ("15-30 s", 15, 30), ("30-60 s", 30, 60), ("1-2 min", 60, 120), ("2-5 min", 120, 300),
+    ("5-10 min", 300, 600), ("10-30 min", 600, 1800), ("30-60 min", 1800, 3600), (">= 1 h", 3600, None),
+)
+STATUSES = ("ONLINE", "OCCUPIED", "AWAY", "OFFLINE")
+TOP_AGENTS = 10
+
+
+@dataclass(frozen=True)
+class Headline:
+    conversations: int
+    closed: int
+    median_first_response_seconds: Optional[float]
+    avg_csat: Optional[float]
+    csat_answers: int
+    agent_hours_online: float
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent_id: int
+    name: str
+    conversations: int
+    median_first_response_seconds: Optional[float]
+    avg_csat: Optional[float]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The period's figures; the series are in day order (`days`), one value per day."""
+
+    first_day: Optional[date]
+    last_day: Optional[date]
+    headline: Headline
+    days: List[date] = field(default_factory=list)
+    # skill name -> conversations per day
+    conversations_by_skill: dict = field(default_factory=dict)
+    # bucket label -> conversations; and those with no first response
+    response_buckets: dict = field(default_factory=dict)
+    no_first_response: int = 0
+    # per day: average CSAT of the answers (None without answers) and how many answers
+    csat_by_day: List[Optional[float]] = field(default_factory=list)
+    csat_answers_by_day: List[int] = field(default_factory=list)
+    # status -> agent hours per day
+    status_hours: dict = field(default_factory=dict)
+    top_agents: List[AgentRow] = field(default_factory=list)
+
+
+def read_report_data(client: SqlClientBase, days: int) -> ReportData:
+    """The figures of the last `days` days of the marts (empty figures when no conversation is built yet)."""
+    ((first_built, last_day),) = client.execute_sql(f"select min(day), max(day) from {MARTS}.fct_conversations")
+    if last_day is None:
+        return ReportData(None, None, Headline(0, 0, None, None, 0, 0.0))
+    first_day = max(first_built, last_day - timedelta(days=days - 1))
+    period = (first_day, last_day)
+    day_list = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
+    return ReportData(
+        first_day=first_day,
+        last_day=last_day,
+        headline=_headline(client, period),
+        days=day_list,
+        conversations_by_skill=_conversations_by_skill(client, period, day_list),
+        response_buckets=_response_buckets(client, period),
+        no_first_response=_count(client, f"select count(*) from {MARTS}.fct_conversations "
+                                         "where day between %s and %s and first_response_seconds is null", period),
+        **_csat_by_day(client, period, day_list),
+        status_hours=_status_hours(client, period, day_list),
+        top_agents=_top_agents(client, period),
+    )
+
+
+def _count(client: SqlClientBase, sql: str, params: Sequence) -> int:
+    ((value,),) = client.execute_sql(sql, *params)
+    return int(value or 0)
+
+
+def _float(value) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+def _headline(client: SqlClientBase, period: tuple) -> Headline:
+    ((conversations, closed, median_response, avg_csat, answers),) = client.execute_sql(
+        f"""select count(*), sum(case when status = 'CLOSE' then 1 else 0 end),
+                   percentile_cont(0.5) within group (order by first_response_seconds),
+                   avg(case when csat >= 1 then cast(csat as double precision) end),
+                   sum(case when csat >= 1 then 1 else 0 end)
+            from {MARTS}.fct_conversations where day between %s and %s""", *period)
+    ((online_seconds,),) = client.execute_sql(
+        f"select coalesce(sum(seconds), 0) from {MARTS}.fct_agent_status_daily "
+        "where day between %s and %s and status = 'ONLINE'", *period)
+    return Headline(int(conversations), int(closed or 0), _float(median_response), _float(avg_csat),
+                    int(answers or 0), float(online_seconds) / 3600)
+
+
+def _conversations_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
+    rows = client.execute_sql(
+        f"""select s.day, s.skill_id, k.skill_name, s.conversations
+            from {MARTS}.fct_skill_daily s left join {MARTS}.dim_skills k on k.skill_id = s.skill_id
+            where s.day between %s and %s""", *period)
+    index = {day: position for position, day in enumerate(day_list)}
+    series: dict = {}
+    for day, skill_id, skill_name, conversations in rows:
+        name = UNASSIGNED_SKILL if skill_id == -1 else (skill_name or f"skill {skill_id}")
+        series.setdefault(name, [0] * len(day_list))[index[day]] += int(conversations)
+    # Busiest skills first, so the legend reads in order of size.
+    return dict(sorted(series.items(), key=lambda item: (-sum(item[1]), item[0])))
+
+
+def _bucket_case(column: str) -> str:
+    branches = " ".join(
+        f"when {column} < {upper} then {position}"
+        for position, (_, _, upper) in enumerate(RESPONSE_BUCKETS) if upper is not None)
+    return f"case {branches} else {len(RESPONSE_BUCKETS) - 1} end"
+
+
+def _response_buckets(client: SqlClientBase, period: tuple) -> dict:
+    rows = client.execute_sql(
+        f"""select {_bucket_case('first_response_seconds')} as bucket, count(*)
+            from {MARTS}.fct_conversations
+            where day between %s and %s and first_response_seconds is not null
+            group by 1""", *period)
+    counts = {int(bucket): int(count) for bucket, count in rows}
+    return {label: counts.get(position, 0) for position, (label, _, _) in enumerate(RESPONSE_BUCKETS)}
+
+
+def _csat_by_day(client: SqlClientBase, period: tuple, day_list: list) -> dict:
+    rows = client.execute_sql(
+        f"""select day, avg(cast(csat as double precision)), count(*)
+            from {MARTS}.fct_conversations where day between %s and %s and csat >= 1 group by day""", *period)
+    by_day = {day: (float(avg), int(count)) for day, avg, count in rows}
+    return {"csat_by_day": [by_day.get(day, (None, 0))[0] for day in day_list],
+            "csat_answers_by_day": [by_day.get(day, (None, 0))[1] for day in day_list]}
+
+
+def _status_hours(client: SqlClientBase, period: tuple, day_list: list) -> dict:
+    rows = client.execute_sql(
+        f"""select day, status, sum(seconds) from {MARTS}.fct_agent_status_daily
+            where day between %s and %s group by day, status""", *period)
+    index = {day: position for position, day in enumerate(day_list)}
+    hours = {status: [0.0] * len(day_list) for status in STATUSES}
+    for day, status, seconds in rows:
+        hours.setdefault(status, [0.0] * len(day_list))[index[day]] += float(seconds) / 3600
+    return hours
+
+
+def _top_agents(client: SqlClientBase, period: tuple) -> List[AgentRow]:
+    rows = client.execute_sql(
+        f"""select c.latest_agent_id, coalesce(a.full_name, a.nickname, a.login_name), count(*),
+                   percentile_cont(0.5) within group (order by c.first_response_seconds),
+                   avg(case when c.csat >= 1 then cast(c.csat as double precision) end)
+            from {MARTS}.fct_conversations c left join {MARTS}.dim_agents a on a.agent_id = c.latest_agent_id
+            where c.day between %s and %s and c.latest_agent_id <> -1
+            group by c.latest_agent_id, a.full_name, a.nickname, a.login_name
+            order by count(*) desc, c.latest_agent_id
+            limit {TOP_AGENTS}""", *period)
+    return [AgentRow(int(agent_id), name or f"agent {agent_id}", int(count), _float(median), _float(csat))
+            for agent_id, name, count, median, csat in rows]
