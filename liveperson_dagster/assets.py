@@ -77,13 +77,15 @@ def _config_asset(name: str, spec_pipeline: dlt.Pipeline) -> AssetsDefinition:
     return _snapshot
 
 
-def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: TimeWindowPartitionsDefinition):
+def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: TimeWindowPartitionsDefinition,
+                    backfill_policy: BackfillPolicy):
     @dlt_assets(
         dlt_source=liveperson_source().with_resources(name),
         dlt_pipeline=spec_pipeline,
         name=f"liveperson_{name}",
         dagster_dlt_translator=LivePersonTranslator(),
         partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
         pool=POOL,
     )
     def _windowed(
@@ -99,13 +101,15 @@ def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: Time
     return _windowed
 
 
-def _conversations_asset(spec_pipeline: dlt.Pipeline, partitions_def: DailyPartitionsDefinition):
+def _conversations_asset(spec_pipeline: dlt.Pipeline, partitions_def: DailyPartitionsDefinition,
+                         backfill_policy: BackfillPolicy):
     @dlt_assets(
         dlt_source=liveperson_source().with_resources("conversations"),
         dlt_pipeline=spec_pipeline,
         name="liveperson_conversations",
         dagster_dlt_translator=LivePersonTranslator(),
         partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
         pool=POOL,
     )
     def liveperson_conversations(
@@ -128,14 +132,17 @@ def partition_windows(context: AssetExecutionContext) -> List[Window]:
     return [Window(*partitions_def.time_window_for_partition_key(key)) for key in context.partition_keys]
 
 
-def build_assets(daily: DailyPartitionsDefinition, hourly: HourlyPartitionsDefinition,
-                 destination: str) -> List[AssetsDefinition]:
-    """Every configuration asset, the history assets partitioned by `daily` and the Messaging Operations assets
-    partitioned by `hourly`, loading into `destination`."""
+def build_assets(daily: DailyPartitionsDefinition, hourly: HourlyPartitionsDefinition, destination: str,
+                 daily_backfill: BackfillPolicy = BackfillPolicy.single_run()) -> List[AssetsDefinition]:
+    """Every configuration asset, the history assets partitioned by `daily` (backfilled by `daily_backfill`) and the
+    Messaging Operations assets partitioned by `hourly`, loading into `destination`."""
     spec_pipeline = _spec_pipeline(destination)
+    single_run = BackfillPolicy.single_run()
     return [
         *(_config_asset(name, spec_pipeline) for name in CONFIG_RESOURCES),
-        _conversations_asset(spec_pipeline, daily),
-        *(_windowed_asset(name, spec_pipeline, daily) for name in DAILY_RESOURCES if name != "conversations"),
-        *(_windowed_asset(name, spec_pipeline, hourly) for name in OPERATIONS_RESOURCES),
+        _conversations_asset(spec_pipeline, daily, daily_backfill),
+        *(_windowed_asset(name, spec_pipeline, daily, daily_backfill)
+          for name in DAILY_RESOURCES if name != "conversations"),
+        # LivePerson keeps 24 hours of them: a range of hours is always short, one run.
+        *(_windowed_asset(name, spec_pipeline, hourly, single_run) for name in OPERATIONS_RESOURCES),
     ]

@@ -5,6 +5,7 @@ from dagster import Definitions, in_process_executor
 from dagster_dlt import DagsterDltResource
 
 from .assets import build_assets
+from .backfills import daily_backfill_policy
 from .checks import build_checks
 from .marts import build_marts_assets
 from .marts_sensor import marts_after_updates_sensor, marts_job
@@ -22,6 +23,8 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -
     """`secret_variables`: the credential variables that are set, referred to as EnvVars (read when a run starts)."""
     days = daily_partitions(settings.start_date, settings.timezone)
     hours = hourly_partitions(settings.operations_start_date or settings.start_date, settings.timezone)
+    # A backfill of days: runs of at most `backfill_days_per_run` days (one run in `dagster asset materialize`).
+    daily_backfill = daily_backfill_policy(settings.backfill_days_per_run)
     # Account configuration + the last `lookback_days` days of history, daily at 02:00 local time.
     liveperson_daily = daily_job(days)
     # Messaging Operations of the hour that has just ended, every hour.
@@ -32,8 +35,8 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -
     liveperson_marts_refresh = marts_job(days)
     return Definitions(
         # The LivePerson assets, then the marts built on them (dbt, group liveperson_marts) and the report on those.
-        assets=[*build_assets(days, hours, settings.destination), *build_marts_assets(days),
-                build_report_asset(settings.timezone)],
+        assets=[*build_assets(days, hours, settings.destination, daily_backfill),
+                *build_marts_assets(days, daily_backfill), build_report_asset(settings.timezone)],
         asset_checks=build_checks(settings.max_unknown_percent),
         jobs=[liveperson_daily, liveperson_operations, liveperson_updates, liveperson_marts_refresh],
         schedules=[daily_schedule(liveperson_daily, settings.lookback_days), operations_schedule(liveperson_operations)],

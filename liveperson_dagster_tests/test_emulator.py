@@ -472,6 +472,23 @@ def test_fault_503_is_html_and_spares_csds_and_token(emu):
     assert emu.stats["faults"] == {"5xx": 1, "always_503": 1}
 
 
+def test_fault_unavailable_day_fails_every_search_touching_it_until_replaced(emu):
+    second, third = FIRST_DAY + timedelta(days=1), FIRST_DAY + timedelta(days=2)
+    emu.set_faults(Faults(unavailable_days={second}))
+    for window in (utc_window(second), utc_window(FIRST_DAY, second), (utc(second, 23, 59), utc(third, 1))):
+        response = search(emu, *window)
+        assert response.status_code == 503 and "Service Unavailable" in response.text, window
+    # Bounds are inclusive: a window ending the millisecond before the day, or starting as it ends, answers.
+    assert search(emu, utc(FIRST_DAY), utc(second) - MS).status_code == 200
+    assert search(emu, utc(third), utc(third, 23)).status_code == 200
+    assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu)).status_code == 200
+    assert emu.stats["faults"] == {"503_unavailable_day": 3}
+    emu.set_faults(Faults())
+    response = search(emu, *utc_window(second))
+    assert response.status_code == 200
+    assert sorted(ids_of(response)) == sorted(in_rounded_window(emu, *utc_window(second))) != []
+
+
 def test_fault_partial_drops_records_and_flags_the_page(emu):
     emu.set_faults(Faults(rate_partial=1.0))
     response = search(emu, *WINDOW, "limit=20&source=x").json()

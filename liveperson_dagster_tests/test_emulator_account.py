@@ -667,6 +667,7 @@ def _parse(argv: list[str]):
     (["--days", "20240101:20240102"], "--days"),
     (["--days", "2024-01-01:2024-01-02:2024-01-03"], "--days"),
     (["--empty-days", "2024-02-30"], "--empty-days"),
+    (["--unavailable-days", "2024-1-5"], "--unavailable-days"),
     (["--conversations-per-day", "-1"], "--conversations-per-day"),
     (["--conversations-per-day", "1.5"], "--conversations-per-day"),
     (["--chats-per-day", "-3"], "--chats-per-day"),
@@ -700,13 +701,14 @@ def test_cli_good_values_give_the_same_config_as_before():
             "--forbid", "lobs", "--latency-ms", "0", "--token-ttl", "1",
             "--rate-429-retry-after", "0.1", "--rate-429", "0.2", "--rate-5xx", "0.3", "--rate-partial", "0",
             "--rate-drop", "0.05", "--rate-slow", "0.05", "--rate-truncated", "0.3", "--slow-seconds", "0",
-            "--verbose"]
+            "--unavailable-days", "2024-01-01", "--verbose"]
     assert _config(_parse(argv)) == EmulatorConfig(
         host="0.0.0.0", port=65535, account="0123", seed=-4, first_day=date(2024, 1, 1), last_day=date(2024, 1, 1),
         empty_days=(date(2024, 1, 1), date(2024, 1, 3)), conversations_per_day=0, chats_per_day=0,
         agents_with_status=0, latency_ms=0, token_ttl_seconds=1, verbose=True,
         faults=Faults(rate_429_retry_after=0.1, rate_429=0.2, rate_5xx=0.3, rate_drop=0.05, rate_slow=0.05,
-                      rate_truncated=0.3, slow_seconds=0.0, forbidden_apis={"lobs"}))
+                      rate_truncated=0.3, slow_seconds=0.0, forbidden_apis={"lobs"},
+                      unavailable_days={date(2024, 1, 1)}))
     assert _config(_parse(["--rate-slow", "1", "--port", "0", "--slow-seconds", "2.5", "--token-ttl", "7200"])) == \
         EmulatorConfig(token_ttl_seconds=7200, faults=Faults(rate_slow=1.0, slow_seconds=2.5))
     assert _parse(["--env-file", "env.sh"]).env_file == "env.sh"

@@ -1,6 +1,7 @@
 """The production setup on one machine: deploy/dagster.yaml (PostgreSQL storage, queued runs, the `liveperson`
 pool, run monitoring, local compute logs) with the real `dagster-daemon` and `dagster-webserver`; a backfill
-launched through the webserver's GraphQL API lands exactly the emulator's conversations."""
+launched through the webserver's GraphQL API lands exactly the emulator's conversations, in runs of the default days
+per run, one at a time."""
 
 import os
 import shutil
@@ -8,6 +9,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+from liveperson_dagster.settings import DEFAULT_BACKFILL_DAYS_PER_RUN
 from liveperson_emulator import Emulator, EmulatorConfig
 
 from .helpers import (
@@ -79,7 +81,7 @@ def production_env(emulator, home: Path, database: str, warehouse: Path) -> dict
     }
 
 
-def backfill_run(database: str, backfill_id: str) -> list:
+def backfill_runs(database: str, backfill_id: str) -> list:
     return postgres_query(database, "select r.run_id, r.status, r.start_time, r.end_time from runs r join run_tags t "
                                     "on t.run_id = r.run_id where t.key = 'dagster/backfill' and t.value = %s",
                           (backfill_id,))
@@ -134,7 +136,7 @@ def test_backfill_via_webserver_and_daemon_on_postgres_lands_exactly_the_days(tm
 
             # Started after the request, the daemon's first backfill pass (one every 30 s) takes it up at once.
             daemon = start_logged([str(BIN / "dagster-daemon"), "run", "-m", DEFINITIONS], env, daemon_log)
-            wait_until(lambda: backfill_run(database, backfill_id), 120, "the backfill's run being created",
+            wait_until(lambda: backfill_runs(database, backfill_id), 120, "the backfill's runs being created",
                        interval=0.5, process=daemon, log=daemon_log)
 
             selector = {"repositoryLocationName": repository["location"]["name"],
@@ -168,19 +170,25 @@ def test_backfill_via_webserver_and_daemon_on_postgres_lands_exactly_the_days(tm
         assert contents["ids"] == expected_ids(emulator, BACKFILL_FIRST, SINGLE_DAY)
         assert contents["message_records"] == expected_message_records(emulator, BACKFILL_FIRST, SINGLE_DAY)
 
-        # Everything Dagster recorded is in PostgreSQL: the backfill ran as one run (dagster-dlt's single-run
-        # backfill policy); both runs went through the queue and succeeded; one materialization per day.
-        ((run_id, status, start, end),) = backfill_run(database, backfill_id)
+        # Everything Dagster recorded is in PostgreSQL: the backfill ran as runs of at most
+        # LIVEPERSON_BACKFILL_DAYS_PER_RUN days; every run went through the queue and succeeded; one
+        # materialization per day.
+        chunks = backfill_runs(database, backfill_id)
+        assert len(chunks) == -(-len(days) // DEFAULT_BACKFILL_DAYS_PER_RUN) > 1, chunks
         ((single_status, single_start, single_end),) = postgres_query(
             database, "select status, start_time, end_time from runs where run_id = %s", (single_run_id,))
-        assert (status, single_status) == ("SUCCESS", "SUCCESS")
-        # The pool `liveperson` allows one run at a time: the single run, queued while the backfill's run was in
-        # progress, started only after it ended.
+        assert {status for _, status, _, _ in chunks} == {single_status} == {"SUCCESS"}
+        # The pool `liveperson` allows one run at a time: the chunks and the single run (queued while the
+        # backfill was in progress) never overlapped.
         ((enqueued,),) = postgres_query(database, "select extract(epoch from timestamp) from event_logs where "
                                                   "run_id = %s and dagster_event_type = 'PIPELINE_ENQUEUED'",
                                         (single_run_id,))
-        assert float(enqueued) < end <= single_start, (start, end, float(enqueued), single_start, single_end)
-        for one in (run_id, single_run_id):
+        last_end = max(end for _, _, _, end in chunks)
+        assert float(enqueued) < last_end, (float(enqueued), last_end)
+        spans = sorted([(start, end) for _, _, start, end in chunks] + [(single_start, single_end)])
+        assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:])), spans
+        run_ids = [run_id for run_id, _, _, _ in chunks]
+        for one in (*run_ids, single_run_id):
             events = {row[0] for row in postgres_query(database, "select dagster_event_type from event_logs "
                                                                  "where run_id = %s", (one,))}
             assert {"PIPELINE_ENQUEUED", "PIPELINE_STARTING", "PIPELINE_SUCCESS"} <= events, events
@@ -190,5 +198,5 @@ def test_backfill_via_webserver_and_daemon_on_postgres_lands_exactly_the_days(tm
         assert sorted(row[0] for row in partitions) == [*days, SINGLE_DAY]
         # No SQLite storage was created next to the config, and the steps' output went to the compute log dir.
         assert not list(home.glob("history")) and not list(home.glob("**/*.db")), sorted(home.rglob("*"))
-        for one in (run_id, single_run_id):
+        for one in (*run_ids, single_run_id):
             assert [p for p in (home / "compute_logs" / one).rglob("*") if p.is_file()], f"no compute logs of {one}"

@@ -167,6 +167,9 @@ def _parser() -> argparse.ArgumentParser:
     for name, effect in RATE_HELP.items():
         faults.add_argument(f"--rate-{name}", type=_rate, default=0.0, metavar="FRACTION",
                             help=f"fraction (0 to 1) of data requests {effect} (default: %(default)s)")
+    faults.add_argument("--unavailable-days", type=_day_list, default=(), metavar="DAYS",
+                        help="comma-separated UTC days (YYYY-MM-DD) whose conversation searches answer 503 every "
+                             "time, a search shard down; other windows answer (default: none)")
     faults.add_argument("--slow-seconds", type=_seconds, default=5.0, metavar="SECONDS",
                         help="how long a --rate-slow answer is held back, in seconds >= 0 (default: %(default)s)")
     add("--env-file", type=_env_file, default=None, metavar="PATH",
@@ -198,6 +201,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         slow_seconds=args.slow_seconds,
         rate_truncated=args.rate_truncated,
         forbidden_apis=frozenset(args.forbid),
+        unavailable_days=frozenset(args.unavailable_days),
     )
     return EmulatorConfig(
         account=args.account, seed=args.seed, first_day=first, last_day=last,

@@ -4,6 +4,7 @@ import random
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 
 from .permissions import API_NAMES
 
@@ -22,6 +23,7 @@ COUNT_INFLATION = "count_inflation"
 NEXT_HOST = "next_host"
 CSDS_HOST_OVERRIDE = "csds_host_override"
 FORBIDDEN = "403_forbidden"
+UNAVAILABLE_DAY = "503_unavailable_day"
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,12 @@ class Faults:
     # while the other APIs answer (names in permissions.API_NAMES: users, skills, agentGroups, msgHist,
     # statusReasons, profiles, lobs, predefinedContent, agentActivity, engHist, operations).
     forbidden_apis: Iterable[str] = frozenset()
+    # UTC days whose conversations LivePerson cannot serve for now (a search shard down): every conversation search
+    # whose window touches one of them answers 503, each time, until the faults are replaced; other windows answer.
+    unavailable_days: Iterable[date] = frozenset()
 
     def __post_init__(self):
+        object.__setattr__(self, "unavailable_days", frozenset(self.unavailable_days))
         forbidden = frozenset([self.forbidden_apis] if isinstance(self.forbidden_apis, str) else self.forbidden_apis)
         unknown = sorted(forbidden - set(API_NAMES))
         if unknown:
@@ -64,6 +70,15 @@ class Faults:
             raise ValueError("fault rates must sum to at most 1")
         if self.slow_seconds < 0 or self.count_inflation < 0:
             raise ValueError("slow_seconds and count_inflation must not be negative")
+
+    def window_unavailable(self, from_ms: int, to_ms: int) -> bool:
+        """Whether a search window [from_ms, to_ms] (epoch ms) touches one of the unavailable days."""
+        for day in self.unavailable_days:
+            start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+            day_from, day_to = (int(moment.timestamp() * 1000) for moment in (start, start + timedelta(days=1)))
+            if from_ms < day_to and to_ms >= day_from:
+                return True
+        return False
 
     def _rates(self) -> list[tuple[str, float]]:
         return [

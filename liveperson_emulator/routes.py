@@ -234,6 +234,9 @@ class Api:
             query = parse_search(request, self._refuse_latest_update_time)
         except BadSearch as problem:
             return error(400, str(problem))
+        if self._injector.faults.window_unavailable(query.from_ms, query.to_ms):
+            self._stats.count_fault(kinds.UNAVAILABLE_DAY)
+            return service_unavailable_page()
         conversations = self._conversations
         found = matching_headers(conversations, query, conversations.now_ms())
         page = self._partial_page(found[query.offset: query.offset + query.limit], partial)
