@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/updates.py
 	$(BIN)/python benchmarks/request_slots.py
+	$(BIN)/python benchmarks/backfill.py
 
 clean:
 	rm -rf $(VENV) data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules
