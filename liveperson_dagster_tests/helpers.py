@@ -262,11 +262,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_logged(command: list, env: Mapping[str, str], log: Path) -> subprocess.Popen:
+def start_logged(command: list, env: Mapping[str, str], log: Path, cwd: Path = PROJECT_ROOT) -> subprocess.Popen:
     """Starts a command in a process group of its own (so the whole tree can be killed), output to a file (a pipe
     nobody reads would block a chatty process)."""
     with open(log, "wb") as out:
-        return subprocess.Popen(command, env=dict(env), cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+        return subprocess.Popen(command, env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
 
