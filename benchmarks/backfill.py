@@ -1,5 +1,5 @@
 """Backfill benchmark: 30 days of conversations into PostgreSQL as one run, and as runs of N days (what the daemon
-makes of a UI backfill, LIVEPERSON_BACKFILL_DAYS_PER_RUN=N) one at a time (pool limit 1) and several at once (a
+one may launch to load a long history in pieces) one at a time (pool limit 1) and several at once (a
 higher pool limit), always with the same account budget (LIVEPERSON_MAX_CONCURRENT_REQUESTS, shared by the runs
 through their request slots). Prints one table: wall time of each, the longest run (what re-running a failed run
 costs), and the network bound (pages x latency / budget); then a run's start-up, measured as a run of an empty day.

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from .helpers import (
-    PROJECT_ROOT, conversation_ids, expected_ids, fresh_postgres_database, postgres_query, require_postgres,
+    PROJECT_ROOT, conversation_ids, expected_ids, free_port, fresh_postgres_database, postgres_query,
+    require_postgres, start_logged, stop_group, wait_until,
 )
 
 DAY = "2026-11-05"
@@ -65,7 +66,8 @@ def test_the_wheel_installs_without_extras_and_loads_a_day_then_into_postgresql_
     workdir.mkdir()
     env = user_env(venv, tmp_path, **emulator.env(), LIVEPERSON_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"))
 
-    run([str(bin_dir / "pip"), "install", "--quiet", str(wheel)], env, workdir, timeout=900)
+    # As deploy/Dockerfile installs it (there with the postgres extra, below).
+    run([str(bin_dir / "pip"), "install", "--quiet", "--no-compile", str(wheel)], env, workdir, timeout=900)
     where = run([str(bin_dir / "python"), "-c", "import liveperson_dagster.definitions as d, liveperson_dagster as p; "
                                                 "print(len(d.defs.assets), p.__file__)"], env, workdir)
     assert str(venv) in where and str(PROJECT_ROOT) not in where, where
@@ -75,7 +77,7 @@ def test_the_wheel_installs_without_extras_and_loads_a_day_then_into_postgresql_
     assert conversation_ids(tmp_path / "warehouse.duckdb") == expected_ids(emulator, DAY, DAY)
 
     require_postgres()
-    run([str(bin_dir / "pip"), "install", "--quiet", f"{wheel}[postgres]"], env, workdir, timeout=900)
+    run([str(bin_dir / "pip"), "install", "--quiet", "--no-compile", f"{wheel}[postgres]"], env, workdir, timeout=900)
     with fresh_postgres_database() as database:
         postgres_env = {**env, "LIVEPERSON_DESTINATION": "postgres", "DAGSTER_HOME": str(tmp_path / "dagster_home"),
                         "DESTINATION__POSTGRES__CREDENTIALS":
@@ -84,3 +86,16 @@ def test_the_wheel_installs_without_extras_and_loads_a_day_then_into_postgresql_
              "liveperson/conversations", "--partition", DAY], postgres_env, workdir)
         rows = postgres_query(database, "select conversation_id from liveperson.conversations order by 1")
         assert [row[0] for row in rows] == expected_ids(emulator, DAY, DAY)
+
+        # The image's start command (deploy/Dockerfile): the code server answers Dagster's health check.
+        port, log = free_port(), tmp_path / "grpc.log"
+        server = start_logged([str(bin_dir / "dagster"), "api", "grpc", "-m", "liveperson_dagster.definitions",
+                               "-h", "127.0.0.1", "-p", str(port)], postgres_env, log, cwd=workdir)
+        try:
+            def healthy() -> bool:
+                return subprocess.run([str(bin_dir / "dagster"), "api", "grpc-health-check", "-p", str(port)],
+                                      env=postgres_env, cwd=workdir, capture_output=True, timeout=60).returncode == 0
+
+            wait_until(healthy, 120, "the code server answering its health check", interval=1, process=server, log=log)
+        finally:
+            stop_group(server)
