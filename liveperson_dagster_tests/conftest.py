@@ -3,7 +3,9 @@ it was started in: LIVEPERSON_* settings, dlt's configuration variables and DAGS
 `make test`) never reach a test; tests that need one set it themselves."""
 
 import re
+import tempfile
 
+import psutil
 import pytest
 
 from liveperson_emulator import Emulator, EmulatorConfig
@@ -28,10 +30,56 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(autouse=True)
-def hermetic_environment(monkeypatch):
+def hermetic_environment(monkeypatch, tmp_path_factory):
     """Before each test: no outside setting (helpers.is_outside_setting), whatever set one since the session
-    started (a fixture, the product in an earlier test); put back after the test."""
+    started (a fixture, the product in an earlier test); put back after the test. The test and the processes it
+    starts get a temp dir of their own (TMPDIR), so what the product keeps there, the account's request slots
+    among it, is shared with no other test, checkout or user of the machine."""
     remove_outside_settings(monkeypatch)
+    own_temp = str(tmp_path_factory.mktemp("tmp"))
+    monkeypatch.setenv("TMPDIR", own_temp)
+    monkeypatch.setattr(tempfile, "tempdir", own_temp)
+
+
+# Started once per process by multiprocessing (dlt's normalize workers) and kept for the next pool: not a leak.
+_LONG_LIVED_HELPERS = ("multiprocessing.resource_tracker",)
+
+
+@pytest.fixture(autouse=True)
+def no_process_left_behind():
+    """After each test, whatever it ran into: a process the test started and did not stop is stopped here, and
+    the test fails naming it."""
+    yield
+    me = psutil.Process()
+    children = [child for child in me.children(recursive=True) if _running(child) and not _is_long_lived_helper(child)]
+    if not children:
+        return
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=30)
+    left = [f"{child.pid} {' '.join(_cmdline(child))[:160]}" for child in children]
+    pytest.fail(f"the test left {len(left)} process(es) running, now killed ({len(alive)} survived):\n" + "\n".join(left))
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE  # a zombie has ended, only not been waited for
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _cmdline(process: psutil.Process) -> list:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return ["?"]
+
+
+def _is_long_lived_helper(process: psutil.Process) -> bool:
+    return any(helper in " ".join(_cmdline(process)) for helper in _LONG_LIVED_HELPERS)
 
 
 @pytest.fixture

@@ -221,13 +221,18 @@ def cli_env(emulator, database, dagster_home, **extra) -> dict:
     }
 
 
-def materialize_cli(env: dict, *args: str, wait: bool = True):
+def materialize_cli(env: dict, *args: str, wait: bool = True, timeout: float = 300):
+    """`dagster asset materialize` in a process group of its own: (exit code, output), the group stopped if it
+    outlives `timeout`; or, with wait=False, the process (the caller stops it: stop_group)."""
     command = [DAGSTER, "asset", "materialize", "-m", "liveperson_dagster.definitions", *args]
-    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     if not wait:
         return process
-    output, _ = process.communicate(timeout=300)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    finally:
+        stop_group(process)
     return process.returncode, output
 
 

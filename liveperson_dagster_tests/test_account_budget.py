@@ -52,7 +52,7 @@ def test_threads_with_files_of_their_own_hold_at_most_the_count_and_all_of_it(tm
         except BaseException as error:  # noqa: BLE001 - reported by the test's thread
             failures.append(error)
 
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
     for thread in workers:
         thread.start()
     for thread in workers:
@@ -181,13 +181,14 @@ def test_two_clients_of_one_process_share_the_budget(start_emulator, tmp_path):
             failures.append(error)
 
     with emulator.holding("search"):
-        threads = [threading.Thread(target=fetch, args=(day,)) for day in days]
+        threads = [threading.Thread(target=fetch, args=(day,), daemon=True) for day in days]
         for thread in threads:
             thread.start()
         wait_until(lambda: failures or emulator.stats["requests"].get("search", 0) >= 2, 60,
                    "both clients' first pages in flight")
     for thread in threads:
         thread.join(timeout=60)
+    assert not [thread for thread in threads if thread.is_alive()], "a fetch did not end within 60 s"
     assert not failures, failures
     for day in days:
         assert found[day] == emulator.conversation_ids(*utc_window(day))

@@ -7,7 +7,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .helpers import PROJECT_ROOT, cli_env, conversation_ids, free_port, materialize_cli, utc_window
+from .helpers import PROJECT_ROOT, cli_env, conversation_ids, free_port, materialize_cli, stop_group, utc_window
 
 
 def test_cli_materializes_one_partition_and_a_range(emulator, tmp_path):
@@ -32,9 +32,13 @@ def test_two_partition_runs_started_at_once_both_land(emulator, tmp_path):
     days = ("2026-11-02", "2026-11-08")
     processes = [materialize_cli(env, "--select", "liveperson/conversations", "--partition", day, wait=False)
                  for day in days]
-    for process in processes:
-        output, _ = process.communicate(timeout=300)
-        assert process.returncode == 0, output[-3000:]
+    try:
+        for process in processes:
+            output, _ = process.communicate(timeout=300)
+            assert process.returncode == 0, output[-3000:]
+    finally:
+        for process in processes:
+            stop_group(process)
     expected = set().union(*(emulator.conversation_ids(*utc_window(day, day)) for day in days))
     assert conversation_ids(database) == sorted(expected)
 

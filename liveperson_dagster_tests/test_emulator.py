@@ -103,13 +103,13 @@ def in_rounded_window(emu: Emulator, low: datetime, high: datetime) -> list[str]
 
 def test_csds_answers_each_service_with_host_and_port_only(emu):
     for service in SERVICES:
-        response = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/{service}/baseURI.json?version=1.0")
+        response = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/{service}/baseURI.json?version=1.0", timeout=30)
         assert response.status_code == 200
         assert response.json() == {"service": service, "account": ACCOUNT, "baseURI": f"127.0.0.1:{emu.port}"}
 
 
 def test_csds_answers_all_services_at_once(emu):
-    response = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/baseURI.json?version=1.0")
+    response = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/baseURI.json?version=1.0", timeout=30)
     assert response.status_code == 200
     entries = response.json()["baseURIs"]
     assert {e["service"] for e in entries} == SERVICES
@@ -118,11 +118,11 @@ def test_csds_answers_all_services_at_once(emu):
 
 def test_csds_errors(emu):
     base = f"{emu.csds_url}/api/account"
-    assert requests.get(f"{base}/999/service/msgHist/baseURI.json?version=1.0").status_code == 401
+    assert requests.get(f"{base}/999/service/msgHist/baseURI.json?version=1.0", timeout=30).status_code == 401
     for query in ("", "?version=2.0"):
-        response = requests.get(f"{base}/{ACCOUNT}/service/msgHist/baseURI.json{query}")
+        response = requests.get(f"{base}/{ACCOUNT}/service/msgHist/baseURI.json{query}", timeout=30)
         assert response.status_code == 400 and "message" in response.json()
-    response = requests.get(f"{base}/{ACCOUNT}/service/noSuchService/baseURI.json?version=1.0")
+    response = requests.get(f"{base}/{ACCOUNT}/service/noSuchService/baseURI.json?version=1.0", timeout=30)
     assert response.status_code == 404 and "message" in response.json()
 
 
@@ -133,18 +133,18 @@ def test_csds_errors(emu):
     ("users", "6.0", "users"), ("skills", "4.0", "skills"), ("agentGroups", "4.0", "agent_groups")])
 def test_config_serves_one_array_with_and_without_deleted(emu, kind, version, listing):
     everything = requests.get(config_url(emu, kind, f"v={version}&include_deleted=true&select=$all"),
-                              auth=oauth1(emu))
+                              auth=oauth1(emu), timeout=30)
     assert everything.status_code == 200
     assert everything.json() == getattr(emu, listing)(include_deleted=True)
     assert everything.headers["ETag"] and everything.headers["ac-revision"]
-    current = requests.get(config_url(emu, kind, f"v={version}"), auth=oauth1(emu))
+    current = requests.get(config_url(emu, kind, f"v={version}"), auth=oauth1(emu), timeout=30)
     assert current.json() == getattr(emu, listing)(include_deleted=False)
     deleted = [item for item in everything.json() if item["deleted"] in (True, "true")]
     assert deleted and all(item not in current.json() for item in deleted)
     assert len(current.json()) + len(deleted) == len(everything.json())
     # Not paginated: paging parameters are ignored.
     paged = requests.get(config_url(emu, kind, f"v={version}&include_deleted=true&limit=2&offset=1"),
-                         auth=oauth1(emu))
+                         auth=oauth1(emu), timeout=30)
     assert paged.json() == everything.json()
 
 
@@ -164,7 +164,7 @@ def test_config_data_looks_like_liveperson(emu):
 
 def test_config_rejects_missing_or_wrong_version(emu):
     for query in ("include_deleted=true", "v=1.0", "v=abc"):
-        response = requests.get(config_url(emu, "users", query), auth=oauth1(emu))
+        response = requests.get(config_url(emu, "users", query), auth=oauth1(emu), timeout=30)
         assert response.status_code == 400 and "message" in response.json()
 
 
@@ -182,7 +182,7 @@ def test_config_rejects_missing_or_wrong_version(emu):
     ("offset=0&limit=10&v=2&source=ThisSourceIsTooLong12", {"start": {"from": 0, "to": 1000}}),
 ])
 def test_search_rejects_bad_requests(emu, query, body):
-    response = requests.post(search_url(emu, query), json=body, auth=oauth1(emu))
+    response = requests.post(search_url(emu, query), json=body, auth=oauth1(emu), timeout=30)
     assert response.status_code == 400 and "message" in response.json()
 
 
@@ -224,7 +224,7 @@ def test_search_pages_through_next_links(emu):
     body = {"start": {"from": to_ms(start), "to": to_ms(end)}}
     pages = []
     while url:
-        response = requests.post(url, json=body, auth=oauth1(emu))
+        response = requests.post(url, json=body, auth=oauth1(emu), timeout=30)
         assert response.status_code == 200
         page = response.json()
         pages.append(page)
@@ -245,7 +245,7 @@ def test_search_pages_through_next_links(emu):
 def test_latency_is_the_least_answer_time_of_every_request(make_emu):
     emu = make_emu(latency_ms=300, conversations_per_day=5)
     for send in (lambda: search(emu, utc(FIRST_DAY), utc(FIRST_DAY, 23)),
-                 lambda: requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0")):
+                 lambda: requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0", timeout=30)):
         started = time.monotonic()
         assert send().status_code == 200
         assert time.monotonic() - started >= 0.3
@@ -364,11 +364,11 @@ def test_same_seed_same_data_other_seed_other_data(make_emu):
 
 def test_oauth1_rejects_wrong_secrets(emu):
     url = config_url(emu, "skills", "v=4.0")
-    assert requests.get(url, auth=oauth1(emu)).status_code == 200
-    assert requests.get(url, auth=oauth1(emu, app_secret="0" * 32)).status_code == 401
-    assert requests.get(url, auth=oauth1(emu, access_token_secret="0" * 32)).status_code == 401
-    assert requests.get(url, auth=oauth1(emu, app_key="f" * 32)).status_code == 401
-    response = requests.get(url)
+    assert requests.get(url, auth=oauth1(emu), timeout=30).status_code == 200
+    assert requests.get(url, auth=oauth1(emu, app_secret="0" * 32), timeout=30).status_code == 401
+    assert requests.get(url, auth=oauth1(emu, access_token_secret="0" * 32), timeout=30).status_code == 401
+    assert requests.get(url, auth=oauth1(emu, app_key="f" * 32), timeout=30).status_code == 401
+    response = requests.get(url, timeout=30)
     assert response.status_code == 401 and "message" in response.json()
     assert emu.stats["oauth1_rejected"] == 3
 
@@ -387,7 +387,7 @@ def test_oauth1_rejects_stale_timestamps(emu):
     c = emu.credentials
     stale = OAuth1(c["app_key"], client_secret=c["app_secret"], resource_owner_key=c["access_token"],
                    resource_owner_secret=c["access_token_secret"], timestamp=str(int(time.time()) - 601))
-    assert requests.get(config_url(emu, "skills", "v=4.0"), auth=stale).status_code == 401
+    assert requests.get(config_url(emu, "skills", "v=4.0"), auth=stale, timeout=30).status_code == 401
 
 
 def test_oauth1_signs_search_query_but_not_json_body(emu):
@@ -402,32 +402,32 @@ def test_oauth2_tokens(make_emu):
     creds = emu.credentials
     token_url = f"{emu.csds_url}/sentinel/api/v2/account/{ACCOUNT}/app/token"
     form = {"client_id": creds["client_id"], "client_secret": creds["client_secret"], "grant_type": "client_credentials"}
-    response = requests.post(token_url, data=form)
+    response = requests.post(token_url, data=form, timeout=30)
     assert response.status_code == 200
     answer = response.json()
     assert answer["token_type"] == "Bearer" and answer["expires_in"] == 3600
     token = answer["access_token"]
     assert token.count(".") == 2 and emu.issued_tokens() == [token]
     bearer = {"Authorization": f"Bearer {token}"}
-    assert requests.get(config_url(emu, "users", "v=6.0"), headers=bearer).status_code == 200
+    assert requests.get(config_url(emu, "users", "v=6.0"), headers=bearer, timeout=30).status_code == 200
     start = utc(FIRST_DAY, 10)
     body = {"start": {"from": to_ms(start), "to": to_ms(start + MINUTE)}}
-    assert requests.post(search_url(emu), json=body, headers=bearer).status_code == 200
+    assert requests.post(search_url(emu), json=body, headers=bearer, timeout=30).status_code == 200
     clock.now += 3599
-    assert requests.get(config_url(emu, "skills", "v=4.0"), headers=bearer).status_code == 200
+    assert requests.get(config_url(emu, "skills", "v=4.0"), headers=bearer, timeout=30).status_code == 200
     clock.now += 1
-    assert requests.get(config_url(emu, "skills", "v=4.0"), headers=bearer).status_code == 401
-    assert requests.post(token_url, data={**form, "client_secret": "wrong"}).status_code == 401
-    assert requests.post(token_url, data={**form, "grant_type": "password"}).status_code == 400
-    assert requests.get(config_url(emu, "skills", "v=4.0"), headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert requests.get(config_url(emu, "skills", "v=4.0"), headers=bearer, timeout=30).status_code == 401
+    assert requests.post(token_url, data={**form, "client_secret": "wrong"}, timeout=30).status_code == 401
+    assert requests.post(token_url, data={**form, "grant_type": "password"}, timeout=30).status_code == 400
+    assert requests.get(config_url(emu, "skills", "v=4.0"), headers={"Authorization": "Bearer nope"}, timeout=30).status_code == 401
     stats = emu.stats.snapshot()
     assert stats["tokens_issued"] == 1 and stats["bearer_rejected"] == 2
 
 
 def test_unknown_account_and_path(emu):
-    response = requests.post(search_url(emu, account="999"), json={}, auth=oauth1(emu))
+    response = requests.post(search_url(emu, account="999"), json={}, auth=oauth1(emu), timeout=30)
     assert response.status_code == 401 and "message" in response.json()
-    response = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/nothing/here", auth=oauth1(emu))
+    response = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/nothing/here", auth=oauth1(emu), timeout=30)
     assert response.status_code == 404 and "message" in response.json()
 
 
@@ -451,7 +451,7 @@ def test_fault_429_with_and_without_retry_after(emu):
     response = search(emu, *WINDOW)
     assert response.status_code == 429 and response.headers["Retry-After"] == "1" and "message" in response.json()
     emu.set_faults(Faults(rate_429=1.0))
-    response = requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu))
+    response = requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu), timeout=30)
     assert response.status_code == 429 and "Retry-After" not in response.headers
     assert emu.stats["faults"] == {"429_retry_after": 1, "429": 1}
 
@@ -462,12 +462,12 @@ def test_fault_503_is_html_and_spares_csds_and_token(emu):
     assert response.status_code == 503 and "text/html" in response.headers["Content-Type"]
     assert "Service Unavailable" in response.text
     emu.set_faults(Faults(always_503=True))
-    assert requests.get(config_url(emu, "skills", "v=4.0"), auth=oauth1(emu)).status_code == 503
-    assert requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/baseURI.json?version=1.0").status_code == 200
+    assert requests.get(config_url(emu, "skills", "v=4.0"), auth=oauth1(emu), timeout=30).status_code == 503
+    assert requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/baseURI.json?version=1.0", timeout=30).status_code == 200
     creds = emu.credentials
     token = requests.post(f"{emu.csds_url}/sentinel/api/v2/account/{ACCOUNT}/app/token",
                           data={"client_id": creds["client_id"], "client_secret": creds["client_secret"],
-                                "grant_type": "client_credentials"})
+                                "grant_type": "client_credentials"}, timeout=30)
     assert token.status_code == 200
     assert emu.stats["faults"] == {"5xx": 1, "always_503": 1}
 
@@ -481,7 +481,7 @@ def test_fault_unavailable_day_fails_every_search_touching_it_until_replaced(emu
     # Bounds are inclusive: a window ending the millisecond before the day, or starting as it ends, answers.
     assert search(emu, utc(FIRST_DAY), utc(second) - MS).status_code == 200
     assert search(emu, utc(third), utc(third, 23)).status_code == 200
-    assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu)).status_code == 200
+    assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu), timeout=30).status_code == 200
     assert emu.stats["faults"] == {"503_unavailable_day": 3}
     emu.set_faults(Faults())
     response = search(emu, *utc_window(second))
@@ -496,7 +496,7 @@ def test_fault_partial_drops_records_and_flags_the_page(emu):
     assert 0 < len(response["conversationHistoryRecords"]) < 20
     assert response["_metadata"]["count"] == len(emu.conversation_ids(WINDOW[0], WINDOW[1] + MS))
     # Partial is a search-only fault.
-    assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu)).status_code == 200
+    assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu), timeout=30).status_code == 200
     assert emu.stats["faults"] == {"partial": 1}
 
 
@@ -546,7 +546,7 @@ def test_fault_foreign_hosts(emu):
     emu.set_faults(Faults(next_host="evil.example.com", csds_host_override="attacker.example.net"))
     response = search(emu, *WINDOW, "limit=5&source=x").json()
     assert urlsplit(response["_metadata"]["next"]["href"]).netloc == "evil.example.com"
-    csds = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0").json()
+    csds = requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0", timeout=30).json()
     assert csds["baseURI"] == "attacker.example.net"
     assert emu.stats["faults"] == {"next_host": 1, "csds_host_override": 1}
 
@@ -556,13 +556,13 @@ def test_fault_rates_are_deterministic_and_mixed(make_emu):
     for _ in range(2):
         emu = make_emu(faults=Faults(rate_429=0.3, rate_5xx=0.2))
         url = config_url(emu, "agentGroups", "v=4.0")
-        outcomes.append([requests.get(url, auth=oauth1(emu)).status_code for _ in range(30)])
+        outcomes.append([requests.get(url, auth=oauth1(emu), timeout=30).status_code for _ in range(30)])
     assert outcomes[0] == outcomes[1] and {200, 429, 503} == set(outcomes[0])
 
 
 def test_requests_are_counted_by_endpoint(emu):
-    requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0")
-    requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu))
+    requests.get(f"{emu.csds_url}/api/account/{ACCOUNT}/service/msgHist/baseURI.json?version=1.0", timeout=30)
+    requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu), timeout=30)
     search(emu, *WINDOW)
     search(emu, *WINDOW)
     assert emu.stats["requests"] == {"csds": 1, "users": 1, "search": 2}
@@ -577,7 +577,7 @@ def test_held_requests_stay_in_flight_until_the_hold_ends_and_stats_reset(emu):
         for thread in threads:
             thread.start()
         wait_until(lambda: emu.stats["requests"].get("csds", 0) == 3, 30, "three held requests")
-        assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu)).ok  # other endpoints answer
+        assert requests.get(config_url(emu, "users", "v=6.0"), auth=oauth1(emu), timeout=30).ok  # other endpoints answer
         assert answers == [] and emu.stats["max_in_flight"] == 4
     for thread in threads:
         thread.join(timeout=30)
@@ -606,7 +606,7 @@ def test_cli_prints_exports_writes_env_file_and_stops_on_sigterm(tmp_path):
                 "LIVEPERSON_ACCESS_TOKEN", "LIVEPERSON_ACCESS_TOKEN_SECRET", "LIVEPERSON_CLIENT_ID",
                 "LIVEPERSON_CLIENT_SECRET"} == set(exports)
         csds = exports["LIVEPERSON_CSDS_URL"]
-        response = requests.get(f"{csds}/api/account/{exports['LIVEPERSON_ACCOUNT_ID']}/service/msgHist/baseURI.json?version=1.0")
+        response = requests.get(f"{csds}/api/account/{exports['LIVEPERSON_ACCOUNT_ID']}/service/msgHist/baseURI.json?version=1.0", timeout=30)
         assert response.status_code == 200 and response.json()["baseURI"] == csds.removeprefix("http://")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
@@ -617,4 +617,4 @@ def test_cli_prints_exports_writes_env_file_and_stops_on_sigterm(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait()
+            process.wait(timeout=30)

@@ -377,10 +377,10 @@ def test_chat_search_rejects_bad_requests_and_allows_one_month(emulator):
         (f"limit=10&source={SOURCE}", {"start": {"from": to_ms(start), "to": to_ms(start) + month + 1}}),
         (f"limit=10&source={SOURCE}&sort=visitor:up", {"start": {"from": 0, "to": 1000}}),
     ):
-        response = requests.post(chat_url(emulator, query), json=body, auth=signed(emulator))
+        response = requests.post(chat_url(emulator, query), json=body, auth=signed(emulator), timeout=30)
         assert response.status_code == 400 and "message" in response.json(), (query, body)
     body = {"start": {"from": str(to_ms(start)), "to": str(to_ms(start) + month)}}  # quoted, as in the docs
-    response = requests.post(chat_url(emulator), json=body, auth=signed(emulator))
+    response = requests.post(chat_url(emulator), json=body, auth=signed(emulator), timeout=30)
     assert response.status_code == 200
     assert response.json()["_metadata"]["count"] == len(emulator.chat_engagement_ids(start, start + month * MS + MS))
 
@@ -537,19 +537,19 @@ def test_msgconversation_shapes(start_emulator):
     assert skills and all(set(entry) == {"metricsPerAgent", "metricsTotals"} for entry in skills.values())
     # The documented POST, for long agentIds lists, answers as the GET.
     url = f"{emulator.csds_url}/operations/api/account/{account_of(emulator)}/msgconversation"
-    posted = requests.post(url, json={"timeframe": "1440", "v": "1", "agentIds": agent}, auth=signed(emulator))
+    posted = requests.post(url, json={"timeframe": "1440", "v": "1", "agentIds": agent}, auth=signed(emulator), timeout=30)
     assert posted.status_code == 200 and posted.json() == mine
-    queue = requests.post(url.replace("msgconversation", "msgqueuehealth"), json={}, auth=signed(emulator))
+    queue = requests.post(url.replace("msgconversation", "msgqueuehealth"), json={}, auth=signed(emulator), timeout=30)
     assert queue.status_code == 405
 
 
 def test_csds_resolves_le_data_reporting(start_emulator):
     emulator = start_emulator()
     base = f"{emulator.csds_url}/api/account/{account_of(emulator)}/service"
-    one = requests.get(f"{base}/leDataReporting/baseURI.json?version=1.0")
+    one = requests.get(f"{base}/leDataReporting/baseURI.json?version=1.0", timeout=30)
     assert one.json() == {"service": "leDataReporting", "account": account_of(emulator),
                           "baseURI": f"127.0.0.1:{emulator.port}"}
-    services = requests.get(f"{base}/baseURI.json?version=1.0")
+    services = requests.get(f"{base}/baseURI.json?version=1.0", timeout=30)
     assert "leDataReporting" in {entry["service"] for entry in services.json()["baseURIs"]}
 
 
@@ -562,7 +562,7 @@ def every_new_endpoint(emulator: Emulator, auth="signed") -> dict[str, requests.
     answers = {kind: get(emulator, path, query, auth) for kind, (path, query, _) in CATALOGS.items()}
     answers["agentActivity"] = get(emulator, STATUS_PATH, status_query(start, end), auth)
     answers["engHist"] = requests.post(chat_url(emulator), json=chat_body,
-                                       auth=signed(emulator) if auth == "signed" else auth)
+                                       auth=signed(emulator) if auth == "signed" else auth, timeout=30)
     answers["operations"] = operations(emulator, "msgqueuehealth", "timeframe=60&v=1") if auth == "signed" else \
         get(emulator, OPERATIONS_PATH.format(account="{account}", method="msgconversation"), "timeframe=60&v=1", auth)
     return answers
@@ -582,7 +582,7 @@ def test_a_forbidden_api_answers_403_while_the_others_answer(start_emulator):
     assert get(emulator, "/api/account/{account}/configuration/le-users/skills", "v=4.0").status_code == 200
     search = requests.post(f"{emulator.csds_url}/messaging_history/api/account/{account_of(emulator)}"
                            f"/conversations/search?source={SOURCE}", json={"start": {"from": 0, "to": 1}},
-                           auth=signed(emulator))
+                           auth=signed(emulator), timeout=30)
     assert search.status_code == 403 and "Messaging Interactions" in search.json()["message"]
     assert every_new_endpoint(emulator)["engHist"].status_code == 403
     assert get(emulator, STATUS_PATH, status_query(utc(FIRST_DAY), utc(FIRST_DAY, 1))).status_code == 200

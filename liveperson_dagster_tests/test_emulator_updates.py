@@ -324,7 +324,7 @@ def test_changes_that_cannot_happen_are_refused_and_change_nothing(emu):
 def test_concurrent_changes_of_one_conversation_all_land(emu):
     (record,) = pick(emu, 1, "OPEN")
     cid, count = record["info"]["conversationId"], len(record["messageRecords"])
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(8, timeout=30)
     failures = []
 
     def add_one():
@@ -335,11 +335,12 @@ def test_concurrent_changes_of_one_conversation_all_land(emu):
         except Exception as problem:  # reported below, from the main thread
             failures.append(problem)
 
-    threads = [threading.Thread(target=add_one) for _ in range(8)]
+    threads = [threading.Thread(target=add_one, daemon=True) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
+    assert not [thread for thread in threads if thread.is_alive()], "a change did not end within 60 s"
     assert failures == []
     (after,) = by_ids(emu, {"conversationId": cid}).json()["conversationHistoryRecords"]
     assert [m["seq"] for m in after["messageRecords"]] == list(range(count + 8))
