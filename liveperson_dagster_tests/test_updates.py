@@ -247,7 +247,7 @@ def test_the_interval_setting_is_at_least_30_seconds():
         ProjectSettings.from_env({"LIVEPERSON_UPDATES_INTERVAL_SECONDS": "10"})
     assert str(invalid.value) == ("LIVEPERSON_UPDATES_INTERVAL_SECONDS='10' is invalid: expected a whole number of "
                                   "seconds >= 30")
-    assert build_definitions(ProjectSettings(updates_interval_seconds=45)).get_sensor_def(
+    assert build_definitions(ProjectSettings(updates_interval_seconds=45)).resolve_sensor_def(
         SENSOR_NAME).minimum_interval_seconds == 45
 
 
@@ -260,4 +260,4 @@ def succeeded_update_run(env):
 def test_the_definitions_with_the_sensor_and_its_job_load():
     defs = build_definitions(SETTINGS)
     Definitions.validate_loadable(defs)
-    assert defs.get_sensor_def(SENSOR_NAME).job_name == UPDATES_JOB_NAME
+    assert defs.resolve_sensor_def(SENSOR_NAME).job_name == UPDATES_JOB_NAME
