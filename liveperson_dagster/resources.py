@@ -28,6 +28,9 @@ from .settings import (
     REPORT_FILE_NAME,
     DEFAULT_MAX_REMOVED_PERCENT,
     DEFAULT_RETENTION_MONTHS,
+    MAX_NORMALIZE_WORKERS,
+    MAX_RETENTION_MONTHS,
+    MAX_WAIT_SECONDS,
     ProjectSettings,
 )
 from .dataset_lock import postgres_dataset_lock
@@ -85,14 +88,14 @@ class LivePersonWarehouse(ConfigurableResource):
         default=DEFAULT_DUCKDB_MEMORY_LIMIT, description="DuckDB memory_limit while loading (it spills beyond)"
     )
     duckdb_lock_timeout_seconds: float = Field(
-        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0,
+        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
         description="How long to wait for another process's DuckDB writer lock",
     )
     normalize_workers: Optional[int] = Field(
-        default=None, ge=1, description="dlt normalize worker processes; chosen by the run's volume when unset"
+        default=None, ge=1, le=MAX_NORMALIZE_WORKERS, description="dlt normalize worker processes; chosen by the run's volume when unset"
     )
     retention_months: int = Field(
-        default=DEFAULT_RETENTION_MONTHS, ge=1,
+        default=DEFAULT_RETENTION_MONTHS, ge=1, le=MAX_RETENTION_MONTHS,
         description="How far back LivePerson keeps history: older days are refused (the warehouse is their archive)",
     )
     max_removed_percent: float = Field(

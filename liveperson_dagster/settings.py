@@ -39,12 +39,22 @@ REPORT_FILE_NAME = "liveperson_report.html"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
 # A run (or check) waiting for another process's load; an hour covers a long backfill's load of a CLI run.
 DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS = 3600.0
+# Upper bounds of the numeric settings: beyond them a value is a typo (or `inf`), and some overflow a date or a
+# buffer long after the definitions loaded.
+MAX_WAIT_SECONDS = 86400  # a lock or a slot waited for a day is never a queue
+MAX_LOOKBACK_DAYS = 400  # LivePerson keeps 13 months
+MAX_RETENTION_MONTHS = 120
+MAX_UPDATES_INTERVAL_SECONDS = 86400
+MAX_NORMALIZE_WORKERS = 64
 # A backfill's runs hold this many days each (benchmarks/backfill.py: a run's start-up against re-fetching a failed run).
 DEFAULT_BACKFILL_DAYS_PER_RUN = 7
 # LivePerson keeps 13 months of conversations and chats (status changes: 6 or 13, its docs differ).
 DEFAULT_RETENTION_MONTHS = 13
 # A re-load removing more than this share of a day's rows is refused (the warehouse is the archive).
 DEFAULT_MAX_REMOVED_PERCENT = 10.0
+_DUCKDB_PATH_BREAKERS = ('"', "'", "#", "?")
+_DUCKDB_DATABASE_NAME = re.compile(r"^[\w -]+$")
+_DUCKDB_RESERVED_NAMES = frozenset({"memory", "system", "temp", "main"})
 _MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|B)$", re.IGNORECASE)
 
 
@@ -63,6 +73,18 @@ def _check_directory_can_be_made(path: Path) -> None:
         raise _Unusable(f"{existing} is a file, not a directory")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise _Unusable(f"the directory {existing} is not writable")
+
+
+def _check_duckdb_database_name(path: Path) -> None:
+    """DuckDB names the database after the file name up to its first dot, and dbt (dbt-duckdb) quotes that name in
+    the marts' SQL and finds it by parsing the path as a URL: a quote breaks the SQL (`zero-length delimited
+    identifier`), `#` or `?` cut the URL short, and the names DuckDB keeps for itself are renamed (system_db)."""
+    name = path.name.lstrip(".").split(".")[0]
+    if any(character in str(path) for character in _DUCKDB_PATH_BREAKERS):
+        raise _Unusable(f"dbt cannot use a path with any of {' '.join(_DUCKDB_PATH_BREAKERS)} in it")
+    if not _DUCKDB_DATABASE_NAME.match(name) or name.lower() in _DUCKDB_RESERVED_NAMES:
+        raise _Unusable(f"DuckDB would name the database {name!r} (letters, digits, spaces, _ and - only; not "
+                        f"{', '.join(sorted(_DUCKDB_RESERVED_NAMES))})")
 
 
 def _check_file_can_be_written(path: Path) -> None:
@@ -123,11 +145,13 @@ class ProjectSettings(BaseModel):
         description="DuckDB's memory while loading; it spills to disk beyond",
     )
     duckdb_lock_timeout_seconds: float = Field(
-        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, json_schema_extra={"allowed": "a number of seconds >= 0"},
+        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number of seconds from 0 to {MAX_WAIT_SECONDS}"},
         description="How long a run or check waits for another process's DuckDB writer lock",
     )
     max_concurrent_requests: int = Field(
-        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1, json_schema_extra={"allowed": "a whole number >= 1"},
+        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1, le=api_settings.MAX_CONCURRENT_REQUESTS_LIMIT,
+        json_schema_extra={"allowed": f"a whole number from 1 to {api_settings.MAX_CONCURRENT_REQUESTS_LIMIT}"},
         description="Requests in flight against the account, all runs on the machine together",
     )
     request_slots_dir: Optional[str] = Field(
@@ -136,15 +160,19 @@ class ProjectSettings(BaseModel):
         "liveperson-request-slots when unset",
     )
     requests_per_second: Optional[float] = Field(
-        default=None, gt=0, json_schema_extra={"allowed": "a number > 0 (unset for no cap)"},
+        default=None, gt=0, le=api_settings.REQUESTS_PER_SECOND_LIMIT, allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number > 0 and <= {api_settings.REQUESTS_PER_SECOND_LIMIT} (unset for no cap)"},
         description="Request rate cap for the account",
     )
     request_timeout_seconds: float = Field(
-        default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0, json_schema_extra={"allowed": "a number of seconds > 0"},
+        default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0, le=api_settings.REQUEST_TIMEOUT_SECONDS_LIMIT,
+        allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number of seconds > 0 and <= {api_settings.REQUEST_TIMEOUT_SECONDS_LIMIT}"},
         description="Timeout of every request",
     )
     max_attempts: int = Field(
-        default=api_settings.MAX_ATTEMPTS, ge=1, json_schema_extra={"allowed": "a whole number >= 1"},
+        default=api_settings.MAX_ATTEMPTS, ge=1, le=api_settings.MAX_ATTEMPTS_LIMIT,
+        json_schema_extra={"allowed": f"a whole number from 1 to {api_settings.MAX_ATTEMPTS_LIMIT}"},
         description="Attempts per request (429, 5xx, timeouts, dropped connections)",
     )
     backfill_days_per_run: int = Field(
@@ -152,27 +180,31 @@ class ProjectSettings(BaseModel):
         description="Days of a backfill launched from the UI (or the daemon) per run; a failed run is retried alone",
     )
     lookback_days: int = Field(
-        default=3, ge=1, json_schema_extra={"allowed": "a whole number of days >= 1"},
+        default=3, ge=1, le=MAX_LOOKBACK_DAYS,
+        json_schema_extra={"allowed": f"a whole number of days from 1 to {MAX_LOOKBACK_DAYS}"},
         description="Days of conversations the daily schedule (re)loads",
     )
     max_unknown_percent: float = Field(
-        default=5.0, ge=0, le=100, json_schema_extra={"allowed": "a number from 0 to 100"},
+        default=5.0, ge=0, le=100, allow_inf_nan=False, json_schema_extra={"allowed": "a number from 0 to 100"},
         description="Share of conversations with an unknown agent, skill or group above which a check warns",
     )
     updates_interval_seconds: int = Field(
-        default=900, ge=30, json_schema_extra={"allowed": "a whole number of seconds >= 30"},
+        default=900, ge=30, le=MAX_UPDATES_INTERVAL_SECONDS,
+        json_schema_extra={"allowed": f"a whole number of seconds from 30 to {MAX_UPDATES_INTERVAL_SECONDS}"},
         description="How often the sensor liveperson_conversation_updates_sensor looks for late changes",
     )
     retention_months: int = Field(
-        default=DEFAULT_RETENTION_MONTHS, ge=1, json_schema_extra={"allowed": "a whole number of months >= 1"},
+        default=DEFAULT_RETENTION_MONTHS, ge=1, le=MAX_RETENTION_MONTHS,
+        json_schema_extra={"allowed": f"a whole number of months from 1 to {MAX_RETENTION_MONTHS}"},
         description="How far back LivePerson keeps history; loading an older day is refused",
     )
     max_removed_percent: float = Field(
-        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100, json_schema_extra={"allowed": "a number from 0 to 100"},
+        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100, allow_inf_nan=False, json_schema_extra={"allowed": "a number from 0 to 100"},
         description="Share of a day's rows a re-load may remove (records LivePerson no longer returns); 100 forces",
     )
     normalize_workers: Optional[int] = Field(
-        default=None, ge=1, alias="NORMALIZE__WORKERS", json_schema_extra={"allowed": "a whole number >= 1"},
+        default=None, ge=1, le=MAX_NORMALIZE_WORKERS, alias="NORMALIZE__WORKERS",
+        json_schema_extra={"allowed": f"a whole number from 1 to {MAX_NORMALIZE_WORKERS}"},
         description="dlt's normalize worker processes (dlt's own variable); chosen by volume when unset",
     )
 
@@ -201,10 +233,13 @@ class ProjectSettings(BaseModel):
         # Nothing is created here: the first run creates the directory.
         if info.data.get("destination") != "duckdb":
             return value
+        if value.strip() == ":memory:" or value.startswith(("md:", "motherduck:")):
+            raise _Unusable(f"{value} is not a file (DuckDB would keep nothing between runs, or connect elsewhere)")
         path = Path(value).expanduser().resolve()
         if path.stem == DATASET_NAME:
             # As LivePersonWarehouse.duckdb_file(): DuckDB would name the database like the dataset (ambiguous).
             raise _Unusable(f"{path.name} is named like the dataset")
+        _check_duckdb_database_name(path)
         # The run writes the file and its lock file `<file>.lock` there (or creates the missing directories).
         _check_file_can_be_written(path)
         if os.path.exists(path) and not os.access(path, os.W_OK):

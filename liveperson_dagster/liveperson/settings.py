@@ -95,3 +95,10 @@ INCOMPLETE_SLICE_ATTEMPTS = 3
 # Concurrency against one LivePerson account (its limits are account-specific and unpublished).
 MAX_CONCURRENT_REQUESTS = 4
 REQUESTS_PER_SECOND = None  # no cap by default
+
+# Upper bounds of the settings above: beyond them a value is a typo, and it costs (a connection pool sized by the
+# concurrency, a timeout that overflows a timestamp).
+MAX_CONCURRENT_REQUESTS_LIMIT = 100
+REQUESTS_PER_SECOND_LIMIT = 1000
+REQUEST_TIMEOUT_SECONDS_LIMIT = 3600
+MAX_ATTEMPTS_LIMIT = 20
