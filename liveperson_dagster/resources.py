@@ -59,6 +59,10 @@ class LivePersonCredentials(ConfigurableResource):
         default=None, description="Where the runs on this machine share the account's request slots; the temp dir's "
         "liveperson-request-slots when unset",
     )
+    request_slot_timeout_seconds: float = Field(
+        default=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
+        description="How long a request waits for a request slot while other processes hold them all",
+    )
     requests_per_second: Optional[float] = Field(default=None, gt=0, description="Request rate cap; none by default")
     request_timeout_seconds: float = Field(default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0)
     max_attempts: int = Field(default=api_settings.MAX_ATTEMPTS, ge=1)
@@ -269,7 +273,7 @@ def _open_and_close(database: Path) -> None:
 # The settings a credentials resource takes from ProjectSettings (the rest of its HTTP settings keep their defaults).
 SETTINGS_OF_CREDENTIALS = (
     "account_id", "csds_url", "max_concurrent_requests", "requests_per_second", "request_timeout_seconds", "max_attempts",
-    "ca_bundle", "request_slots_dir",
+    "ca_bundle", "request_slots_dir", "request_slot_timeout_seconds",
 )
 
 

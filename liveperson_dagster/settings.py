@@ -159,6 +159,13 @@ class ProjectSettings(BaseModel):
         description="Where the runs on the machine share the account's request slots; the temp dir's "
         "liveperson-request-slots when unset",
     )
+    request_slot_timeout_seconds: float = Field(
+        default=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
+        allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number of seconds from 1 to {api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}"},
+        description="How long a request waits for one of the account's request slots while other processes hold "
+        "them all (it logs their pids), before its run fails",
+    )
     requests_per_second: Optional[float] = Field(
         default=None, gt=0, le=api_settings.REQUESTS_PER_SECOND_LIMIT, allow_inf_nan=False,
         json_schema_extra={"allowed": f"a number > 0 and <= {api_settings.REQUESTS_PER_SECOND_LIMIT} (unset for no cap)"},
@@ -316,6 +323,7 @@ class ProjectSettings(BaseModel):
             requests_per_second=self.requests_per_second,
             ca_bundle=self.ca_bundle,
             request_slots_dir=self.request_slots_dir,
+            request_slot_timeout_seconds=self.request_slot_timeout_seconds,
         )
 
 
@@ -348,7 +356,8 @@ def connection_from_env(environ: Optional[Mapping[str, str]] = None,
     environment: the settings validated as above, the credentials read directly."""
     env = os.environ if environ is None else environ
     settings = ProjectSettings.from_env(env)
-    http = (dataclasses.replace(http, ca_bundle=settings.ca_bundle, request_slots_dir=settings.request_slots_dir)
+    http = (dataclasses.replace(http, ca_bundle=settings.ca_bundle, request_slots_dir=settings.request_slots_dir,
+                                request_slot_timeout_seconds=settings.request_slot_timeout_seconds)
             if http else settings.http())
     return LivePersonConnection.from_variables(env, http=http)
 

@@ -60,6 +60,7 @@ class HttpSettings:
     # Where the machine's runs share the account's max_concurrent_requests slots (slots.py); None: the temp dir's
     # liveperson-request-slots.
     request_slots_dir: Optional[str] = None
+    request_slot_timeout_seconds: float = settings.REQUEST_SLOT_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         # Written `not (low <= value <= high)` so that nan, which compares false, is refused too.
@@ -74,6 +75,9 @@ class HttpSettings:
         if not 0 < self.request_timeout_seconds <= settings.REQUEST_TIMEOUT_SECONDS_LIMIT:
             raise LivePersonConfigError(
                 f"request_timeout_seconds must be > 0 and <= {settings.REQUEST_TIMEOUT_SECONDS_LIMIT}")
+        if not 1 <= self.request_slot_timeout_seconds <= settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT:
+            raise LivePersonConfigError(
+                f"request_slot_timeout_seconds must be from 1 to {settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}")
 
 
 @dataclass(frozen=True, repr=False)
