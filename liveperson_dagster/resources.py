@@ -27,6 +27,7 @@ from .settings import (
     DEFAULT_DUCKDB_PATH,
     REPORT_FILE_NAME,
     DEFAULT_MAX_REMOVED_PERCENT,
+    DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS,
     DEFAULT_RETENTION_MONTHS,
     MAX_NORMALIZE_WORKERS,
     MAX_RETENTION_MONTHS,
@@ -95,6 +96,10 @@ class LivePersonWarehouse(ConfigurableResource):
         default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
         description="How long to wait for another process's DuckDB writer lock",
     )
+    postgres_lock_timeout_seconds: float = Field(
+        default=DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
+        description="How long a load waits for another run's load into the same PostgreSQL dataset",
+    )
     normalize_workers: Optional[int] = Field(
         default=None, ge=1, le=MAX_NORMALIZE_WORKERS, description="dlt normalize worker processes; chosen by the run's volume when unset"
     )
@@ -156,7 +161,7 @@ class LivePersonWarehouse(ConfigurableResource):
                 pipeline.load = lambda *args, **kwargs: retry_while_file_held(
                     lambda: load(*args, **kwargs), database, timeout, log)
             elif self.destination == "postgres":
-                pipeline.load = _alone_in_dataset(pipeline, pipeline.load, log)
+                pipeline.load = _alone_in_dataset(pipeline, pipeline.load, log, self.postgres_lock_timeout_seconds)
             yield pipeline
 
     def refuse_past_retention(self, days: Sequence[Window], now: datetime) -> None:
@@ -257,9 +262,10 @@ class LivePersonWarehouse(ConfigurableResource):
             yield
 
 
-def _alone_in_dataset(pipeline: dlt.Pipeline, load: Callable, log: Callable[[str], None]) -> Callable:
+def _alone_in_dataset(pipeline: dlt.Pipeline, load: Callable, log: Callable[[str], None],
+                      timeout_seconds: float) -> Callable:
     def load_alone(*args, **kwargs):
-        with postgres_dataset_lock(pipeline, log):
+        with postgres_dataset_lock(pipeline, log, timeout_seconds):
             return load(*args, **kwargs)
 
     return load_alone
@@ -292,7 +298,8 @@ def credentials_resource(settings: ProjectSettings, secret_variables: tuple) -> 
 
 
 SETTINGS_OF_WAREHOUSE = (
-    "destination", "duckdb_path", "duckdb_memory_limit", "duckdb_lock_timeout_seconds", "normalize_workers",
+    "destination", "duckdb_path", "duckdb_memory_limit", "duckdb_lock_timeout_seconds", "postgres_lock_timeout_seconds",
+    "normalize_workers",
     "retention_months", "max_removed_percent", "report_path",
 )
 

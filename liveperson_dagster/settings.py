@@ -39,6 +39,8 @@ REPORT_FILE_NAME = "liveperson_report.html"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
 # A run (or check) waiting for another process's load; an hour covers a long backfill's load of a CLI run.
 DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS = 3600.0
+# Likewise a load into a PostgreSQL dataset waiting for another run's load into it.
+DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS = 3600.0
 # Upper bounds of the numeric settings: beyond them a value is a typo (or `inf`), and some overflow a date or a
 # buffer long after the definitions loaded.
 MAX_WAIT_SECONDS = 86400  # a lock or a slot waited for a day is never a queue
@@ -148,6 +150,11 @@ class ProjectSettings(BaseModel):
         default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
         json_schema_extra={"allowed": f"a number of seconds from 0 to {MAX_WAIT_SECONDS}"},
         description="How long a run or check waits for another process's DuckDB writer lock",
+    )
+    postgres_lock_timeout_seconds: float = Field(
+        default=DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number of seconds from 0 to {MAX_WAIT_SECONDS}"},
+        description="How long a load waits for another run's load into the same PostgreSQL dataset",
     )
     max_concurrent_requests: int = Field(
         default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1, le=api_settings.MAX_CONCURRENT_REQUESTS_LIMIT,
