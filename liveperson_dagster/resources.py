@@ -33,6 +33,7 @@ from .settings import (
     MAX_RETENTION_MONTHS,
     MAX_WAIT_SECONDS,
     ProjectSettings,
+    duckdb_file_problem,
 )
 from .dataset_lock import postgres_dataset_lock
 from .warehouse_lock import retry_while_file_held, writer_lock
@@ -137,6 +138,8 @@ class LivePersonWarehouse(ConfigurableResource):
                 f"duckdb_path {path.name!r} is named like the dataset {self.dataset_name!r} "
                 "(LIVEPERSON_DUCKDB_PATH): choose another file name, e.g. liveperson_warehouse.duckdb"
             )
+        if problem := duckdb_file_problem(self.duckdb_path):
+            raise ValueError(f"duckdb_path {self.duckdb_path!r} cannot be used (LIVEPERSON_DUCKDB_PATH): {problem}")
         return path
 
     def report_file(self) -> Path:

@@ -77,16 +77,22 @@ def _check_directory_can_be_made(path: Path) -> None:
         raise _Unusable(f"the directory {existing} is not writable")
 
 
-def _check_duckdb_database_name(path: Path) -> None:
-    """DuckDB names the database after the file name up to its first dot, and dbt (dbt-duckdb) quotes that name in
+def duckdb_file_problem(value: str) -> Optional[str]:
+    """Why DuckDB or dbt cannot keep the warehouse in the file `value`, or None.
+
+    DuckDB names the database after the file name up to its first dot, and dbt (dbt-duckdb) quotes that name in
     the marts' SQL and finds it by parsing the path as a URL: a quote breaks the SQL (`zero-length delimited
     identifier`), `#` or `?` cut the URL short, and the names DuckDB keeps for itself are renamed (system_db)."""
+    if value.strip() == ":memory:" or value.startswith(("md:", "motherduck:")):
+        return f"{value} is not a file (DuckDB would keep nothing between runs, or connect elsewhere)"
+    path = Path(value).expanduser().resolve()
     name = path.name.lstrip(".").split(".")[0]
     if any(character in str(path) for character in _DUCKDB_PATH_BREAKERS):
-        raise _Unusable(f"dbt cannot use a path with any of {' '.join(_DUCKDB_PATH_BREAKERS)} in it")
+        return f"dbt cannot use a path with any of {' '.join(_DUCKDB_PATH_BREAKERS)} in it"
     if not _DUCKDB_DATABASE_NAME.match(name) or name.lower() in _DUCKDB_RESERVED_NAMES:
-        raise _Unusable(f"DuckDB would name the database {name!r} (letters, digits, spaces, _ and - only; not "
-                        f"{', '.join(sorted(_DUCKDB_RESERVED_NAMES))})")
+        return (f"DuckDB would name the database {name!r} (letters, digits, spaces, _ and - only; not "
+                f"{', '.join(sorted(_DUCKDB_RESERVED_NAMES))})")
+    return None
 
 
 def _check_file_can_be_written(path: Path) -> None:
@@ -247,13 +253,12 @@ class ProjectSettings(BaseModel):
         # Nothing is created here: the first run creates the directory.
         if info.data.get("destination") != "duckdb":
             return value
-        if value.strip() == ":memory:" or value.startswith(("md:", "motherduck:")):
-            raise _Unusable(f"{value} is not a file (DuckDB would keep nothing between runs, or connect elsewhere)")
         path = Path(value).expanduser().resolve()
         if path.stem == DATASET_NAME:
             # As LivePersonWarehouse.duckdb_file(): DuckDB would name the database like the dataset (ambiguous).
             raise _Unusable(f"{path.name} is named like the dataset")
-        _check_duckdb_database_name(path)
+        if problem := duckdb_file_problem(value):
+            raise _Unusable(problem)
         # The run writes the file and its lock file `<file>.lock` there (or creates the missing directories).
         _check_file_can_be_written(path)
         if os.path.exists(path) and not os.access(path, os.W_OK):

@@ -146,6 +146,10 @@ def test_a_duckdb_path_that_duckdb_or_dbt_cannot_use_is_refused(tmp_path, value,
     value = value.format(tmp_path=tmp_path)
     assert duckdb_path_error(value) == f"LIVEPERSON_DUCKDB_PATH={value!r} is invalid: {DUCKDB_PATH_EXPECTED}, but {but}"
     assert list(tmp_path.iterdir()) == []  # no file named :memory:
+    # The same rule for a resource built in Python, without the environment.
+    with pytest.raises(ValueError) as raised:
+        LivePersonWarehouse(duckdb_path=value).duckdb_file()
+    assert str(raised.value) == f"duckdb_path {value!r} cannot be used (LIVEPERSON_DUCKDB_PATH): {but}"
 
 
 def test_a_duckdb_path_whose_directories_do_not_exist_yet_is_accepted_and_nothing_is_created(tmp_path):
