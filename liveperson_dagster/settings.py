@@ -48,6 +48,9 @@ MAX_LOOKBACK_DAYS = 400  # LivePerson keeps 13 months
 MAX_RETENTION_MONTHS = 120
 MAX_UPDATES_INTERVAL_SECONDS = 86400
 MAX_NORMALIZE_WORKERS = 64
+# A first partition in year 1 would make millions of partitions for the UI and the schedule to go through.
+FIRST_START_DATE, LAST_START_DATE = date(2000, 1, 1), date(2099, 12, 31)
+DATE_ALLOWED = f"a date like 2026-01-31, from {FIRST_START_DATE} to {LAST_START_DATE}"
 # A backfill's runs hold this many days each (benchmarks/backfill.py: a run's start-up against re-fetching a failed run).
 DEFAULT_BACKFILL_DAYS_PER_RUN = 7
 # LivePerson keeps 13 months of conversations and chats (status changes: 6 or 13, its docs differ).
@@ -117,11 +120,11 @@ class ProjectSettings(BaseModel):
         description="Domain discovery (CSDS) URL; service hosts are reached with its scheme",
     )
     start_date: date = Field(
-        default=date(2026, 1, 1), json_schema_extra={"allowed": "a date like 2026-01-31"},
+        default=date(2026, 1, 1), ge=FIRST_START_DATE, le=LAST_START_DATE, json_schema_extra={"allowed": DATE_ALLOWED},
         description="First daily partition",
     )
     operations_start_date: Optional[date] = Field(
-        default=None, json_schema_extra={"allowed": "a date like 2026-01-31"},
+        default=None, ge=FIRST_START_DATE, le=LAST_START_DATE, json_schema_extra={"allowed": DATE_ALLOWED},
         description="First hourly partition of the Messaging Operations assets (LivePerson keeps 24 hours: the day "
         "polling starts); LIVEPERSON_START_DATE when unset",
     )
