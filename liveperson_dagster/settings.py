@@ -51,8 +51,6 @@ MAX_NORMALIZE_WORKERS = 64
 # A first partition in year 1 would make millions of partitions for the UI and the schedule to go through.
 FIRST_START_DATE, LAST_START_DATE = date(2000, 1, 1), date(2099, 12, 31)
 DATE_ALLOWED = f"a date like 2026-01-31, from {FIRST_START_DATE} to {LAST_START_DATE}"
-# A backfill's runs hold this many days each (benchmarks/backfill.py: a run's start-up against re-fetching a failed run).
-DEFAULT_BACKFILL_DAYS_PER_RUN = 7
 # LivePerson keeps 13 months of conversations and chats (status changes: 6 or 13, its docs differ).
 DEFAULT_RETENTION_MONTHS = 13
 # A re-load removing more than this share of a day's rows is refused (the warehouse is the archive).
@@ -197,10 +195,6 @@ class ProjectSettings(BaseModel):
         default=api_settings.MAX_ATTEMPTS, ge=1, le=api_settings.MAX_ATTEMPTS_LIMIT,
         json_schema_extra={"allowed": f"a whole number from 1 to {api_settings.MAX_ATTEMPTS_LIMIT}"},
         description="Attempts per request (429, 5xx, timeouts, dropped connections)",
-    )
-    backfill_days_per_run: int = Field(
-        default=DEFAULT_BACKFILL_DAYS_PER_RUN, ge=1, json_schema_extra={"allowed": "a whole number of days >= 1"},
-        description="Days of a backfill launched from the UI (or the daemon) per run; a failed run is retried alone",
     )
     lookback_days: int = Field(
         default=3, ge=1, le=MAX_LOOKBACK_DAYS,
