@@ -262,6 +262,16 @@ class ProjectSettings(BaseModel):
             raise _Unusable(f"{path} is not writable")
         return value
 
+    @field_validator("request_timeout_seconds")
+    @classmethod
+    def _within_the_slot_wait(cls, value: float, info: ValidationInfo) -> float:
+        # A request holds its slot for up to this long, so a request waiting for a slot must wait longer.
+        slot_wait = info.data.get("request_slot_timeout_seconds")
+        if slot_wait is not None and value >= slot_wait:
+            raise _Unusable(f"it is not shorter than {cls.variable('request_slot_timeout_seconds')} ({slot_wait:g} s), "
+                            "how long a request waits for another's slot")
+        return value
+
     @field_validator("request_slots_dir")
     @classmethod
     def _usable_directory(cls, value: Optional[str]) -> Optional[str]:

@@ -78,6 +78,20 @@ def test_a_bad_value_is_one_line_naming_the_variable_the_value_and_what_is_allow
     assert "\n" not in message
 
 
+def test_a_request_timeout_not_shorter_than_the_wait_for_a_slot_is_refused():
+    with pytest.raises(SettingsError) as raised:
+        ProjectSettings.from_env({"LIVEPERSON_REQUEST_TIMEOUT_SECONDS": "120",
+                                  "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "120"})
+    assert str(raised.value) == (
+        "LIVEPERSON_REQUEST_TIMEOUT_SECONDS='120' is invalid: expected a number of seconds > 0 and <= 3600, but it is "
+        "not shorter than LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS (120 s), how long a request waits for another's slot")
+    assert ProjectSettings.from_env({"LIVEPERSON_REQUEST_TIMEOUT_SECONDS": "1200",
+                                     "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "1800"}).request_timeout_seconds == 1200
+    with pytest.raises(LivePersonConfigError, match="^request_timeout_seconds must be shorter than "
+                                                    "request_slot_timeout_seconds$"):
+        HttpSettings(request_timeout_seconds=700)
+
+
 def test_every_bad_value_is_named_at_once():
     with pytest.raises(SettingsError) as raised:
         ProjectSettings.from_env({"LIVEPERSON_TIMEZONE": "Mars/Phobos", "LIVEPERSON_LOOKBACK_DAYS": "0"})

@@ -78,6 +78,9 @@ class HttpSettings:
         if not 1 <= self.request_slot_timeout_seconds <= settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT:
             raise LivePersonConfigError(
                 f"request_slot_timeout_seconds must be from 1 to {settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}")
+        if self.request_timeout_seconds >= self.request_slot_timeout_seconds:
+            # A request holds its slot for up to its timeout: one waiting for a slot must wait longer.
+            raise LivePersonConfigError("request_timeout_seconds must be shorter than request_slot_timeout_seconds")
 
 
 @dataclass(frozen=True, repr=False)
