@@ -35,7 +35,7 @@ from .settings import (
     ProjectSettings,
     duckdb_file_problem,
 )
-from .dataset_lock import postgres_dataset_lock
+from .dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
 from .warehouse_lock import retry_while_file_held, writer_lock
 from .working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
 
@@ -123,6 +123,9 @@ class LivePersonWarehouse(ConfigurableResource):
             settings = {"memory_limit": self.duckdb_memory_limit, "preserve_insertion_order": False}
             credentials = DuckDbCredentials(str(self.duckdb_file()), read_only=read_only, global_config=settings)
             return dlt.destinations.duckdb(credentials=credentials)
+        if self.destination == "postgres":
+            return dlt.destinations.postgres(
+                credentials=with_lock_timeout(self._postgres_credentials(), self.postgres_lock_timeout_seconds))
         return self.destination
 
     def loader_file_format(self):
@@ -165,6 +168,9 @@ class LivePersonWarehouse(ConfigurableResource):
                     lambda: load(*args, **kwargs), database, timeout, log)
             elif self.destination == "postgres":
                 pipeline.load = _alone_in_dataset(pipeline, pipeline.load, log, self.postgres_lock_timeout_seconds)
+                with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
+                    yield pipeline
+                return
             yield pipeline
 
     def refuse_past_retention(self, days: Sequence[Window], now: datetime) -> None:
@@ -226,10 +232,7 @@ class LivePersonWarehouse(ConfigurableResource):
             return {"LIVEPERSON_DUCKDB_PATH": str(self.duckdb_file()),
                     "LIVEPERSON_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit}
         if self.destination == "postgres":
-            from dlt.destinations.impl.postgres.configuration import PostgresClientConfiguration
-
-            initial = PostgresClientConfiguration()._bind_dataset_name(dataset_name=self.dataset_name)
-            credentials = dlt.destinations.postgres().configuration(initial).credentials
+            credentials = self._postgres_credentials()
             return {"LIVEPERSON_DBT_POSTGRES_HOST": credentials.host,
                     "LIVEPERSON_DBT_POSTGRES_PORT": str(credentials.port),
                     "LIVEPERSON_DBT_POSTGRES_USER": credentials.username,
@@ -239,6 +242,13 @@ class LivePersonWarehouse(ConfigurableResource):
             f"the marts (liveperson_dbt) are built on duckdb or postgres, not {self.destination!r} "
             "(LIVEPERSON_DESTINATION): add an output named like it to liveperson_dbt/profiles.yml"
         )
+
+    def _postgres_credentials(self):
+        """dlt's PostgreSQL credentials, resolved the dlt way (environment or .dlt/secrets.toml)."""
+        from dlt.destinations.impl.postgres.configuration import PostgresClientConfiguration
+
+        initial = PostgresClientConfiguration()._bind_dataset_name(dataset_name=self.dataset_name)
+        return dlt.destinations.postgres().configuration(initial).credentials
 
     @contextmanager
     def writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:

@@ -4,12 +4,15 @@ every minute, and gives up after LIVEPERSON_POSTGRES_LOCK_TIMEOUT_SECONDS (datas
 import dlt
 import psycopg2
 import pytest
+from dagster import DagsterInstance, materialize
+from dagster_dlt import DagsterDltResource
 
+from liveperson_dagster import dataset_lock
 from liveperson_dagster.dataset_lock import DatasetLockTimeout, advisory_key, postgres_dataset_lock
-from liveperson_dagster.resources import warehouse_resource
+from liveperson_dagster.resources import LivePersonWarehouse, warehouse_resource
 from liveperson_dagster.settings import ProjectSettings, SettingsError
 
-from .helpers import fresh_postgres_database, require_postgres
+from .helpers import assets_of, credentials_for, fresh_postgres_database, require_postgres
 
 SETTING = "LIVEPERSON_POSTGRES_LOCK_TIMEOUT_SECONDS"
 
@@ -99,3 +102,36 @@ def test_the_setting_reaches_the_warehouse_and_a_bad_value_is_refused():
     with pytest.raises(SettingsError) as raised:
         ProjectSettings.from_env({SETTING: "inf"})
     assert str(raised.value) == f"{SETTING}='inf' is invalid: expected a number of seconds from 0 to 86400"
+
+
+def test_a_run_waiting_for_a_table_lock_names_the_session_holding_it_and_gives_up_naming_the_setting(
+        emulator, database, monkeypatch):
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", f"postgresql://postgres:unused@127.0.0.1:5432/{database}")
+    (users,) = assets_of("users")
+    warehouse = LivePersonWarehouse(destination="postgres", postgres_lock_timeout_seconds=3)
+    resources = {"dlt": DagsterDltResource(), "liveperson": credentials_for(emulator), "warehouse": warehouse}
+    assert materialize([users], resources=resources).success
+    monkeypatch.setattr(dataset_lock, "REPORT_EVERY_SECONDS", 0.5)
+    analyst = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=database,
+                               application_name="notebook", connect_timeout=10)
+    analyst_pid, instance = analyst.get_backend_pid(), DagsterInstance.ephemeral()
+    try:
+        with analyst.cursor() as cursor:  # a transaction left open, holding the table
+            cursor.execute("lock table liveperson.users in access exclusive mode")
+        result = materialize([users], resources=resources, instance=instance, raise_on_error=False)
+    finally:
+        analyst.rollback()
+        analyst.close()
+    assert not result.success
+    (failure,) = [event.step_failure_data.error.cause for event in result.all_node_events if event.is_step_failure]
+    assert failure.cls_name == "DatasetLockTimeout"
+    assert failure.message.strip() == (
+        "liveperson_dagster.dataset_lock.DatasetLockTimeout: Gave up after 3 s waiting for a PostgreSQL lock on "
+        "dataset liveperson that another session holds (an open transaction?): end that session, or raise "
+        f"{SETTING} (now 3).")
+    waiting = [entry.user_message for entry in instance.all_logs(result.run_id)
+               if entry.user_message.startswith("Waiting for a PostgreSQL lock")]
+    assert waiting, "the wait was not logged"
+    assert waiting[0].startswith("Waiting for a PostgreSQL lock on dataset liveperson held by session pid "
+                                 f"{analyst_pid} (notebook, idle in transaction, transaction since ")
+    assert waiting[0].endswith(f"; giving up after 3 s ({SETTING})")
