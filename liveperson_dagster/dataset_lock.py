@@ -109,9 +109,8 @@ def with_lock_timeout(credentials, timeout_seconds: float):
     """`credentials` (dlt's PostgresCredentials) for sessions that give up waiting for a lock after `timeout_seconds`
     and name themselves application_name(). dlt opens its sessions with the options of the credentials' query."""
     query = dict(credentials.query or {})
-    # 0 would turn lock_timeout off: a timeout of 0 s gives up after a millisecond. No space after -c: the options
-    # travel in a URL too (the watcher's), where libpq does not read "+" as one.
-    query["options"] = f"{query.get('options', '')} -clock_timeout={max(1, round(timeout_seconds * 1000))}".strip()
+    # 0 would turn lock_timeout off: a timeout of 0 s gives up after a millisecond.
+    query["options"] = f"{query.get('options', '')} -c lock_timeout={max(1, round(timeout_seconds * 1000))}".strip()
     query["application_name"] = application_name()
     credentials.query = query
     return credentials
@@ -126,9 +125,12 @@ def postgres_lock_waits(pipeline: dlt.Pipeline, log: Callable[[str], None], time
     report_every = REPORT_EVERY_SECONDS if report_every_seconds is None else report_every_seconds
     stop = threading.Event()
     # The credentials taken here: the watcher's thread opens its sessions without touching the pipeline.
-    dsn = pipeline.sql_client().credentials.to_native_representation()
-    watcher = threading.Thread(target=_report_lock_waits, args=(dsn, pipeline.dataset_name, application_name(), log,
-                                                               timeout_seconds, report_every, stop), daemon=True)
+    credentials = pipeline.sql_client().credentials
+    # The options given apart, as dlt gives them: in the URL, libpq would not read a space in them ("+").
+    connect = {"dsn": credentials.to_native_representation(), "options": credentials.get_query().get("options", ""),
+               "application_name": "liveperson-dagster-lock-watcher"}
+    watcher = threading.Thread(target=_report_lock_waits, args=(connect, pipeline.dataset_name, application_name(),
+                                                               log, timeout_seconds, report_every, stop), daemon=True)
     watcher.start()
     try:
         yield
@@ -144,13 +146,13 @@ def postgres_lock_waits(pipeline: dlt.Pipeline, log: Callable[[str], None], time
         watcher.join(timeout=30)
 
 
-def _report_lock_waits(dsn: str, dataset: str, application: str, log: Callable[[str], None], timeout_seconds: float,
+def _report_lock_waits(connect: dict, dataset: str, application: str, log: Callable[[str], None], timeout_seconds: float,
                        report_every_seconds: float, stop: threading.Event) -> None:
     import psycopg2
 
     while not stop.wait(report_every_seconds):
         try:
-            with closing(psycopg2.connect(dsn, application_name="liveperson-dagster-lock-watcher")) as connection, \
+            with closing(psycopg2.connect(**connect)) as connection, \
                     connection.cursor() as cursor:
                 cursor.execute(_BLOCKERS, (application,))
                 holders = cursor.fetchall()
