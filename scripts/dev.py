@@ -79,16 +79,20 @@ def _wait_stopping_on_signals(dev: subprocess.Popen) -> int:
     would orphan them); if it has not within STOP_SECONDS, its group is killed."""
 
     def stop(signum, frame):
-        dev.send_signal(signal.SIGTERM)
-        signal.alarm(STOP_SECONDS)
+        # Once: a second SIGTERM would interrupt dagster dev's own shutdown, and put the deadline off.
+        if not stopping:
+            stopping.append(signum)
+            dev.send_signal(signal.SIGTERM)
+            signal.alarm(STOP_SECONDS)
 
     def kill(signum, frame):
         print(f"make dev: dagster dev did not stop within {STOP_SECONDS} s of the signal: killing it", file=sys.stderr)
         _signal_group(dev, signal.SIGKILL)
 
+    stopping = []
     signal.signal(signal.SIGALRM, kill)
-    for stopping in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(stopping, stop)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop)
     return dev.wait()
 
 
