@@ -375,8 +375,11 @@ def connection_from_env(environ: Optional[Mapping[str, str]] = None,
     environment: the settings validated as above, the credentials read directly."""
     env = os.environ if environ is None else environ
     settings = ProjectSettings.from_env(env)
+    # The user's request timeout caps a caller's own (shorter than the wait for a slot, which the settings checked).
     http = (dataclasses.replace(http, ca_bundle=settings.ca_bundle, request_slots_dir=settings.request_slots_dir,
-                                request_slot_timeout_seconds=settings.request_slot_timeout_seconds)
+                                request_slot_timeout_seconds=settings.request_slot_timeout_seconds,
+                                request_timeout_seconds=min(http.request_timeout_seconds,
+                                                            settings.request_timeout_seconds))
             if http else settings.http())
     return LivePersonConnection.from_variables(env, http=http)
 

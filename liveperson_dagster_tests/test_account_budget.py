@@ -132,7 +132,8 @@ def test_a_wait_for_a_slot_says_which_process_holds_them_and_gives_up_naming_the
 
 def test_the_slot_timeout_setting_reaches_the_client_and_fails_its_request_naming_it(emulator, tmp_path):
     variables = {**emulator.env(), "LIVEPERSON_REQUEST_SLOTS_DIR": str(tmp_path),
-                 "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "1", "LIVEPERSON_MAX_CONCURRENT_REQUESTS": "1"}
+                 "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "1", "LIVEPERSON_REQUEST_TIMEOUT_SECONDS": "0.5",
+                 "LIVEPERSON_MAX_CONCURRENT_REQUESTS": "1"}
     settings = ProjectSettings.from_env(variables)
     from_resource = credentials_resource(settings, secret_variables_set(variables)).connection()
     for connection in (from_resource, connection_from_env(variables), connection_from_env(variables, http=FAST_HTTP)):

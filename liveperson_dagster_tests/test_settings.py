@@ -11,7 +11,7 @@ from dagster import AssetKey, EnvVar, materialize
 from liveperson_dagster.definitions import build_definitions
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConfigError
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse, warehouse_resource
-from liveperson_dagster.settings import ProjectSettings, SettingsError, secret_variables_set
+from liveperson_dagster.settings import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
 from liveperson_emulator import Faults
 
 from .helpers import DAGSTER, PROJECT_ROOT, assets_of, resources_for
@@ -90,6 +90,11 @@ def test_a_request_timeout_not_shorter_than_the_wait_for_a_slot_is_refused():
     with pytest.raises(LivePersonConfigError, match="^request_timeout_seconds must be shorter than "
                                                     "request_slot_timeout_seconds$"):
         HttpSettings(request_timeout_seconds=700)
+    # A caller's own timeout (the `check` command's 30 s) is capped by the user's, shorter than their slot wait.
+    variables = {"LIVEPERSON_ACCOUNT_ID": "1", "LIVEPERSON_CLIENT_ID": "c", "LIVEPERSON_CLIENT_SECRET": "s",
+                 "LIVEPERSON_REQUEST_TIMEOUT_SECONDS": "5", "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "10"}
+    http = connection_from_env(variables, http=HttpSettings(request_timeout_seconds=30)).http
+    assert (http.request_timeout_seconds, http.request_slot_timeout_seconds) == (5, 10)
 
 
 def test_every_bad_value_is_named_at_once():
