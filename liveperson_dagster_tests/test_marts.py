@@ -3,6 +3,7 @@ days loaded and built in one run, on DuckDB and PostgreSQL, in UTC and in Asia/K
 the emulator puts status changes on); a re-run of a day replaces exactly its rows; late changes refresh the marts
 of the days they touched; the `dagster` CLI builds every mart of a day; the manifest is parsed when stale."""
 
+import fcntl
 import os
 import re
 import shutil
@@ -546,6 +547,34 @@ def test_the_manifest_is_parsed_when_missing_or_older_than_a_file_of_the_dbt_pro
     os.utime(model, (parsed_at + 1, parsed_at + 1))  # an edited model (a parse takes longer than a second)
     assert not manifest_is_current(project)
     assert prepared_manifest(project).stat().st_mtime > parsed_at and manifest_is_current(project)
+
+
+def test_a_load_waiting_for_another_process_s_dbt_parse_names_it_and_gives_up(tmp_path, caplog):
+    from dagster_dbt import DbtProject
+
+    from liveperson_dagster import marts
+
+    copy = tmp_path / "liveperson_dbt"
+    shutil.copytree(marts.DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    project = DbtProject(project_dir=copy)
+    (copy / "target").mkdir()
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    with open(copy / "target" / "manifest.lock", "w") as other:  # flock is per open file: it competes with ours
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        other.write("4242")
+        other.flush()
+        with caplog.at_level("WARNING", logger="liveperson_dagster.marts"), pytest.raises(RuntimeError) as raised:
+            marts.parse(project, clock=lambda: now[0], sleep=sleep)
+    lock = copy / "target" / "manifest.lock"
+    assert str(raised.value) == (f"Gave up after 300 s waiting for the dbt parse of pid 4242 (it holds {lock}; a parse "
+                                 "takes seconds): stop that process, then load the definitions again")
+    waits = [record.getMessage() for record in caplog.records]
+    assert waits == [f"Waiting for the dbt parse of pid 4242 (it holds {lock}), giving up after 300 s"] * 10
+    assert not (copy / "target" / "manifest.json").exists()  # no parse of ours started
 
 
 def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_path):

@@ -94,9 +94,9 @@ def test_no_partition_before_the_start_date_is_requested():
 def test_lookback_days_setting():
     assert ProjectSettings.from_env({}).lookback_days == 3
     assert ProjectSettings.from_env({"LIVEPERSON_LOOKBACK_DAYS": "5"}).lookback_days == 5
-    for bad in ("0", "-2", "two", "1.5"):
+    for bad in ("0", "-2", "two", "1.5", "401", "1e20"):
         with pytest.raises(SettingsError, match=f"^LIVEPERSON_LOOKBACK_DAYS='{bad}' is invalid: expected a whole "
-                                                "number of days >= 1$"):
+                                                "number of days from 1 to 400$"):
             ProjectSettings.from_env({"LIVEPERSON_LOOKBACK_DAYS": bad})
     with pytest.raises(ValueError, match="at least 1"):
         schedule_for(lookback_days=0)

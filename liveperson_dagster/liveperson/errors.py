@@ -11,6 +11,10 @@ class LivePersonConfigError(LivePersonError):
     """A setting is missing or invalid; the message names the setting."""
 
 
+class LivePersonWaitTimeout(LivePersonError):
+    """Something the source waits for (the account's request slots) stayed taken longer than its setting allows."""
+
+
 class LivePersonUnsafeURLError(LivePersonError):
     """A URL was refused before any credential was sent to it."""
 
