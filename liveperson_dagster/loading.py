@@ -11,6 +11,7 @@ from dagster_dlt import DagsterDltResource
 
 from .collector import startup_objects_frozen
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
+from .liveperson.columns import type_error_of
 from .liveperson.source import REPLACED_TABLES
 from .normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
@@ -67,8 +68,14 @@ def load_resources(
         if content_parts:
             source_kwargs["content_parts"] = tuple(content_parts)
         source = liveperson_source(**source_kwargs).with_resources(*resource_names)
-        results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
-                               loader_file_format=warehouse.loader_file_format()))
+        try:
+            results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
+                                   loader_file_format=warehouse.loader_file_format()))
+        except Exception as error:
+            type_error = type_error_of(error)
+            if type_error is None:
+                raise
+            raise type_error from None
         trace = pipeline.last_trace
         row_counts = dict(trace.last_normalize_info.row_counts)
         packages = trace.last_load_info.load_packages

@@ -147,8 +147,8 @@ def test_unknown_agents_skills_and_groups_warn_above_the_threshold(loaded, tmp_p
         return ", ".join(f"'{conversation_id}'" for conversation_id in chosen)
 
     statements = (
-        f"update liveperson.conversations set info__latest_agent_id = 'ghost' where conversation_id in ({in_list(ghosts)})",
-        f"update liveperson.conversations set info__latest_agent_id = '-1' "
+        f"update liveperson.conversations set info__latest_agent_id = 424242 where conversation_id in ({in_list(ghosts)})",
+        f"update liveperson.conversations set info__latest_agent_id = -1 "
         f"where conversation_id in ({in_list(unassigned)})",
         f"update liveperson.conversations set info__latest_skill_id = 999 where conversation_id in ({in_list(skill_miss)})",
         f"update liveperson.conversations set info__latest_agent_group_id = 888 "
@@ -160,7 +160,7 @@ def test_unknown_agents_skills_and_groups_warn_above_the_threshold(loaded, tmp_p
     agent_percent = round(100 * 4 / total, 2)
     assert values(references) == {
         "conversations": total, "max_unknown_percent": 5.0,
-        "unknown_agent_conversations": 4, "unknown_agent_percent": agent_percent, "unknown_agent_ids_sample": ["ghost"],
+        "unknown_agent_conversations": 4, "unknown_agent_percent": agent_percent, "unknown_agent_ids_sample": ["424242"],
         "unknown_skill_conversations": 1, "unknown_skill_percent": round(100 / total, 2),
         "unknown_skill_ids_sample": ["999"],
         "unknown_agent_group_conversations": 3, "unknown_agent_group_percent": round(100 * 3 / total, 2),
