@@ -18,7 +18,9 @@ VARIANT_MARK = "__v_"
 
 
 def _hints(types: Dict[str, str]) -> dict:
-    return {name: {"name": name, "data_type": data_type, "nullable": True} for name, data_type in types.items()}
+    # The type alone: with data types frozen, dlt also refuses a change of any other column property, and a key
+    # column that dlt made non-null in a warehouse of an older version would then stop every load.
+    return {name: {"name": name, "data_type": data_type} for name, data_type in types.items()}
 
 
 CONFIG_TYPES = {
