@@ -73,8 +73,10 @@ def first_ids(database, table: str, column: str, count: int) -> list:
 def test_every_check_passes_on_a_fresh_load_with_exact_metadata(loaded):
     emulator, _, _, result = loaded
     checks = evaluations(result)
-    assert set(checks) == {USERS, SKILLS, GROUPS, UNIQUE, WINDOW_CHECK, REFERENCES, COMPLETE}
+    variants = {key(table, "no_variant_columns") for table in ("users", "skills", "agent_groups", "conversations")}
+    assert set(checks) == {USERS, SKILLS, GROUPS, UNIQUE, WINDOW_CHECK, REFERENCES, COMPLETE, *variants}
     assert all(check.passed for check in checks.values())
+    assert all(values(checks[variant]) == {"variant_columns": []} for variant in variants)
     for check, records in ((USERS, emulator.users()), (SKILLS, emulator.skills()), (GROUPS, emulator.agent_groups())):
         assert values(checks[check]) == {"rows": len(records), "distinct_ids": len(records), "duplicated_ids": 0,
                                          "duplicated_ids_sample": []}
@@ -192,8 +194,11 @@ def test_checks_warn_when_nothing_was_loaded(loaded, tmp_path):
     result = materialize([*ASSETS, *project_checks()], resources=resources_for(emulator, tmp_path / "empty.duckdb"),
                          instance=DagsterInstance.ephemeral(), selection=AssetSelection.checks_for_assets(*CHECKED))
     checks = evaluations(result)
-    assert len(checks) == 7
-    for check in checks.values():
+    assert len(checks) == 7 + 4  # and no_variant_columns of each: nothing there, nothing wrong
+    for key, check in checks.items():
+        if key.name == "no_variant_columns":
+            assert check.passed is True and values(check) == {"variant_columns": []}
+            continue
         assert check.passed is False and check.severity == AssetCheckSeverity.WARN
     assert checks[WINDOW_CHECK].description == (
         "No materialization of liveperson/conversations with a window and dlt load ids yet.")
