@@ -12,6 +12,7 @@ from .errors import LivePersonTypeError
 # keys the users table and joins every table without casts; a value that is not one fails the load, naming it.
 AGENT_ID, SKILL_ID, AGENT_GROUP_ID = "bigint", "bigint", "bigint"
 CONVERSATION_ID, ENGAGEMENT_ID = "text", "text"  # strings in every API that names them
+LOB_ID = "bigint"  # a long in the LOBs API; Engagement History's campaign quotes it or not
 EPOCH_MS = "bigint"  # the `...TimeL` fields: epoch milliseconds, documented as longs
 
 VARIANT_MARK = "__v_"
@@ -31,15 +32,15 @@ CONFIG_TYPES = {
     "agent_groups": {"id": AGENT_GROUP_ID, "parent_group_id": AGENT_GROUP_ID},
     "agent_status_reasons": {"id": "bigint"},
     "profiles": {"id": "bigint", "role_type_id": "bigint"},
-    "lobs": {"id": "bigint"},
+    "lobs": {"id": LOB_ID},
     "predefined_content": {"id": "bigint"},
 }
 CONFIG_CHILD_TYPES = {
     "users": {"skill_ids": {"value": SKILL_ID}, "manager_of": {"agent_group_id": AGENT_GROUP_ID},
-              "profile_ids": {"value": "bigint"}, "lob_ids": {"value": "bigint"}},
+              "profile_ids": {"value": "bigint"}, "lob_ids": {"value": LOB_ID}},
     "skills": {"skill_routing_configuration": {"agent_group_id": AGENT_GROUP_ID, "priority": "bigint",
                                                "split_percentage": "bigint"},
-               "skill_transfer_list": {"value": SKILL_ID}, "lob_ids": {"value": "bigint"}},
+               "skill_transfer_list": {"value": SKILL_ID}, "lob_ids": {"value": LOB_ID}},
     "predefined_content": {"skill_ids": {"value": SKILL_ID}},
 }
 
@@ -59,12 +60,14 @@ CONVERSATION_TYPES = {
     "latest_agent_survey__assigned_agent_id": AGENT_ID,
     "latest_agent_survey__performed_by_agent_id": AGENT_ID,
     "latest_agent_survey__survey_skill_id": SKILL_ID,
+    "campaign__lob_id": LOB_ID,
 }
 CONVERSATION_CHILD_TYPES = {
     "agent_participants": _PARTICIPANT,
     "agent_participants_active": _PARTICIPANT,
     "agent_participants_leave": _PARTICIPANT,
     "consumer_participants": {"time_l": EPOCH_MS},
+    "dialogs": {"skill_id": SKILL_ID, "start_time_l": EPOCH_MS, "end_time_l": EPOCH_MS},
     "message_records": {"seq": "bigint", "time_l": EPOCH_MS},
     "message_statuses": {"seq": "bigint", "time_l": EPOCH_MS},
     "message_scores": {"message_raw_score": "bigint", "mcs": "bigint", "time_l": EPOCH_MS},
@@ -95,6 +98,7 @@ CHAT_ENGAGEMENT_TYPES = {
     "info__mcs": "bigint",
     "info__alerted_mcs": "bigint",
     "info__chat_mcs": "bigint",
+    "campaign__lob_id": LOB_ID,
 }
 CHAT_ENGAGEMENT_CHILD_TYPES = {
     "transcript__lines": {"time_l": EPOCH_MS, "agent_id": AGENT_ID},

@@ -99,6 +99,7 @@ def conversation_row(record: dict) -> Optional[dict]:
         info = {**info, "endTime": None, "endTimeL": None}
     if info.get("latestAgentId") == "":
         info = {**info, "latestAgentId": None}  # no agent yet: null, not a value that is no agent id
+    _blank_agent_ids_to_null(record)
     return {
         "conversation_id": str(conversation_id),
         "start_time": utc_from_ms(start_ms),
@@ -108,6 +109,20 @@ def conversation_row(record: dict) -> Optional[dict]:
         **record,
         "info": info,
     }
+
+
+# Agent ids of the conversation's parts (bigint columns): an empty string there names no agent.
+PART_AGENT_IDS = {"agentParticipants": ("agentId",), "agentParticipantsActive": ("agentId",),
+                  "agentParticipantsLeave": ("agentId",), "transfers": ("sourceAgentId", "assignedAgentId"),
+                  "interactions": ("assignedAgentId",)}
+
+
+def _blank_agent_ids_to_null(record: dict) -> None:
+    for part, fields in PART_AGENT_IDS.items():
+        for item in record.get(part) or ():
+            for field in fields:
+                if isinstance(item, dict) and item.get(field) == "":
+                    item[field] = None
 
 
 def start_ms_of(record: dict) -> Optional[int]:
