@@ -381,3 +381,13 @@ def test_an_empty_agent_id_of_a_conversation_is_null_not_a_value_that_fails_its_
     assert row["info"]["latestAgentId"] is None
     assert row["transfers"] == [{"sourceAgentId": None, "assignedAgentId": "42"}]
     assert row["agentParticipants"] == [{"agentId": None}]
+
+
+def test_a_contract_violation_known_only_by_its_message_is_still_one_line_naming_table_column_and_type():
+    # What a normalize worker process hands back: dlt's message, without the exception it came from.
+    message = ("Job for `job_id='x'` failed terminally in load with `load_id='1'` with message: In schema `liveperson`: "
+               "In Table: `conversations__transfers` Column: `source_agent_id__v_text` . Contract on `data_type` with "
+               "`contract_mode=freeze` is violated. Can't add variant column.")
+    assert str(type_error_of(RuntimeError(message))) == (
+        "conversations__transfers.source_agent_id: LivePerson sent a text value, which is not a bigint (the column's "
+        "declared type); nothing of this run was loaded")

@@ -3,6 +3,7 @@ so no column's type depends on the first value a load happens to see; and the on
 not fit its column (the source freezes data types: dlt would otherwise add a `<column>__v_<type>` variant column).
 """
 
+import re
 from typing import Dict, Iterator, Optional
 
 from .errors import LivePersonTypeError
@@ -177,10 +178,24 @@ def type_error_of(error: BaseException) -> Optional[LivePersonTypeError]:
     """The one-line error of a dlt data-type contract violation found in `error`'s causes, else None."""
     from dlt.common.schema.exceptions import DataValidationError
 
-    for cause in _causes(error):
+    causes = list(_causes(error))
+    for cause in causes:
         if isinstance(cause, DataValidationError) and cause.schema_entity == "data_type":
             return LivePersonTypeError(_describe(cause))
+    for cause in causes:
+        # From a normalize worker process only dlt's message comes back: the value's type stands for the value.
+        found = _CONTRACT_MESSAGE.search(str(cause))
+        if found:
+            table, column = found.group("table"), found.group("column")
+            base, variant = variant_base(column) or (column, None)
+            declared = declared_types().get(table, {}).get(base, "?")
+            what = f"a {variant} value" if variant else "a value"
+            return LivePersonTypeError(f"{table}.{base}: LivePerson sent {what}, which is not a {declared} (the "
+                                       "column's declared type); nothing of this run was loaded")
     return None
+
+
+_CONTRACT_MESSAGE = re.compile(r"Table: `(?P<table>[^`]+)` Column: `(?P<column>[^`]+)` \. Contract on `data_type`")
 
 
 def _describe(error) -> str:
@@ -196,5 +211,6 @@ def _describe(error) -> str:
                 "(README, Existing warehouses); nothing of this run was loaded")
     column = parsed[0]
     declared = stored.get(column, {}).get("data_type") or declared_types().get(table, {}).get(column, "?")
-    return (f"{table}.{column}: LivePerson sent {value!r}, which is not a {declared} (the column's declared type); "
+    shown = repr(value) if len(repr(value)) <= 80 else f"{repr(value)[:77]}..."
+    return (f"{table}.{column}: LivePerson sent {shown}, which is not a {declared} (the column's declared type); "
             "nothing of this run was loaded")
