@@ -391,3 +391,27 @@ def test_a_contract_violation_known_only_by_its_message_is_still_one_line_naming
     assert str(type_error_of(RuntimeError(message))) == (
         "conversations__transfers.source_agent_id: LivePerson sent a text value, which is not a bigint (the column's "
         "declared type); nothing of this run was loaded")
+
+
+def test_every_declared_column_of_every_table_has_its_declared_type(emulator_at_now, warehouse):
+    # Every resource of the source: configuration, a day of conversations, status changes and chats (lobId quoted
+    # or not, as the docs show it), an hour of each operations table.
+    day = Window(datetime(2026, 11, 3, tzinfo=timezone.utc), datetime(2026, 11, 4, tzinfo=timezone.utc))
+    client = client_at_now(emulator_at_now)
+    warehouse.run(liveperson_source(client=client, window=day).with_resources(
+        "users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content",
+        "conversations", "agent_status_changes", "chat_engagements"))
+    warehouse.run(liveperson_source(client=client, window=FRACTIONAL_HOUR).with_resources(
+        "messaging_queue_health", "messaging_agent_metrics"))
+    columns = warehouse.columns()
+    assert not [f"{table}.{name}" for table, names in columns.items() for name in names if "__v_" in name]
+    declared = {(table, name): warehouse.types.get(kind, kind) for table, names in declared_types().items()
+                for name, kind in names.items()}
+    present = {key: columns[key[0]][key[1]] for key in declared if key[1] in columns.get(key[0], {})}
+    assert present == {key: declared[key] for key in present}
+    # Most of what is declared is served by the emulator (the rest are parts it never sends, e.g. LOB ids of users).
+    assert len(present) >= 0.8 * len(declared)
+    lob_ids = warehouse.query("select campaign__lob_id from liveperson.chat_engagements")
+    served = [record["campaign"]["lobId"] for record in emulator_at_now.chat_engagements(day.start, day.end)]
+    assert {type(value) for value in served} == {int, str}
+    assert sorted(row[0] for row in lob_ids) == sorted(int(value) for value in served)
