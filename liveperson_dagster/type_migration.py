@@ -117,7 +117,9 @@ def _execute(client, change: Change, statement: str) -> None:
 
 def _update_stored_schema(pipeline: dlt.Pipeline, changes: List[Change]) -> None:
     """dlt's schema (the newest version in the dataset, which every run restores) with the new types and without
-    the variant columns."""
+    the variant columns. A warehouse without dlt's state of this pipeline has no stored schema to update."""
+    if not pipeline.default_schema_name:
+        return
     schema = pipeline.default_schema
     for change in changes:
         columns = schema.tables.get(change.table, {}).get("columns", {})
