@@ -415,3 +415,22 @@ def test_every_declared_column_of_every_table_has_its_declared_type(emulator_at_
     served = [record["campaign"]["lobId"] for record in emulator_at_now.chat_engagements(day.start, day.end)]
     assert {type(value) for value in served} == {int, str}
     assert sorted(row[0] for row in lob_ids) == sorted(int(value) for value in served)
+
+
+def test_the_emulators_queue_health_writes_whole_averages_as_whole_numbers(emulator_at_now):
+    values = [value for interval in range(12)
+              for metrics in emulator_at_now.queue_health(WHOLE_HOUR.start + timedelta(minutes=5 * interval),
+                                                          WHOLE_HOUR.start + timedelta(minutes=5 * (interval + 1)),
+                                                          "all")["skillsMetrics"].values()
+              for value in metrics.values()]
+    assert {type(value) for value in values} == {int, float}
+    assert all(float(value).is_integer() for value in values if type(value) is int)
+    assert not [value for value in values if type(value) is float and value.is_integer()]
+
+
+def test_the_command_migrates_the_warehouse_of_the_settings(tmp_path, monkeypatch, capsys):
+    from liveperson_dagster.cli import main
+
+    monkeypatch.setenv("LIVEPERSON_DUCKDB_PATH", str(tmp_path / "empty.duckdb"))
+    assert main(["migrate-types"]) == 0
+    assert capsys.readouterr().out == "OK: every column already has its declared type\n"
