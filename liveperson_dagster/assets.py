@@ -27,6 +27,8 @@ from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES,
 
 # Runs that call LivePerson and write the warehouse share this pool; its limit is set in the Dagster instance.
 POOL = "liveperson"
+# A range of partitions is one run: the CLI (`dg launch`, `dagster asset materialize`) demands it for --partition-range.
+SINGLE_RUN = BackfillPolicy.single_run()
 
 
 class _SpecPipeline(dlt.Pipeline):
@@ -63,7 +65,7 @@ def _config_asset(name: str, spec_pipeline: dlt.Pipeline) -> AssetsDefinition:
         name=f"liveperson_{name}",
         dagster_dlt_translator=LivePersonTranslator(),
         # Unpartitioned, but in a range run with the daily assets (`--partition-range` wants every asset single-run).
-        backfill_policy=BackfillPolicy.single_run(),
+        backfill_policy=SINGLE_RUN,
         pool=POOL,
     )
     def _snapshot(
@@ -77,15 +79,14 @@ def _config_asset(name: str, spec_pipeline: dlt.Pipeline) -> AssetsDefinition:
     return _snapshot
 
 
-def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: TimeWindowPartitionsDefinition,
-                    backfill_policy: BackfillPolicy):
+def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: TimeWindowPartitionsDefinition):
     @dlt_assets(
         dlt_source=liveperson_source().with_resources(name),
         dlt_pipeline=spec_pipeline,
         name=f"liveperson_{name}",
         dagster_dlt_translator=LivePersonTranslator(),
         partitions_def=partitions_def,
-        backfill_policy=backfill_policy,
+        backfill_policy=SINGLE_RUN,
         pool=POOL,
     )
     def _windowed(
@@ -101,15 +102,14 @@ def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: Time
     return _windowed
 
 
-def _conversations_asset(spec_pipeline: dlt.Pipeline, partitions_def: DailyPartitionsDefinition,
-                         backfill_policy: BackfillPolicy):
+def _conversations_asset(spec_pipeline: dlt.Pipeline, partitions_def: DailyPartitionsDefinition):
     @dlt_assets(
         dlt_source=liveperson_source().with_resources("conversations"),
         dlt_pipeline=spec_pipeline,
         name="liveperson_conversations",
         dagster_dlt_translator=LivePersonTranslator(),
         partitions_def=partitions_def,
-        backfill_policy=backfill_policy,
+        backfill_policy=SINGLE_RUN,
         pool=POOL,
     )
     def liveperson_conversations(
@@ -132,17 +132,16 @@ def partition_windows(context: AssetExecutionContext) -> List[Window]:
     return [Window(*partitions_def.time_window_for_partition_key(key)) for key in context.partition_keys]
 
 
-def build_assets(daily: DailyPartitionsDefinition, hourly: HourlyPartitionsDefinition, destination: str,
-                 daily_backfill: BackfillPolicy = BackfillPolicy.single_run()) -> List[AssetsDefinition]:
-    """Every configuration asset, the history assets partitioned by `daily` (backfilled by `daily_backfill`) and the
-    Messaging Operations assets partitioned by `hourly`, loading into `destination`."""
+def build_assets(daily: DailyPartitionsDefinition, hourly: HourlyPartitionsDefinition,
+                 destination: str) -> List[AssetsDefinition]:
+    """Every configuration asset, the history assets partitioned by `daily` and the Messaging Operations assets
+    partitioned by `hourly`, loading into `destination`. A range of partitions is one run (BackfillPolicy.single_run:
+    what `dg launch --partition-range` and `dagster asset materialize --partition-range` require, and what the UI's
+    backfills then do too)."""
     spec_pipeline = _spec_pipeline(destination)
-    single_run = BackfillPolicy.single_run()
     return [
         *(_config_asset(name, spec_pipeline) for name in CONFIG_RESOURCES),
-        _conversations_asset(spec_pipeline, daily, daily_backfill),
-        *(_windowed_asset(name, spec_pipeline, daily, daily_backfill)
-          for name in DAILY_RESOURCES if name != "conversations"),
-        # LivePerson keeps 24 hours of them: a range of hours is always short, one run.
-        *(_windowed_asset(name, spec_pipeline, hourly, single_run) for name in OPERATIONS_RESOURCES),
+        _conversations_asset(spec_pipeline, daily),
+        *(_windowed_asset(name, spec_pipeline, daily) for name in DAILY_RESOURCES if name != "conversations"),
+        *(_windowed_asset(name, spec_pipeline, hourly) for name in OPERATIONS_RESOURCES),
     ]

@@ -6,12 +6,13 @@ from datetime import datetime, timezone
 from contextlib import contextmanager
 from typing import Iterator, Optional, Sequence
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue
 from dagster_dlt import DagsterDltResource
 
 from .collector import startup_objects_frozen
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
 from .liveperson.columns import type_error_of
+from .liveperson.errors import LivePersonOutOfRangeError
 from .liveperson.source import REPLACED_TABLES
 from .normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
@@ -36,6 +37,24 @@ DLT_RUN_DEFAULTS = {
 }
 
 
+@contextmanager
+def refusals_in_one_line() -> Iterator[None]:
+    """A window LivePerson cannot serve (past its retention, an operations hour past 24 hours), or a value that does
+    not fit its column's declared type, is the user's to deal with, not a crash: the step fails with that one line
+    (Dagster's Failure, not retried) instead of the chain of dlt's wrapping exceptions, in the UI and on the command
+    line alike."""
+    try:
+        yield
+    except Exception as error:
+        refused = error
+        while refused is not None and not isinstance(refused, LivePersonOutOfRangeError):
+            refused = refused.__cause__ or refused.__context__
+        refused = refused or type_error_of(error)  # it would fail every retry alike
+        if refused is None:
+            raise
+        raise Failure(description=str(refused), allow_retries=False) from None
+
+
 def load_resources(
     context: AssetExecutionContext,
     dlt: DagsterDltResource,
@@ -49,10 +68,11 @@ def load_resources(
     """Loads `resource_names` (of `window`, for windowed ones). With `days` (the window's partitions), the load
     replaces those days exactly: rows the API no longer returns are removed (past the retention: refused)."""
     claim_run(context)
-    if days:
-        warehouse.refuse_past_retention(days, datetime.now(timezone.utc))
+    with refusals_in_one_line():
+        if days:
+            warehouse.refuse_past_retention(days, datetime.now(timezone.utc))
     progress = ProgressLog(context, resource_names)
-    with step_pipeline(context, warehouse) as (pipeline, dlt_variables):
+    with refusals_in_one_line(), step_pipeline(context, warehouse) as (pipeline, dlt_variables):
         normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_variables)
 
         def on_page(stats: RequestStats) -> None:
@@ -68,14 +88,8 @@ def load_resources(
         if content_parts:
             source_kwargs["content_parts"] = tuple(content_parts)
         source = liveperson_source(**source_kwargs).with_resources(*resource_names)
-        try:
-            results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
-                                   loader_file_format=warehouse.loader_file_format()))
-        except Exception as error:
-            type_error = type_error_of(error)
-            if type_error is None:
-                raise
-            raise type_error from None
+        results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
+                               loader_file_format=warehouse.loader_file_format()))
         trace = pipeline.last_trace
         row_counts = dict(trace.last_normalize_info.row_counts)
         packages = trace.last_load_info.load_packages

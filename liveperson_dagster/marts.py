@@ -94,11 +94,9 @@ class MartsTranslator(DagsterDbtTranslator):
         return MARTS_GROUP
 
 
-def build_marts_assets(days: DailyPartitionsDefinition,
-                       daily_backfill: BackfillPolicy = BackfillPolicy.single_run()) -> list:
-    """The marts' two asset definitions: dimensions (unpartitioned) and daily marts (partitioned by `days`,
-    backfilled by `daily_backfill`, the policy of the daily assets they read, so that a chunk's loads and marts are
-    one run)."""
+def build_marts_assets(days: DailyPartitionsDefinition) -> list:
+    """The marts' two asset definitions: dimensions (unpartitioned) and daily marts (partitioned by `days`; a range
+    is one run, like the daily assets they read, so that a range's loads and marts are one run)."""
     manifest = prepared_manifest()
     translator = MartsTranslator()
     timezone = days.timezone
@@ -110,7 +108,7 @@ def build_marts_assets(days: DailyPartitionsDefinition,
 
     @dbt_assets(manifest=manifest, project=dbt_project, select=DAILY_SELECTION, name="liveperson_marts_daily",
                 dagster_dbt_translator=translator, partitions_def=days,
-                backfill_policy=daily_backfill, pool=POOL)
+                backfill_policy=BackfillPolicy.single_run(), pool=POOL)
     def liveperson_marts_daily(context: AssetExecutionContext, warehouse: LivePersonWarehouse):
         days_of_run = context.partition_key_range
         yield from build(context, warehouse,

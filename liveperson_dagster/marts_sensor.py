@@ -10,7 +10,6 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
-    DailyPartitionsDefinition,
     DefaultSensorStatus,
     JobDefinition,
     RunRequest,
@@ -27,11 +26,10 @@ MARTS_JOB_NAME = "liveperson_marts_refresh"
 MARTS_SENSOR_NAME = "liveperson_marts_after_updates"
 
 
-def marts_job(partitions_def: DailyPartitionsDefinition):
+def marts_job():
     return define_asset_job(
         MARTS_JOB_NAME,
         selection=AssetSelection.groups(MARTS_GROUP),
-        partitions_def=partitions_def,
         description="The marts of some days (dbt), rebuilt from what the warehouse holds now.",
     )
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from dagster import (
     AssetSelection,
     DailyPartitionsDefinition,
-    HourlyPartitionsDefinition,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
@@ -31,14 +30,13 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 CONFIG_KEYS = [asset_key(name) for name in CONFIG_RESOURCES]
 
 
-def daily_job(partitions_def: DailyPartitionsDefinition):
+def daily_job():
     # One job for the LivePerson assets and the marts built on them (and their checks): the configuration is
     # refreshed before the daily steps, the marts are built after the loads they read, and a partition range is
     # one run, as the backfill policies want.
     return define_asset_job(
         DAILY_JOB_NAME,
         selection=AssetSelection.groups(GROUP, MARTS_GROUP),
-        partitions_def=partitions_def,
         description="Account configuration snapshots, then the last complete days of history, then the marts of "
                     "those days.",
     )
@@ -46,13 +44,13 @@ def daily_job(partitions_def: DailyPartitionsDefinition):
 
 def daily_schedule(
     job,
+    partitions_def: DailyPartitionsDefinition,
     lookback_days: int,
     cron_schedule: str = DEFAULT_CRON,
 ) -> ScheduleDefinition:
-    """Runs `job` (made by `daily_job`) at `cron_schedule` in the time zone of its daily partitions."""
+    """Runs `job` (made by `daily_job`) at `cron_schedule` in the time zone of its assets' daily partitions."""
     if lookback_days < 1:
         raise ValueError(f"lookback_days must be at least 1, got {lookback_days}")
-    partitions_def = job.partitions_def
     timezone = partitions_def.timezone
     first_day = partitions_def.start.date()
 
@@ -83,11 +81,10 @@ OPERATIONS_JOB_NAME = "liveperson_operations_hourly"
 OPERATIONS_MINUTE_OF_HOUR = 10
 
 
-def operations_job(partitions_def: HourlyPartitionsDefinition):
+def operations_job():
     return define_asset_job(
         OPERATIONS_JOB_NAME,
         selection=AssetSelection.groups(OPERATIONS_GROUP),
-        partitions_def=partitions_def,
         description="Messaging Operations metrics of one hour (LivePerson keeps the last 24 hours).",
     )
 

@@ -39,8 +39,6 @@ REPORT_FILE_NAME = "liveperson_report.html"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
 # A run (or check) waiting for another process's load; an hour covers a long backfill's load of a CLI run.
 DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS = 3600.0
-# A backfill's runs hold this many days each (benchmarks/backfill.py: a run's start-up against re-fetching a failed run).
-DEFAULT_BACKFILL_DAYS_PER_RUN = 7
 # LivePerson keeps 13 months of conversations and chats (status changes: 6 or 13, its docs differ).
 DEFAULT_RETENTION_MONTHS = 13
 # A re-load removing more than this share of a day's rows is refused (the warehouse is the archive).
@@ -146,10 +144,6 @@ class ProjectSettings(BaseModel):
     max_attempts: int = Field(
         default=api_settings.MAX_ATTEMPTS, ge=1, json_schema_extra={"allowed": "a whole number >= 1"},
         description="Attempts per request (429, 5xx, timeouts, dropped connections)",
-    )
-    backfill_days_per_run: int = Field(
-        default=DEFAULT_BACKFILL_DAYS_PER_RUN, ge=1, json_schema_extra={"allowed": "a whole number of days >= 1"},
-        description="Days of a backfill launched from the UI (or the daemon) per run; a failed run is retried alone",
     )
     lookback_days: int = Field(
         default=3, ge=1, json_schema_extra={"allowed": "a whole number of days >= 1"},

@@ -261,8 +261,13 @@ def test_an_hour_older_than_24_hours_fails_before_any_request(emulator, tmp_path
     result = materialize(assets_of("messaging_queue_health"), resources=resources_for(emulator, database),
                          partition_key=hour_key(old), raise_on_error=False)
     assert not result.success
-    error = result.failure_data_for_node("liveperson_messaging_queue_health").error.to_string()
-    assert "LivePersonOutOfRangeError" in error and "24 hours" in error
+    failure = result.failure_data_for_node("liveperson_messaging_queue_health")
+    # One line, the step's failure (not dlt's chain of wrapping exceptions), naming the hour and the rule.
+    window = Window(old, old + timedelta(hours=1))
+    assert failure.user_failure_data.description == (
+        f"Messaging Operations: the hour {window} is older than the 24 hours LivePerson keeps, so it can no longer "
+        "be loaded (nothing was fetched or changed); such hours stay missing in the asset's partitions")
+    assert "ResourceExtractionError" not in failure.error.to_string()
     assert operations_requests(emulator) == {}
     assert "messaging_queue_health" not in warehouse_tables(database)
 
@@ -277,8 +282,9 @@ def test_an_hour_not_over_yet_fails_before_any_request(emulator, tmp_path, monke
     result = materialize(assets, resources=resources_for(emulator, database), partition_key=hour_key(hour),
                          raise_on_error=False)
     assert not result.success
-    error = result.failure_data_for_node("liveperson_messaging_queue_health").error.to_string()
-    assert "LivePersonOutOfRangeError" in error and "not over yet" in error
+    failure = result.failure_data_for_node("liveperson_messaging_queue_health")
+    assert failure.user_failure_data.description.startswith(
+        f"Messaging Operations: the hour {Window(hour, hour + timedelta(hours=1))} is not over yet")
     client = LivePersonClient(connection_for(emulator), clock=lambda: inside)
     with pytest.raises(LivePersonOutOfRangeError, match="not over yet"):
         client.messaging_queue_health(Window(hour, hour + timedelta(hours=1)))

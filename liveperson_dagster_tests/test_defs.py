@@ -3,9 +3,8 @@ from datetime import datetime, timezone
 from dagster import AssetKey, BackfillPolicy, DailyPartitionsDefinition, HourlyPartitionsDefinition
 from dagster import build_schedule_context
 
-from liveperson_dagster.definitions import build_definitions, defs
+from liveperson_dagster.definitions import defs
 from liveperson_dagster.report import REPORT_KEY
-from liveperson_dagster.settings import DEFAULT_BACKFILL_DAYS_PER_RUN, ProjectSettings
 
 CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content")
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in CONFIG_TABLES]
@@ -50,7 +49,7 @@ def test_definitions_load_with_every_asset_and_their_dependencies():
         assert not graph.get(key).parent_keys and graph.get(key).partitions_def is None
 
 
-def test_daily_assets_are_daily_partitions_backfilled_in_runs_of_the_days_per_run():
+def test_daily_assets_are_daily_partitions_and_a_range_is_one_run():
     graph = defs.resolve_asset_graph()
     node = graph.get(CONVERSATIONS)
     assert isinstance(node.partitions_def, DailyPartitionsDefinition)
@@ -58,16 +57,9 @@ def test_daily_assets_are_daily_partitions_backfilled_in_runs_of_the_days_per_ru
     assert node.partitions_def.start.strftime("%Y-%m-%d") == "2026-01-01"
     for key in DAILY_KEYS:
         assert graph.get(key).partitions_def == node.partitions_def
-        assert graph.get(key).backfill_policy == BackfillPolicy.multi_run(DEFAULT_BACKFILL_DAYS_PER_RUN), key
-    # Unpartitioned and hourly assets: one run (a range of hours is at most the 24 LivePerson keeps).
-    for key in [*CONFIG_KEYS, *OPERATIONS_KEYS]:
-        assert graph.get(key).backfill_policy == BackfillPolicy.single_run(), key
-
-
-def test_the_days_per_run_come_from_the_settings():
-    graph = build_definitions(ProjectSettings(backfill_days_per_run=2)).resolve_asset_graph()
-    daily = [*DAILY_KEYS, *(AssetKey(["liveperson_marts", name]) for name in DAILY_MARTS)]
-    assert {graph.get(key).backfill_policy for key in daily} == {BackfillPolicy.multi_run(2)}
+    # Every asset: a range is one run, whichever command or process loads the definitions (the CLI's
+    # --partition-range demands it; a UI backfill is then one run as well).
+    assert {node.backfill_policy for node in graph.asset_nodes} == {BackfillPolicy.single_run()}
 
 
 def test_each_asset_is_a_step_of_its_own_so_a_refused_api_fails_only_its_assets():
@@ -153,8 +145,7 @@ def test_the_marts_are_dbt_models_downstream_of_the_liveperson_assets():
         # Daily marts in the partitions of the conversations, backfilled in the same runs as them (assets whose
         # policies differ cannot share a run); the rest whole.
         assert node.partitions_def == (conversations if name in DAILY_MARTS else None), name
-        assert node.backfill_policy == (BackfillPolicy.multi_run(DEFAULT_BACKFILL_DAYS_PER_RUN)
-                                        if name in DAILY_MARTS else BackfillPolicy.single_run()), name
+        assert node.backfill_policy == BackfillPolicy.single_run(), name
 
 
 def test_the_report_follows_the_marts_it_reads_unpartitioned():

@@ -586,7 +586,7 @@ def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_p
     warehouse = LivePersonWarehouse(duckdb_path=str(database))
     load_and_build(emulator, warehouse, database, "UTC", "2026-11-03", "2026-11-05")
     days = daily_partitions(START_DATE, "UTC")
-    updates, refresh = updates_job(days), marts_job(days)
+    updates, refresh = updates_job(days), marts_job()
     sensor = marts_after_updates_sensor(updates, refresh)
     # Two conversations rated late, on the first and the last day.
     now = datetime.now(timezone.utc)

@@ -9,7 +9,6 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-from liveperson_dagster.settings import DEFAULT_BACKFILL_DAYS_PER_RUN
 from liveperson_emulator import Emulator, EmulatorConfig
 
 from .helpers import (
@@ -170,11 +169,10 @@ def test_backfill_via_webserver_and_daemon_on_postgres_lands_exactly_the_days(tm
         assert contents["ids"] == expected_ids(emulator, BACKFILL_FIRST, SINGLE_DAY)
         assert contents["message_records"] == expected_message_records(emulator, BACKFILL_FIRST, SINGLE_DAY)
 
-        # Everything Dagster recorded is in PostgreSQL: the backfill ran as runs of at most
-        # LIVEPERSON_BACKFILL_DAYS_PER_RUN days; every run went through the queue and succeeded; one
-        # materialization per day.
+        # Everything Dagster recorded is in PostgreSQL: the backfill of several days ran as one run (every asset's
+        # policy is single-run); every run went through the queue and succeeded; one materialization per day.
         chunks = backfill_runs(database, backfill_id)
-        assert len(chunks) == -(-len(days) // DEFAULT_BACKFILL_DAYS_PER_RUN) > 1, chunks
+        assert len(days) > 1 and len(chunks) == 1, chunks
         ((single_status, single_start, single_end),) = postgres_query(
             database, "select status, start_time, end_time from runs where run_id = %s", (single_run_id,))
         assert {status for _, status, _, _ in chunks} == {single_status} == {"SUCCESS"}

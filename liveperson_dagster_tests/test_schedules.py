@@ -19,7 +19,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def schedule_for(tz: str = "UTC", lookback_days: int = 3, start_date: str = "2026-01-01"):
-    return daily_schedule(daily_job(DailyPartitionsDefinition(start_date=start_date, timezone=tz)), lookback_days)
+    return daily_schedule(daily_job(), DailyPartitionsDefinition(start_date=start_date, timezone=tz), lookback_days)
 
 
 def tick(schedule, at: datetime):

@@ -24,7 +24,6 @@ def test_unset_and_empty_variables_take_the_defaults():
     settings = ProjectSettings.from_env({})
     assert (settings.timezone, settings.start_date, settings.destination) == ("UTC", date(2026, 1, 1), "duckdb")
     assert (settings.max_concurrent_requests, settings.lookback_days, settings.normalize_workers) == (4, 3, None)
-    assert settings.backfill_days_per_run == 7
 
 
 def test_values_are_typed():
@@ -32,9 +31,7 @@ def test_values_are_typed():
         "LIVEPERSON_TIMEZONE": "Asia/Kathmandu", "LIVEPERSON_START_DATE": "2025-12-31",
         "LIVEPERSON_MAX_CONCURRENT_REQUESTS": "8", "LIVEPERSON_REQUESTS_PER_SECOND": "2.5",
         "LIVEPERSON_DUCKDB_MEMORY_LIMIT": "2GB", "NORMALIZE__WORKERS": "2", "LIVEPERSON_ACCOUNT_ID": "13350576",
-        "LIVEPERSON_BACKFILL_DAYS_PER_RUN": "2",
     })
-    assert settings.backfill_days_per_run == 2
     assert settings.timezone == "Asia/Kathmandu" and settings.start_date == date(2025, 12, 31)
     assert (settings.max_concurrent_requests, settings.requests_per_second) == (8, 2.5)
     assert (settings.duckdb_memory_limit, settings.normalize_workers, settings.account_id) == ("2GB", 2, "13350576")
@@ -48,8 +45,6 @@ def test_values_are_typed():
     ("LIVEPERSON_START_DATE", "2026-13-01", "a date like 2026-01-31"),
     ("LIVEPERSON_START_DATE", "yesterday", "a date like 2026-01-31"),
     ("LIVEPERSON_LOOKBACK_DAYS", "-1", "a whole number of days >= 1"),
-    ("LIVEPERSON_BACKFILL_DAYS_PER_RUN", "0", "a whole number of days >= 1"),
-    ("LIVEPERSON_BACKFILL_DAYS_PER_RUN", "1.5", "a whole number of days >= 1"),
     ("LIVEPERSON_REQUEST_TIMEOUT_SECONDS", "soon", "a number of seconds > 0"),
     ("LIVEPERSON_REQUESTS_PER_SECOND", "0", "a number > 0 (unset for no cap)"),
     ("LIVEPERSON_MAX_ATTEMPTS", "0", "a whole number >= 1"),

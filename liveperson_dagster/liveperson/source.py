@@ -40,8 +40,9 @@ def liveperson_source(
     """The account's configuration (users, skills, agent groups, status reasons, profiles, LOBs, predefined content:
     full snapshots, replaced on each load) and the records of `window`, the half-open range [window.start,
     window.end): conversations and chats by start time (merged on `conversation_id` / `engagement_id`) and agent
-    status changes by their time (merged on `status_change_id`); and the Messaging Operations metrics of `window`
-    (an hour of the last 24), which replace the rows of that hour.
+    status changes by their time (merged on `status_change_id`); and, when selected (`.with_resources(...)`: they
+    are not by default), the Messaging Operations metrics of `window` (an hour of the last 24), which replace the
+    rows of that hour.
 
     `replacements`, by resource name: what the warehouse holds of the window, for a load that replaces it exactly
     (records no longer returned are deleted with the merge; see replacement.py). Without one, a load only merges.
@@ -56,13 +57,16 @@ def liveperson_source(
     # LivePerson sends each time twice, as epoch milliseconds (`timeL`, `startTimeL`, ...) and as a string;
     # parsing every string into a timestamp doubled the normalize time. `start_time`/`end_time` are timestamps.
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
+    # LivePerson serves them for the last 24 hours only: a window of history (a day) would be refused.
+    operations = (messaging_queue_health(client, window), messaging_agent_metrics(client, window))
+    for resource in operations:
+        resource.selected = False
     return (
         *(config_snapshot(collection)(client) for collection in CONFIG_SNAPSHOTS),
         conversations(client, window, tuple(content_parts), replacements.get("conversations"), updated_since_ms),
         agent_status_changes(client, window, replacements.get("agent_status_changes")),
         chat_engagements(client, window, replacements.get("chat_engagements")),
-        messaging_queue_health(client, window),
-        messaging_agent_metrics(client, window),
+        *operations,
     )
 
 
