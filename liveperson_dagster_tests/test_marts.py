@@ -329,6 +329,39 @@ def test_the_dimensions_hold_every_user_skill_and_group_with_the_group_path(buil
     assert any(path.count(" / ") >= 2 for path in paths.values())
 
 
+def id_kind(table: str, column: str) -> Optional[str]:
+    """The kind of id a column of the raw tables or the marts holds, by its name; None for any other column."""
+    name = column.rpartition("__")[2]
+    if (table, name) in (("users", "id"), ("dim_agents", "agent_id")) or name.endswith("agent_id"):
+        return "agent"
+    if table == "skills" and name == "id" or name.endswith("skill_id"):
+        return "skill"
+    if table == "agent_groups" and name == "id" or name.endswith("group_id"):
+        return "agent_group"
+    if name in ("conversation_id", "lob_id") or table == "lobs" and name == "id":
+        return name.replace("_id", "") if name != "id" else "lob"
+    return None
+
+
+def test_ids_of_one_kind_have_one_type_in_every_table_and_mart(built):
+    types = {}
+    for schema, table, column, data_type in built.rows(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns "
+            "where table_schema in ('liveperson', 'liveperson_marts')"):
+        kind = id_kind(table, column)
+        if kind:
+            types.setdefault(kind, {})[f"{schema}.{table}.{column}"] = data_type.lower()
+    bigint, text = "bigint", ("varchar", "character varying", "text")
+    for kind in ("agent", "skill", "agent_group", "lob"):
+        assert set(types[kind].values()) == {bigint}, (kind, types[kind])
+    assert {"liveperson.users.id", "liveperson.conversations.info__latest_agent_id",
+            "liveperson.agent_status_changes.agent_id", "liveperson.conversations__transfers.source_agent_id",
+            "liveperson_marts.fct_conversations.latest_agent_id", "liveperson_marts.dim_agents.agent_id"} <= set(
+        types["agent"])
+    # PostgreSQL spells dlt's text `character varying` and the views' casts `text`: one string type (no length).
+    assert set(types["conversation"].values()) <= set(text) and len(types["conversation"]) >= 6
+
+
 def test_every_dbt_test_is_an_asset_check_that_passed(built):
     marts_checks = [check for check in built.checks if check.asset_key.path[0] == "liveperson_marts"]
     assert len(marts_checks) == 45

@@ -120,4 +120,4 @@ def test_the_requested_run_refreshes_the_configuration_and_loads_the_range_in_on
                              *((f"liveperson/{table}", f"2026-11-0{day}") for table in DAILY_TABLES for day in (3, 4, 5))])
     assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_window("2026-11-03", "2026-11-05")))
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == len(CONFIG_TABLES) + 4 + 3 + 2 and all(check.passed for check in checks)
+    assert len(checks) == 2 * len(CONFIG_TABLES) + 4 + 3 + 2 + 3 and all(check.passed for check in checks)

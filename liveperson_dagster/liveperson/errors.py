@@ -56,3 +56,8 @@ class LivePersonOutOfRangeError(LivePersonError):
 
 class LivePersonIncompleteDataError(LivePersonError):
     """The API's answers did not add up (short count, repeating next link, partial shards): nothing was accepted."""
+
+
+class LivePersonTypeError(LivePersonError):
+    """A value does not fit its column's declared type, or the warehouse's column has another type: nothing of the
+    run was loaded; the message names the table, the column, the value and the type."""
