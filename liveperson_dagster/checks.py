@@ -12,6 +12,8 @@
   (unassigned), null and empty ids are not misses.
 - conversations `complete_records` (WARN): no row is flagged `is_partial` (LivePerson still served the record
   incomplete after the refetches by id); a later re-load of their days completes them.
+- every asset `no_variant_columns`: none of its tables has a dlt variant column (`<column>__v_<type>`, values that
+  did not fit the column's type, from loads of older versions); it names them.
 """
 
 from dataclasses import dataclass
@@ -32,8 +34,10 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
 from .assets import POOL
+from .loading import is_table_or_child
 from .resources import LivePersonWarehouse
-from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, asset_key
+from .liveperson.columns import VARIANT_MARK, variant_base
+from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, asset_key
 
 
 
@@ -276,9 +280,46 @@ OPERATIONS_KEYS = {"messaging_queue_health": ("skill_id", "interval_start"),
                    "messaging_agent_metrics": ("agent_id", "interval_end")}
 
 
+def variant_columns(client: SqlClientBase) -> List[Tuple[str, str]]:
+    """(table, column) of every dlt variant column (`<column>__v_<type>`) in the dataset."""
+    rows = client.execute_sql(
+        "select table_name, column_name from information_schema.columns where table_schema = %s",
+        client.dataset_name)
+    return sorted((table, column) for table, column in rows if variant_base(column))
+
+
+def no_variant_columns(check: AssetCheckKey, found: Sequence[Tuple[str, str]]) -> AssetCheckResult:
+    table = check.asset_key.path[-1]
+    own = [f"{name}.{column}" for name, column in found if is_table_or_child(name, table)]
+    return AssetCheckResult(
+        check_name=check.name, asset_key=check.asset_key, passed=not own,
+        description=f"Variant column(s) {', '.join(own)}: values that did not fit their column's type were loaded "
+        "beside it; run `liveperson-dagster migrate-types` (README, Existing warehouses)" if own else None,
+        metadata={"variant_columns": MetadataValue.json(own)},
+    )
+
+
+def variant_column_checks() -> AssetChecksDefinition:
+    """`no_variant_columns` of every asset: none of its tables (child tables included) has a `__v_` column."""
+    tables = (*CONFIG_RESOURCES, *DAILY_RESOURCES, *OPERATIONS_RESOURCES)
+    specs = [AssetCheckSpec("no_variant_columns", asset=asset_key(table),
+                            description=f"No column of {table} or its child tables is a variant (`<column>{VARIANT_MARK}"
+                            "<type>`): every value has its column's declared type.") for table in tables]
+
+    @multi_asset_check(specs=specs, can_subset=True, name="liveperson_variant_column_checks", pool=POOL)
+    def _checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
+        with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
+            found = variant_columns(client)
+            for check in _selected(context, specs):
+                yield no_variant_columns(check, found)
+
+    return _checks
+
+
 def build_checks(max_unknown_percent: float) -> list:
     return [
         unique_key_checks("liveperson_config_checks", "unique_ids", {table: ("id",) for table in CONFIG_RESOURCES}),
         *(history_checks(history, max_unknown_percent) for history in HISTORY_TABLES),
         unique_key_checks("liveperson_operations_checks", "unique_intervals", OPERATIONS_KEYS),
+        variant_column_checks(),
     ]

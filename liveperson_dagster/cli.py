@@ -1,4 +1,5 @@
-"""liveperson-dagster: `check` tries the LivePerson settings (LIVEPERSON_* variables); `emulator` runs the local emulator."""
+"""liveperson-dagster: `check` tries the LivePerson settings (LIVEPERSON_* variables); `migrate-types` brings a
+warehouse of an older version to the declared column types; `emulator` runs the local emulator."""
 
 import argparse
 import sys
@@ -92,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         "exits 1 with the reason when something is wrong, 2 when some APIs cannot be read (each line says what to "
         "ask for). Secrets are never printed.",
     )
+    commands.add_parser(
+        "migrate-types", help="bring the warehouse's columns to the declared types, variant columns merged back",
+        description="Reads LIVEPERSON_DESTINATION and LIVEPERSON_DUCKDB_PATH (or dlt's PostgreSQL credentials); "
+        "alters the columns whose type differs from the declared one, merges the values of every `__v_` variant "
+        "column back into its column and drops it, and updates dlt's stored schema, in one transaction. Prints one "
+        "line per column changed; exits 1 naming the value when one does not fit (nothing is changed then).",
+    )
     commands.add_parser("emulator", help="run the local LivePerson emulator (arguments as liveperson-emulator)",
                         add_help=False)
     return parser
@@ -103,8 +111,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         from liveperson_emulator.__main__ import main as emulator_main
 
         return emulator_main(argv[1:])
-    _parser().parse_args(argv)  # `check` is the only command left
+    arguments = _parser().parse_args(argv)
+    if arguments.command == "migrate-types":
+        return migrate(None, sys.stdout)
     return check(None, sys.stdout)
+
+
+def migrate(variables: Optional[Mapping[str, str]], out: TextIO) -> int:
+    """`migrate-types` on the warehouse the settings of `variables` (the process's own when None) name."""
+    from .resources import warehouse_resource
+    from .settings import ProjectSettings
+    from .type_migration import migrate_types
+
+    try:
+        warehouse = warehouse_resource(ProjectSettings.from_env(variables))
+        with warehouse.pipeline_for_run("migrate-types", lambda line: print(line, file=out)) as pipeline:
+            changed = migrate_types(pipeline, warehouse.destination, lambda line: print(line, file=out))
+    except Exception as error:  # noqa: BLE001 - the reason, on one line, is the answer
+        print(f"FAILED: {error}", file=out)
+        return 1
+    print(f"OK: {len(changed)} change(s)" if changed else "OK: every column already has its declared type", file=out)
+    return 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from dagster_dlt import DagsterDltResource
 
 from .collector import startup_objects_frozen
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
+from .liveperson.columns import type_error_of
 from .liveperson.errors import LivePersonOutOfRangeError
 from .liveperson.source import REPLACED_TABLES
 from .normalize_workers import NormalizeWorkers, workers_die_with_run
@@ -38,15 +39,17 @@ DLT_RUN_DEFAULTS = {
 
 @contextmanager
 def refusals_in_one_line() -> Iterator[None]:
-    """A window LivePerson cannot serve (past its retention, an operations hour past 24 hours) is the user's to
-    change, not a crash: the step fails with that one line (Dagster's Failure, not retried) instead of the chain of
-    dlt's wrapping exceptions, in the UI and on the command line alike."""
+    """A window LivePerson cannot serve (past its retention, an operations hour past 24 hours), or a value that does
+    not fit its column's declared type, is the user's to deal with, not a crash: the step fails with that one line
+    (Dagster's Failure, not retried) instead of the chain of dlt's wrapping exceptions, in the UI and on the command
+    line alike."""
     try:
         yield
     except Exception as error:
         refused = error
         while refused is not None and not isinstance(refused, LivePersonOutOfRangeError):
             refused = refused.__cause__ or refused.__context__
+        refused = refused or type_error_of(error)  # it would fail every retry alike
         if refused is None:
             raise
         raise Failure(description=str(refused), allow_retries=False) from None

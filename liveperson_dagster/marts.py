@@ -18,8 +18,11 @@ without a manual step, and never with a stale manifest.
 
 import fcntl
 import json
+import logging
+import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
 
@@ -45,6 +48,12 @@ TARGET_PREFIX = "liveperson-dbt-run-"
 # The files of the dbt project a parse reads.
 _PROJECT_FILES = ("*.sql", "*.yml", "*.yaml", "*.md", "*.csv")
 _NOT_PROJECT_FILES = {"target", "logs", "dbt_packages"}
+# A load of the definitions waits this long for another process's `dbt parse` (about 10 s), saying so every
+# PARSE_REPORT_EVERY_SECONDS: one that takes longer is stuck, and every later load would hang behind it silently.
+PARSE_WAIT_SECONDS = 300
+PARSE_REPORT_EVERY_SECONDS = 30
+
+logger = logging.getLogger(__name__)
 
 
 def prepared_manifest(project: DbtProject = dbt_project) -> Path:
@@ -56,15 +65,44 @@ def prepared_manifest(project: DbtProject = dbt_project) -> Path:
     return project.manifest_path
 
 
-def parse(project: DbtProject = dbt_project, force: bool = True) -> None:
+def parse(project: DbtProject = dbt_project, force: bool = True, clock=time.monotonic, sleep=time.sleep) -> None:
     """`dbt parse` into the project's target dir, one process at a time (another may have just done it)."""
     target = project.project_dir / project.target_path
     target.mkdir(parents=True, exist_ok=True)
-    with open(target / "manifest.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if force or not manifest_is_current(project):
-            DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
-                ["parse", "--quiet"], target_path=project.target_path).wait()
+    with open(target / "manifest.lock", "a+") as lock:  # no truncation: that would erase the holder's pid
+        _wait_for_parse_lock(lock, clock, sleep)
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            if force or not manifest_is_current(project):
+                DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
+                    ["parse", "--quiet"], target_path=project.target_path).wait()
+        finally:
+            lock.truncate(0)
+
+
+def _wait_for_parse_lock(lock, clock, sleep) -> None:
+    start = next_report = clock()
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        lock.seek(0)
+        written = lock.read().strip()
+        holder = f"pid {written}" if written.isdigit() else "another process"
+        waited = clock() - start
+        if waited >= PARSE_WAIT_SECONDS:
+            raise RuntimeError(
+                f"Gave up after {waited:.0f} s waiting for the dbt parse of {holder} (it holds {lock.name}; a parse "
+                f"takes seconds): stop that process, then load the definitions again")
+        if clock() >= next_report:
+            next_report = clock() + PARSE_REPORT_EVERY_SECONDS
+            logger.warning("Waiting for the dbt parse of %s (it holds %s), giving up after %d s", holder, lock.name,
+                           PARSE_WAIT_SECONDS)
+        sleep(min(0.2, PARSE_WAIT_SECONDS - waited))
 
 
 def manifest_is_current(project: DbtProject) -> bool:

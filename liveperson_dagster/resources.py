@@ -27,10 +27,15 @@ from .settings import (
     DEFAULT_DUCKDB_PATH,
     REPORT_FILE_NAME,
     DEFAULT_MAX_REMOVED_PERCENT,
+    DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS,
     DEFAULT_RETENTION_MONTHS,
+    MAX_NORMALIZE_WORKERS,
+    MAX_RETENTION_MONTHS,
+    MAX_WAIT_SECONDS,
     ProjectSettings,
+    duckdb_file_problem,
 )
-from .dataset_lock import postgres_dataset_lock
+from .dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
 from .warehouse_lock import retry_while_file_held, writer_lock
 from .working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
 
@@ -55,6 +60,10 @@ class LivePersonCredentials(ConfigurableResource):
     request_slots_dir: Optional[str] = Field(
         default=None, description="Where the runs on this machine share the account's request slots; the temp dir's "
         "liveperson-request-slots when unset",
+    )
+    request_slot_timeout_seconds: float = Field(
+        default=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
+        description="How long a request waits for a request slot while other processes hold them all",
     )
     requests_per_second: Optional[float] = Field(default=None, gt=0, description="Request rate cap; none by default")
     request_timeout_seconds: float = Field(default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0)
@@ -85,14 +94,18 @@ class LivePersonWarehouse(ConfigurableResource):
         default=DEFAULT_DUCKDB_MEMORY_LIMIT, description="DuckDB memory_limit while loading (it spills beyond)"
     )
     duckdb_lock_timeout_seconds: float = Field(
-        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0,
+        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
         description="How long to wait for another process's DuckDB writer lock",
     )
+    postgres_lock_timeout_seconds: float = Field(
+        default=DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
+        description="How long a load waits for another run's load into the same PostgreSQL dataset",
+    )
     normalize_workers: Optional[int] = Field(
-        default=None, ge=1, description="dlt normalize worker processes; chosen by the run's volume when unset"
+        default=None, ge=1, le=MAX_NORMALIZE_WORKERS, description="dlt normalize worker processes; chosen by the run's volume when unset"
     )
     retention_months: int = Field(
-        default=DEFAULT_RETENTION_MONTHS, ge=1,
+        default=DEFAULT_RETENTION_MONTHS, ge=1, le=MAX_RETENTION_MONTHS,
         description="How far back LivePerson keeps history: older days are refused (the warehouse is their archive)",
     )
     max_removed_percent: float = Field(
@@ -110,6 +123,9 @@ class LivePersonWarehouse(ConfigurableResource):
             settings = {"memory_limit": self.duckdb_memory_limit, "preserve_insertion_order": False}
             credentials = DuckDbCredentials(str(self.duckdb_file()), read_only=read_only, global_config=settings)
             return dlt.destinations.duckdb(credentials=credentials)
+        if self.destination == "postgres":
+            return dlt.destinations.postgres(
+                credentials=with_lock_timeout(self._postgres_credentials(), self.postgres_lock_timeout_seconds))
         return self.destination
 
     def loader_file_format(self):
@@ -125,6 +141,8 @@ class LivePersonWarehouse(ConfigurableResource):
                 f"duckdb_path {path.name!r} is named like the dataset {self.dataset_name!r} "
                 "(LIVEPERSON_DUCKDB_PATH): choose another file name, e.g. liveperson_warehouse.duckdb"
             )
+        if problem := duckdb_file_problem(self.duckdb_path):
+            raise ValueError(f"duckdb_path {self.duckdb_path!r} cannot be used (LIVEPERSON_DUCKDB_PATH): {problem}")
         return path
 
     def report_file(self) -> Path:
@@ -149,7 +167,10 @@ class LivePersonWarehouse(ConfigurableResource):
                 pipeline.load = lambda *args, **kwargs: retry_while_file_held(
                     lambda: load(*args, **kwargs), database, timeout, log)
             elif self.destination == "postgres":
-                pipeline.load = _alone_in_dataset(pipeline, pipeline.load, log)
+                pipeline.load = _alone_in_dataset(pipeline, pipeline.load, log, self.postgres_lock_timeout_seconds)
+                with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
+                    yield pipeline
+                return
             yield pipeline
 
     def refuse_past_retention(self, days: Sequence[Window], now: datetime) -> None:
@@ -211,10 +232,7 @@ class LivePersonWarehouse(ConfigurableResource):
             return {"LIVEPERSON_DUCKDB_PATH": str(self.duckdb_file()),
                     "LIVEPERSON_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit}
         if self.destination == "postgres":
-            from dlt.destinations.impl.postgres.configuration import PostgresClientConfiguration
-
-            initial = PostgresClientConfiguration()._bind_dataset_name(dataset_name=self.dataset_name)
-            credentials = dlt.destinations.postgres().configuration(initial).credentials
+            credentials = self._postgres_credentials()
             return {"LIVEPERSON_DBT_POSTGRES_HOST": credentials.host,
                     "LIVEPERSON_DBT_POSTGRES_PORT": str(credentials.port),
                     "LIVEPERSON_DBT_POSTGRES_USER": credentials.username,
@@ -224,6 +242,13 @@ class LivePersonWarehouse(ConfigurableResource):
             f"the marts (liveperson_dbt) are built on duckdb or postgres, not {self.destination!r} "
             "(LIVEPERSON_DESTINATION): add an output named like it to liveperson_dbt/profiles.yml"
         )
+
+    def _postgres_credentials(self):
+        """dlt's PostgreSQL credentials, resolved the dlt way (environment or .dlt/secrets.toml)."""
+        from dlt.destinations.impl.postgres.configuration import PostgresClientConfiguration
+
+        initial = PostgresClientConfiguration()._bind_dataset_name(dataset_name=self.dataset_name)
+        return dlt.destinations.postgres().configuration(initial).credentials
 
     @contextmanager
     def writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:
@@ -250,9 +275,10 @@ class LivePersonWarehouse(ConfigurableResource):
             yield
 
 
-def _alone_in_dataset(pipeline: dlt.Pipeline, load: Callable, log: Callable[[str], None]) -> Callable:
+def _alone_in_dataset(pipeline: dlt.Pipeline, load: Callable, log: Callable[[str], None],
+                      timeout_seconds: float) -> Callable:
     def load_alone(*args, **kwargs):
-        with postgres_dataset_lock(pipeline, log):
+        with postgres_dataset_lock(pipeline, log, timeout_seconds):
             return load(*args, **kwargs)
 
     return load_alone
@@ -266,7 +292,7 @@ def _open_and_close(database: Path) -> None:
 # The settings a credentials resource takes from ProjectSettings (the rest of its HTTP settings keep their defaults).
 SETTINGS_OF_CREDENTIALS = (
     "account_id", "csds_url", "max_concurrent_requests", "requests_per_second", "request_timeout_seconds", "max_attempts",
-    "ca_bundle", "request_slots_dir",
+    "ca_bundle", "request_slots_dir", "request_slot_timeout_seconds",
 )
 
 
@@ -285,7 +311,8 @@ def credentials_resource(settings: ProjectSettings, secret_variables: tuple) -> 
 
 
 SETTINGS_OF_WAREHOUSE = (
-    "destination", "duckdb_path", "duckdb_memory_limit", "duckdb_lock_timeout_seconds", "normalize_workers",
+    "destination", "duckdb_path", "duckdb_memory_limit", "duckdb_lock_timeout_seconds", "postgres_lock_timeout_seconds",
+    "normalize_workers",
     "retention_months", "max_removed_percent", "report_path",
 )
 

@@ -39,10 +39,25 @@ REPORT_FILE_NAME = "liveperson_report.html"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
 # A run (or check) waiting for another process's load; an hour covers a long backfill's load of a CLI run.
 DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS = 3600.0
+# Likewise a load into a PostgreSQL dataset waiting for another run's load into it.
+DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS = 3600.0
+# Upper bounds of the numeric settings: beyond them a value is a typo (or `inf`), and some overflow a date or a
+# buffer long after the definitions loaded.
+MAX_WAIT_SECONDS = 86400  # a lock or a slot waited for a day is never a queue
+MAX_LOOKBACK_DAYS = 400  # LivePerson keeps 13 months
+MAX_RETENTION_MONTHS = 120
+MAX_UPDATES_INTERVAL_SECONDS = 86400
+MAX_NORMALIZE_WORKERS = 64
+# A first partition in year 1 would make millions of partitions for the UI and the schedule to go through.
+FIRST_START_DATE, LAST_START_DATE = date(2000, 1, 1), date(2099, 12, 31)
+DATE_ALLOWED = f"a date like 2026-01-31, from {FIRST_START_DATE} to {LAST_START_DATE}"
 # LivePerson keeps 13 months of conversations and chats (status changes: 6 or 13, its docs differ).
 DEFAULT_RETENTION_MONTHS = 13
 # A re-load removing more than this share of a day's rows is refused (the warehouse is the archive).
 DEFAULT_MAX_REMOVED_PERCENT = 10.0
+_DUCKDB_PATH_BREAKERS = ('"', "'", "#", "?")
+_DUCKDB_DATABASE_NAME = re.compile(r"^[\w -]+$")
+_DUCKDB_RESERVED_NAMES = frozenset({"memory", "system", "temp", "main"})
 _MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|B)$", re.IGNORECASE)
 
 
@@ -61,6 +76,24 @@ def _check_directory_can_be_made(path: Path) -> None:
         raise _Unusable(f"{existing} is a file, not a directory")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise _Unusable(f"the directory {existing} is not writable")
+
+
+def duckdb_file_problem(value: str) -> Optional[str]:
+    """Why DuckDB or dbt cannot keep the warehouse in the file `value`, or None.
+
+    DuckDB names the database after the file name up to its first dot, and dbt (dbt-duckdb) quotes that name in
+    the marts' SQL and finds it by parsing the path as a URL: a quote breaks the SQL (`zero-length delimited
+    identifier`), `#` or `?` cut the URL short, and the names DuckDB keeps for itself are renamed (system_db)."""
+    if value.strip() == ":memory:" or value.startswith(("md:", "motherduck:")):
+        return f"{value} is not a file (DuckDB would keep nothing between runs, or connect elsewhere)"
+    path = Path(value).expanduser().resolve()
+    name = path.name.lstrip(".").split(".")[0]
+    if any(character in str(path) for character in _DUCKDB_PATH_BREAKERS):
+        return f"dbt cannot use a path with any of {' '.join(_DUCKDB_PATH_BREAKERS)} in it"
+    if not _DUCKDB_DATABASE_NAME.match(name) or name.lower() in _DUCKDB_RESERVED_NAMES:
+        return (f"DuckDB would name the database {name!r} (letters, digits, spaces, _ and - only; not "
+                f"{', '.join(sorted(_DUCKDB_RESERVED_NAMES))})")
+    return None
 
 
 def _check_file_can_be_written(path: Path) -> None:
@@ -85,11 +118,11 @@ class ProjectSettings(BaseModel):
         description="Domain discovery (CSDS) URL; service hosts are reached with its scheme",
     )
     start_date: date = Field(
-        default=date(2026, 1, 1), json_schema_extra={"allowed": "a date like 2026-01-31"},
+        default=date(2026, 1, 1), ge=FIRST_START_DATE, le=LAST_START_DATE, json_schema_extra={"allowed": DATE_ALLOWED},
         description="First daily partition",
     )
     operations_start_date: Optional[date] = Field(
-        default=None, json_schema_extra={"allowed": "a date like 2026-01-31"},
+        default=None, ge=FIRST_START_DATE, le=LAST_START_DATE, json_schema_extra={"allowed": DATE_ALLOWED},
         description="First hourly partition of the Messaging Operations assets (LivePerson keeps 24 hours: the day "
         "polling starts); LIVEPERSON_START_DATE when unset",
     )
@@ -121,11 +154,18 @@ class ProjectSettings(BaseModel):
         description="DuckDB's memory while loading; it spills to disk beyond",
     )
     duckdb_lock_timeout_seconds: float = Field(
-        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, json_schema_extra={"allowed": "a number of seconds >= 0"},
+        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number of seconds from 0 to {MAX_WAIT_SECONDS}"},
         description="How long a run or check waits for another process's DuckDB writer lock",
     )
+    postgres_lock_timeout_seconds: float = Field(
+        default=DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number of seconds from 0 to {MAX_WAIT_SECONDS}"},
+        description="How long a load waits for another run's load into the same PostgreSQL dataset",
+    )
     max_concurrent_requests: int = Field(
-        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1, json_schema_extra={"allowed": "a whole number >= 1"},
+        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1, le=api_settings.MAX_CONCURRENT_REQUESTS_LIMIT,
+        json_schema_extra={"allowed": f"a whole number from 1 to {api_settings.MAX_CONCURRENT_REQUESTS_LIMIT}"},
         description="Requests in flight against the account, all runs on the machine together",
     )
     request_slots_dir: Optional[str] = Field(
@@ -133,40 +173,55 @@ class ProjectSettings(BaseModel):
         description="Where the runs on the machine share the account's request slots; the temp dir's "
         "liveperson-request-slots when unset",
     )
+    request_slot_timeout_seconds: float = Field(
+        default=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
+        allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number of seconds from 1 to {api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}"},
+        description="How long a request waits for one of the account's request slots while other processes hold "
+        "them all (it logs their pids), before its run fails",
+    )
     requests_per_second: Optional[float] = Field(
-        default=None, gt=0, json_schema_extra={"allowed": "a number > 0 (unset for no cap)"},
+        default=None, gt=0, le=api_settings.REQUESTS_PER_SECOND_LIMIT, allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number > 0 and <= {api_settings.REQUESTS_PER_SECOND_LIMIT} (unset for no cap)"},
         description="Request rate cap for the account",
     )
     request_timeout_seconds: float = Field(
-        default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0, json_schema_extra={"allowed": "a number of seconds > 0"},
+        default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0, le=api_settings.REQUEST_TIMEOUT_SECONDS_LIMIT,
+        allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number of seconds > 0 and <= {api_settings.REQUEST_TIMEOUT_SECONDS_LIMIT}"},
         description="Timeout of every request",
     )
     max_attempts: int = Field(
-        default=api_settings.MAX_ATTEMPTS, ge=1, json_schema_extra={"allowed": "a whole number >= 1"},
+        default=api_settings.MAX_ATTEMPTS, ge=1, le=api_settings.MAX_ATTEMPTS_LIMIT,
+        json_schema_extra={"allowed": f"a whole number from 1 to {api_settings.MAX_ATTEMPTS_LIMIT}"},
         description="Attempts per request (429, 5xx, timeouts, dropped connections)",
     )
     lookback_days: int = Field(
-        default=3, ge=1, json_schema_extra={"allowed": "a whole number of days >= 1"},
+        default=3, ge=1, le=MAX_LOOKBACK_DAYS,
+        json_schema_extra={"allowed": f"a whole number of days from 1 to {MAX_LOOKBACK_DAYS}"},
         description="Days of conversations the daily schedule (re)loads",
     )
     max_unknown_percent: float = Field(
-        default=5.0, ge=0, le=100, json_schema_extra={"allowed": "a number from 0 to 100"},
+        default=5.0, ge=0, le=100, allow_inf_nan=False, json_schema_extra={"allowed": "a number from 0 to 100"},
         description="Share of conversations with an unknown agent, skill or group above which a check warns",
     )
     updates_interval_seconds: int = Field(
-        default=900, ge=30, json_schema_extra={"allowed": "a whole number of seconds >= 30"},
+        default=900, ge=30, le=MAX_UPDATES_INTERVAL_SECONDS,
+        json_schema_extra={"allowed": f"a whole number of seconds from 30 to {MAX_UPDATES_INTERVAL_SECONDS}"},
         description="How often the sensor liveperson_conversation_updates_sensor looks for late changes",
     )
     retention_months: int = Field(
-        default=DEFAULT_RETENTION_MONTHS, ge=1, json_schema_extra={"allowed": "a whole number of months >= 1"},
+        default=DEFAULT_RETENTION_MONTHS, ge=1, le=MAX_RETENTION_MONTHS,
+        json_schema_extra={"allowed": f"a whole number of months from 1 to {MAX_RETENTION_MONTHS}"},
         description="How far back LivePerson keeps history; loading an older day is refused",
     )
     max_removed_percent: float = Field(
-        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100, json_schema_extra={"allowed": "a number from 0 to 100"},
+        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100, allow_inf_nan=False, json_schema_extra={"allowed": "a number from 0 to 100"},
         description="Share of a day's rows a re-load may remove (records LivePerson no longer returns); 100 forces",
     )
     normalize_workers: Optional[int] = Field(
-        default=None, ge=1, alias="NORMALIZE__WORKERS", json_schema_extra={"allowed": "a whole number >= 1"},
+        default=None, ge=1, le=MAX_NORMALIZE_WORKERS, alias="NORMALIZE__WORKERS",
+        json_schema_extra={"allowed": f"a whole number from 1 to {MAX_NORMALIZE_WORKERS}"},
         description="dlt's normalize worker processes (dlt's own variable); chosen by volume when unset",
     )
 
@@ -199,10 +254,22 @@ class ProjectSettings(BaseModel):
         if path.stem == DATASET_NAME:
             # As LivePersonWarehouse.duckdb_file(): DuckDB would name the database like the dataset (ambiguous).
             raise _Unusable(f"{path.name} is named like the dataset")
+        if problem := duckdb_file_problem(value):
+            raise _Unusable(problem)
         # The run writes the file and its lock file `<file>.lock` there (or creates the missing directories).
         _check_file_can_be_written(path)
         if os.path.exists(path) and not os.access(path, os.W_OK):
             raise _Unusable(f"{path} is not writable")
+        return value
+
+    @field_validator("request_timeout_seconds")
+    @classmethod
+    def _within_the_slot_wait(cls, value: float, info: ValidationInfo) -> float:
+        # A request holds its slot for up to this long, so a request waiting for a slot must wait longer.
+        slot_wait = info.data.get("request_slot_timeout_seconds")
+        if slot_wait is not None and value >= slot_wait:
+            raise _Unusable(f"it is not shorter than {cls.variable('request_slot_timeout_seconds')} ({slot_wait:g} s), "
+                            "how long a request waits for another's slot")
         return value
 
     @field_validator("request_slots_dir")
@@ -275,6 +342,7 @@ class ProjectSettings(BaseModel):
             requests_per_second=self.requests_per_second,
             ca_bundle=self.ca_bundle,
             request_slots_dir=self.request_slots_dir,
+            request_slot_timeout_seconds=self.request_slot_timeout_seconds,
         )
 
 
@@ -307,7 +375,11 @@ def connection_from_env(environ: Optional[Mapping[str, str]] = None,
     environment: the settings validated as above, the credentials read directly."""
     env = os.environ if environ is None else environ
     settings = ProjectSettings.from_env(env)
-    http = (dataclasses.replace(http, ca_bundle=settings.ca_bundle, request_slots_dir=settings.request_slots_dir)
+    # The user's request timeout caps a caller's own (shorter than the wait for a slot, which the settings checked).
+    http = (dataclasses.replace(http, ca_bundle=settings.ca_bundle, request_slots_dir=settings.request_slots_dir,
+                                request_slot_timeout_seconds=settings.request_slot_timeout_seconds,
+                                request_timeout_seconds=min(http.request_timeout_seconds,
+                                                            settings.request_timeout_seconds))
             if http else settings.http())
     return LivePersonConnection.from_variables(env, http=http)
 

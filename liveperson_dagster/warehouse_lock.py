@@ -1,6 +1,7 @@
 """The DuckDB writer lock. DuckDB allows one writing process per file: the Dagster pool serializes the runs of one
 instance, and this lock also covers separate `dagster asset materialize` commands and asset checks. A waiter says who
-holds the lock and gives up after LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS instead of waiting forever, silently.
+holds the lock, again every minute while it waits, and gives up after LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS instead
+of waiting forever, silently.
 
 Processes outside the project (an analyst's read-only connection from a notebook or DBeaver) hold DuckDB's own lock
 on the file instead: a load refused by it is retried until the file is free, within the same timeout."""
@@ -18,6 +19,8 @@ from typing import Callable, Iterator, Optional, TypeVar
 
 TIMEOUT_SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
 UNKNOWN_HOLDER = "another process (it did not say which)"
+# A waiter says again who it waits for this often: a queued run is normal, a run silent for an hour is not.
+REPORT_EVERY_SECONDS = 60.0
 # How DuckDB refuses to open a file another process holds.
 DUCKDB_CONFLICT = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 T = TypeVar("T")
@@ -46,7 +49,8 @@ def describe_holder(lock_path: str) -> str:
 
 @contextmanager
 def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callable[[str], None],
-                clock=time.monotonic, sleep=time.sleep, poll_seconds: float = 0.5) -> Iterator[None]:
+                clock=time.monotonic, sleep=time.sleep, poll_seconds: float = 0.5,
+                report_every_seconds: float = REPORT_EVERY_SECONDS) -> Iterator[None]:
     """Hold the lock on `{database}.lock` for the block; `holder` (e.g. "run 1a2b3c4d") names us to waiters."""
     if timeout_seconds < 0:
         raise ValueError(f"{TIMEOUT_SETTING} must be >= 0, got {timeout_seconds}")
@@ -54,7 +58,7 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
     Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)  # no O_TRUNC: that would erase the holder's name
     try:
-        start, waiting = clock(), False
+        start, waiting, next_report = clock(), False, report_every_seconds
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -71,6 +75,10 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
                 waiting = True
                 log(f"Waiting for the DuckDB writer lock on {database}: held by {who}; "
                     f"giving up after {_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
+            elif waited >= next_report:
+                next_report = waited + report_every_seconds
+                log(f"Still waiting for the DuckDB writer lock on {database} after {_seconds(waited)} s: held by "
+                    f"{who}; giving up after {_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
             sleep(min(poll_seconds, timeout_seconds - waited))
         if waiting:
             log(f"Got the DuckDB writer lock on {database} after {_seconds(clock() - start)} s")
@@ -99,11 +107,12 @@ def duckdb_lock_holder(error: BaseException) -> Optional[str]:
 
 
 def retry_while_file_held(load: Callable[[], T], database: Path, timeout_seconds: float, log: Callable[[str], None],
-                          clock=time.monotonic, sleep=time.sleep, poll_seconds: float = 1.0) -> T:
+                          clock=time.monotonic, sleep=time.sleep, poll_seconds: float = 1.0,
+                          report_every_seconds: float = REPORT_EVERY_SECONDS) -> T:
     """Runs `load` (dlt's load step), again while DuckDB refuses `database` because another process holds it. dlt
     keeps what was fetched and normalized as a pending package in the run's working dir, so nothing is fetched
     twice; DuckDB refuses at connection time only, so a refused attempt has written nothing."""
-    start, holder, waiting = clock(), None, False
+    start, holder, waiting, next_report = clock(), None, False, report_every_seconds
     while True:
         try:
             result = load()
@@ -123,6 +132,10 @@ def retry_while_file_held(load: Callable[[], T], database: Path, timeout_seconds
                 log(f"Waiting to load into {database}: DuckDB says {holder} holds the file; what was fetched stays "
                     f"pending and is loaded once it is free (giving up after {_seconds(timeout_seconds)} s, "
                     f"{TIMEOUT_SETTING})")
+            elif waited >= next_report:
+                next_report = waited + report_every_seconds
+                log(f"Still waiting to load into {database} after {_seconds(waited)} s: DuckDB says {holder} holds "
+                    f"the file; giving up after {_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
             sleep(min(poll_seconds, timeout_seconds - waited))
             continue
         if waiting:

@@ -56,7 +56,7 @@ def change_id(record: dict) -> str:
 def change_row(record: dict) -> tuple:
     """The row of agent_status_changes (CHANGE_COLUMNS) an emulator record should become."""
     time = datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
-    return (change_id(record), str(record["agentId"]), time, record["statusType"], record["statusSubType"],
+    return (change_id(record), record["agentId"], time, record["statusType"], record["statusSubType"],
             record["statusReasonId"], record["statusReasonText"], record["sessionId"], record["sequenceNumber"],
             record["agentGroupId"], record["employeeId"])
 
@@ -364,7 +364,7 @@ def test_an_hour_of_asia_kathmandu_holds_exactly_its_intervals_of_both_operation
         bucket_end = hour + bucket * FIVE_MINUTES
         per_agent = emulator.conversation_metrics(bucket_end - FIVE_MINUTES, bucket_end, agent_ids="all")
         for agent, metrics in per_agent["agentsMetrics"]["metricsPerAgent"].items():
-            expected[(agent, bucket_end)] = metrics["totalResolvedConversations"]
+            expected[(int(agent), bucket_end)] = metrics["totalResolvedConversations"]
     assert loaded == expected
 
 

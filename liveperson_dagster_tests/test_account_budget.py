@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConfigError, Window
+from liveperson_dagster.liveperson.errors import LivePersonWaitTimeout
 from liveperson_dagster.liveperson.limiter import AccountLimiter
 from liveperson_dagster.liveperson.slots import RequestSlots
 from liveperson_dagster.resources import credentials_resource
@@ -72,10 +73,10 @@ sys.stdin.read()
 """
 
 
-def _holder(parent, count: int) -> tuple:
+def _holder(parent, count: int, account: str = ACCOUNT) -> tuple:
     """A process that takes a slot and keeps it until its stdin closes or it is killed; (process, slot number)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, ACCOUNT, str(count), str(parent)], env=env,
+    process = subprocess.Popen([sys.executable, "-c", HOLDER, account, str(count), str(parent)], env=env,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     return process, int(process.stdout.readline())
 
@@ -97,6 +98,59 @@ def test_processes_share_the_slots_and_a_killed_holder_frees_its_slot(tmp_path):
             process.kill()
             process.wait(timeout=30)
     assert slots.try_take() is not None
+
+
+def test_a_wait_for_a_slot_says_which_process_holds_them_and_gives_up_naming_the_setting(tmp_path, caplog):
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    slots = RequestSlots(ACCOUNT, 1, str(tmp_path), sleep=sleep, clock=lambda: now[0], timeout_seconds=100,
+                         timeout_setting="LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS", report_every_seconds=30)
+    holder, _ = _holder(tmp_path, 1)
+    try:
+        with caplog.at_level("WARNING", logger="liveperson_dagster.liveperson.slots"):
+            with pytest.raises(LivePersonWaitTimeout) as raised:
+                slots.take()
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    where = f"one of the 1 request slots of the account in {tmp_path / ACCOUNT}: held by pid {holder.pid} (1 slot)"
+    assert str(raised.value) == (f"Gave up after 100 s waiting for {where}. Stop the process(es) holding them, or "
+                                 f"raise LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS (now 100)")
+    waits = [record.getMessage() for record in caplog.records]
+    assert len(waits) == 3  # at 30, 60 and 90 s: none for a short wait
+    assert waits[0].startswith("Waiting 30") and waits[0].endswith(
+        f"s so far for {where}; giving up after 100 s (LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS)")
+    assert now[0] == 100  # the last pause ends at the deadline, not beyond
+    freed = slots.try_take()  # the killed holder's slot is free, and its pid is not blamed any more
+    assert freed is not None and slots.holders() == f"pid {os.getpid()} (this process) (1 slot)"
+    freed.release()
+    assert slots.holders() == "a process that did not say (1 slot)"
+
+
+def test_the_slot_timeout_setting_reaches_the_client_and_fails_its_request_naming_it(emulator, tmp_path):
+    variables = {**emulator.env(), "LIVEPERSON_REQUEST_SLOTS_DIR": str(tmp_path),
+                 "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "1", "LIVEPERSON_REQUEST_TIMEOUT_SECONDS": "0.5",
+                 "LIVEPERSON_MAX_CONCURRENT_REQUESTS": "1"}
+    settings = ProjectSettings.from_env(variables)
+    from_resource = credentials_resource(settings, secret_variables_set(variables)).connection()
+    for connection in (from_resource, connection_from_env(variables), connection_from_env(variables, http=FAST_HTTP)):
+        assert connection.http.request_slot_timeout_seconds == 1
+    holder, _ = _holder(tmp_path, 1, settings.account_id)
+    try:
+        client = LivePersonClient(from_resource)  # one slot, as the setting says
+        with pytest.raises(LivePersonWaitTimeout, match=f"held by pid {holder.pid} .* raise "
+                                                        "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS \\(now 1\\)$"):
+            list(client.search_conversations(Window(*utc_window("2026-11-03")), ("summary",)))
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert emulator.stats["requests"].get("search", 0) == 0  # nothing was sent without a slot
+    with pytest.raises(SettingsError, match="^LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS='inf' is invalid: expected a "
+                                            "number of seconds from 1 to 86400$"):
+        ProjectSettings.from_env({"LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "inf"})
 
 
 def test_each_account_has_its_own_private_slots_under_the_temp_dir_by_default(tmp_path, monkeypatch):

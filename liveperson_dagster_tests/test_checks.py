@@ -73,8 +73,10 @@ def first_ids(database, table: str, column: str, count: int) -> list:
 def test_every_check_passes_on_a_fresh_load_with_exact_metadata(loaded):
     emulator, _, _, result = loaded
     checks = evaluations(result)
-    assert set(checks) == {USERS, SKILLS, GROUPS, UNIQUE, WINDOW_CHECK, REFERENCES, COMPLETE}
+    variants = {key(table, "no_variant_columns") for table in ("users", "skills", "agent_groups", "conversations")}
+    assert set(checks) == {USERS, SKILLS, GROUPS, UNIQUE, WINDOW_CHECK, REFERENCES, COMPLETE, *variants}
     assert all(check.passed for check in checks.values())
+    assert all(values(checks[variant]) == {"variant_columns": []} for variant in variants)
     for check, records in ((USERS, emulator.users()), (SKILLS, emulator.skills()), (GROUPS, emulator.agent_groups())):
         assert values(checks[check]) == {"rows": len(records), "distinct_ids": len(records), "duplicated_ids": 0,
                                          "duplicated_ids_sample": []}
@@ -147,8 +149,8 @@ def test_unknown_agents_skills_and_groups_warn_above_the_threshold(loaded, tmp_p
         return ", ".join(f"'{conversation_id}'" for conversation_id in chosen)
 
     statements = (
-        f"update liveperson.conversations set info__latest_agent_id = 'ghost' where conversation_id in ({in_list(ghosts)})",
-        f"update liveperson.conversations set info__latest_agent_id = '-1' "
+        f"update liveperson.conversations set info__latest_agent_id = 424242 where conversation_id in ({in_list(ghosts)})",
+        f"update liveperson.conversations set info__latest_agent_id = -1 "
         f"where conversation_id in ({in_list(unassigned)})",
         f"update liveperson.conversations set info__latest_skill_id = 999 where conversation_id in ({in_list(skill_miss)})",
         f"update liveperson.conversations set info__latest_agent_group_id = 888 "
@@ -160,7 +162,7 @@ def test_unknown_agents_skills_and_groups_warn_above_the_threshold(loaded, tmp_p
     agent_percent = round(100 * 4 / total, 2)
     assert values(references) == {
         "conversations": total, "max_unknown_percent": 5.0,
-        "unknown_agent_conversations": 4, "unknown_agent_percent": agent_percent, "unknown_agent_ids_sample": ["ghost"],
+        "unknown_agent_conversations": 4, "unknown_agent_percent": agent_percent, "unknown_agent_ids_sample": ["424242"],
         "unknown_skill_conversations": 1, "unknown_skill_percent": round(100 / total, 2),
         "unknown_skill_ids_sample": ["999"],
         "unknown_agent_group_conversations": 3, "unknown_agent_group_percent": round(100 * 3 / total, 2),
@@ -192,8 +194,11 @@ def test_checks_warn_when_nothing_was_loaded(loaded, tmp_path):
     result = materialize([*ASSETS, *project_checks()], resources=resources_for(emulator, tmp_path / "empty.duckdb"),
                          instance=DagsterInstance.ephemeral(), selection=AssetSelection.checks_for_assets(*CHECKED))
     checks = evaluations(result)
-    assert len(checks) == 7
-    for check in checks.values():
+    assert len(checks) == 7 + 4  # and no_variant_columns of each: nothing there, nothing wrong
+    for key, check in checks.items():
+        if key.name == "no_variant_columns":
+            assert check.passed is True and values(check) == {"variant_columns": []}
+            continue
         assert check.passed is False and check.severity == AssetCheckSeverity.WARN
     assert checks[WINDOW_CHECK].description == (
         "No materialization of liveperson/conversations with a window and dlt load ids yet.")

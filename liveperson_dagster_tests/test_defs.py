@@ -114,6 +114,8 @@ def test_the_asset_checks_are_defined():
         "liveperson/agent_status_changes:known_agents_groups_and_reasons",
         "liveperson/chat_engagements:unique_engagement_ids", "liveperson/chat_engagements:started_inside_window",
         "liveperson/messaging_queue_health:unique_intervals", "liveperson/messaging_agent_metrics:unique_intervals",
+        *(f"liveperson/{name}:no_variant_columns"
+          for name in (*CONFIG_TABLES, *DAILY_DEPENDENCIES, *OPERATIONS_DEPENDENCIES)),
     }
 
 
@@ -123,6 +125,7 @@ def test_the_daily_job_runs_every_asset_and_check_in_the_liveperson_pool():
         **{f"liveperson_{name}": "liveperson" for name in (*CONFIG_TABLES, *DAILY_DEPENDENCIES)},
         "liveperson_config_checks": "liveperson", "liveperson_conversations_checks": "liveperson",
         "liveperson_agent_status_changes_checks": "liveperson", "liveperson_chat_engagements_checks": "liveperson",
+        "liveperson_variant_column_checks": "liveperson",
         # The marts, after the loads (their dbt tests are checks of these steps).
         "liveperson_marts_dimensions": "liveperson", "liveperson_marts_daily": "liveperson",
         # The report, after the marts it reads.

@@ -3,6 +3,7 @@ days loaded and built in one run, on DuckDB and PostgreSQL, in UTC and in Asia/K
 the emulator puts status changes on); a re-run of a day replaces exactly its rows; late changes refresh the marts
 of the days they touched; the `dagster` CLI builds every mart of a day; the manifest is parsed when stale."""
 
+import fcntl
 import os
 import re
 import shutil
@@ -328,6 +329,39 @@ def test_the_dimensions_hold_every_user_skill_and_group_with_the_group_path(buil
     assert any(path.count(" / ") >= 2 for path in paths.values())
 
 
+def id_kind(table: str, column: str) -> Optional[str]:
+    """The kind of id a column of the raw tables or the marts holds, by its name; None for any other column."""
+    name = column.rpartition("__")[2]
+    if (table, name) in (("users", "id"), ("dim_agents", "agent_id")) or name.endswith("agent_id"):
+        return "agent"
+    if table == "skills" and name == "id" or name.endswith("skill_id"):
+        return "skill"
+    if table == "agent_groups" and name == "id" or name.endswith("group_id"):
+        return "agent_group"
+    if name in ("conversation_id", "lob_id") or table == "lobs" and name == "id":
+        return name.replace("_id", "") if name != "id" else "lob"
+    return None
+
+
+def test_ids_of_one_kind_have_one_type_in_every_table_and_mart(built):
+    types = {}
+    for schema, table, column, data_type in built.rows(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns "
+            "where table_schema in ('liveperson', 'liveperson_marts')"):
+        kind = id_kind(table, column)
+        if kind:
+            types.setdefault(kind, {})[f"{schema}.{table}.{column}"] = data_type.lower()
+    bigint, text = "bigint", ("varchar", "character varying", "text")
+    for kind in ("agent", "skill", "agent_group", "lob"):
+        assert set(types[kind].values()) == {bigint}, (kind, types[kind])
+    assert {"liveperson.users.id", "liveperson.conversations.info__latest_agent_id",
+            "liveperson.agent_status_changes.agent_id", "liveperson.conversations__transfers.source_agent_id",
+            "liveperson_marts.fct_conversations.latest_agent_id", "liveperson_marts.dim_agents.agent_id"} <= set(
+        types["agent"])
+    # PostgreSQL spells dlt's text `character varying` and the views' casts `text`: one string type (no length).
+    assert set(types["conversation"].values()) <= set(text) and len(types["conversation"]) >= 6
+
+
 def test_every_dbt_test_is_an_asset_check_that_passed(built):
     marts_checks = [check for check in built.checks if check.asset_key.path[0] == "liveperson_marts"]
     assert len(marts_checks) == 45
@@ -546,6 +580,34 @@ def test_the_manifest_is_parsed_when_missing_or_older_than_a_file_of_the_dbt_pro
     os.utime(model, (parsed_at + 1, parsed_at + 1))  # an edited model (a parse takes longer than a second)
     assert not manifest_is_current(project)
     assert prepared_manifest(project).stat().st_mtime > parsed_at and manifest_is_current(project)
+
+
+def test_a_load_waiting_for_another_process_s_dbt_parse_names_it_and_gives_up(tmp_path, caplog):
+    from dagster_dbt import DbtProject
+
+    from liveperson_dagster import marts
+
+    copy = tmp_path / "liveperson_dbt"
+    shutil.copytree(marts.DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    project = DbtProject(project_dir=copy)
+    (copy / "target").mkdir()
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    with open(copy / "target" / "manifest.lock", "w") as other:  # flock is per open file: it competes with ours
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        other.write("4242")
+        other.flush()
+        with caplog.at_level("WARNING", logger="liveperson_dagster.marts"), pytest.raises(RuntimeError) as raised:
+            marts.parse(project, clock=lambda: now[0], sleep=sleep)
+    lock = copy / "target" / "manifest.lock"
+    assert str(raised.value) == (f"Gave up after 300 s waiting for the dbt parse of pid 4242 (it holds {lock}; a parse "
+                                 "takes seconds): stop that process, then load the definitions again")
+    waits = [record.getMessage() for record in caplog.records]
+    assert waits == [f"Waiting for the dbt parse of pid 4242 (it holds {lock}), giving up after 300 s"] * 10
+    assert not (copy / "target" / "manifest.json").exists()  # no parse of ours started
 
 
 def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_path):

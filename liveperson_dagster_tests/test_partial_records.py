@@ -104,7 +104,7 @@ def test_a_record_that_stays_partial_is_loaded_flagged_and_warned_about_until_a_
     assert {name: entry.value for name, entry in warning.metadata.items()} == {
         "partial_records": 1, "partial_records_sample": [stubborn_id]}
     assert warning.description.startswith("1 conversation(s) loaded partial") and "re-load" in warning.description
-    assert len(checks) == 3 + 4 and all(check.passed for key, check in checks.items() if key != COMPLETE)
+    assert len(checks) == 3 + 4 + 4 and all(check.passed for key, check in checks.items() if key != COMPLETE)
 
     # Once LivePerson serves it whole (here: after one more partial serving), a re-load of the day completes it.
     emulator.make_partial([stubborn_id], times=1)

@@ -1,6 +1,8 @@
 """The same assets into PostgreSQL (LIVEPERSON_DESTINATION=postgres, dlt's credentials from the environment) land the
 same rows as into DuckDB. Skipped without a server on 127.0.0.1:5432, unless LIVEPERSON_REQUIRE_POSTGRES=1."""
 
+import os
+
 import pytest
 from dagster import AssetKey, materialize
 from dagster_dlt import DagsterDltResource
@@ -45,8 +47,8 @@ def test_postgres_holds_the_same_rows_as_duckdb(emulator, tmp_path, monkeypatch,
     postgres_checks = load({"dlt": DagsterDltResource(), "liveperson": credentials_for(emulator),
                             "warehouse": LivePersonWarehouse(destination="postgres")})
     # First run: every check of the group (7 configuration tables, 4 of conversations, 3 of status changes, 2 of
-    # chats); second run: the 4 of conversations.
-    assert len(postgres_checks) == (7 + 4 + 3 + 2) + 4 and all(check.passed for check in postgres_checks)
+    # chats, no_variant_columns of the 10 tables); second run: the 4 of conversations and its no_variant_columns.
+    assert len(postgres_checks) == (7 + 4 + 3 + 2 + 10) + 4 + 1 and all(check.passed for check in postgres_checks)
 
     tables = sorted(row[0] for row in query(database, TABLES_SQL) if not row[0].startswith("_dlt"))
     assert sorted(row[0] for row in postgres_query(pg_database, TABLES_SQL) if not row[0].startswith("_dlt")) == tables
@@ -64,9 +66,15 @@ def test_postgres_holds_the_same_rows_as_duckdb(emulator, tmp_path, monkeypatch,
                                                   "order by conversation_id")] == sorted(expected)
 
 
-def test_the_postgres_warehouse_leaves_credentials_to_dlt():
-    warehouse = LivePersonWarehouse(destination="postgres")
-    assert warehouse.dlt_destination() == "postgres"
+def test_the_postgres_warehouse_takes_dlt_s_credentials_and_bounds_their_lock_waits(monkeypatch):
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS",
+                       "postgresql://loader:unused@db.example:5433/warehouse?options=-c%20statement_timeout%3D5000")
+    warehouse = LivePersonWarehouse(destination="postgres", postgres_lock_timeout_seconds=90)
+    credentials = warehouse.dlt_destination().config_params["credentials"]
+    assert (credentials.host, credentials.port, credentials.username, credentials.database) == (
+        "db.example", 5433, "loader", "warehouse")
+    assert credentials.get_query()["options"] == "-c statement_timeout=5000 -c lock_timeout=90000"
+    assert credentials.get_query()["application_name"] == f"liveperson-dagster-pid-{os.getpid()}"
 
 
 def test_without_a_server_the_tests_skip_unless_postgres_is_required(monkeypatch):

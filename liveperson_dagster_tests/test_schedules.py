@@ -94,9 +94,9 @@ def test_no_partition_before_the_start_date_is_requested():
 def test_lookback_days_setting():
     assert ProjectSettings.from_env({}).lookback_days == 3
     assert ProjectSettings.from_env({"LIVEPERSON_LOOKBACK_DAYS": "5"}).lookback_days == 5
-    for bad in ("0", "-2", "two", "1.5"):
+    for bad in ("0", "-2", "two", "1.5", "401", "1e20"):
         with pytest.raises(SettingsError, match=f"^LIVEPERSON_LOOKBACK_DAYS='{bad}' is invalid: expected a whole "
-                                                "number of days >= 1$"):
+                                                "number of days from 1 to 400$"):
             ProjectSettings.from_env({"LIVEPERSON_LOOKBACK_DAYS": bad})
     with pytest.raises(ValueError, match="at least 1"):
         schedule_for(lookback_days=0)
@@ -120,4 +120,4 @@ def test_the_requested_run_refreshes_the_configuration_and_loads_the_range_in_on
                              *((f"liveperson/{table}", f"2026-11-0{day}") for table in DAILY_TABLES for day in (3, 4, 5))])
     assert conversation_ids(database) == sorted(emulator.conversation_ids(*utc_window("2026-11-03", "2026-11-05")))
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == len(CONFIG_TABLES) + 4 + 3 + 2 and all(check.passed for check in checks)
+    assert len(checks) == 2 * len(CONFIG_TABLES) + 4 + 3 + 2 + 3 and all(check.passed for check in checks)

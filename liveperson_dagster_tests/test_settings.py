@@ -9,9 +9,9 @@ import pytest
 from dagster import AssetKey, EnvVar, materialize
 
 from liveperson_dagster.definitions import build_definitions
-from liveperson_dagster.liveperson import LivePersonConfigError
+from liveperson_dagster.liveperson import HttpSettings, LivePersonConfigError
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse, warehouse_resource
-from liveperson_dagster.settings import ProjectSettings, SettingsError, secret_variables_set
+from liveperson_dagster.settings import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
 from liveperson_emulator import Faults
 
 from .helpers import DAGSTER, PROJECT_ROOT, assets_of, resources_for
@@ -38,24 +38,37 @@ def test_values_are_typed():
 
 
 @pytest.mark.parametrize("variable, value, allowed", [
-    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "0", "a whole number >= 1"),
-    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "-3", "a whole number >= 1"),
-    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "four", "a whole number >= 1"),
+    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "0", "a whole number from 1 to 100"),
+    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "-3", "a whole number from 1 to 100"),
+    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "four", "a whole number from 1 to 100"),
+    ("LIVEPERSON_MAX_CONCURRENT_REQUESTS", "100000000", "a whole number from 1 to 100"),
     ("LIVEPERSON_TIMEZONE", "Mars/Phobos", "an IANA time zone like Europe/Paris"),
     ("LIVEPERSON_START_DATE", "2026-13-01", "a date like 2026-01-31"),
-    ("LIVEPERSON_START_DATE", "yesterday", "a date like 2026-01-31"),
-    ("LIVEPERSON_LOOKBACK_DAYS", "-1", "a whole number of days >= 1"),
-    ("LIVEPERSON_REQUEST_TIMEOUT_SECONDS", "soon", "a number of seconds > 0"),
-    ("LIVEPERSON_REQUESTS_PER_SECOND", "0", "a number > 0 (unset for no cap)"),
-    ("LIVEPERSON_MAX_ATTEMPTS", "0", "a whole number >= 1"),
+    ("LIVEPERSON_START_DATE", "yesterday", "a date like 2026-01-31, from 2000-01-01 to 2099-12-31"),
+    ("LIVEPERSON_START_DATE", "0001-01-01", "a date like 2026-01-31, from 2000-01-01 to 2099-12-31"),
+    ("LIVEPERSON_OPERATIONS_START_DATE", "9999-12-31", "a date like 2026-01-31, from 2000-01-01 to 2099-12-31"),
+    ("LIVEPERSON_LOOKBACK_DAYS", "-1", "a whole number of days from 1 to 400"),
+    ("LIVEPERSON_LOOKBACK_DAYS", "1e20", "a whole number of days from 1 to 400"),
+    ("LIVEPERSON_REQUEST_TIMEOUT_SECONDS", "soon", "a number of seconds > 0 and <= 3600"),
+    ("LIVEPERSON_REQUEST_TIMEOUT_SECONDS", "inf", "a number of seconds > 0 and <= 3600"),
+    ("LIVEPERSON_REQUEST_TIMEOUT_SECONDS", "nan", "a number of seconds > 0 and <= 3600"),
+    ("LIVEPERSON_REQUESTS_PER_SECOND", "0", "a number > 0 and <= 1000 (unset for no cap)"),
+    ("LIVEPERSON_REQUESTS_PER_SECOND", "inf", "a number > 0 and <= 1000 (unset for no cap)"),
+    ("LIVEPERSON_MAX_ATTEMPTS", "0", "a whole number from 1 to 20"),
+    ("LIVEPERSON_MAX_ATTEMPTS", "1000", "a whole number from 1 to 20"),
     ("LIVEPERSON_MAX_UNKNOWN_PERCENT", "nan", "a number from 0 to 100"),
+    ("LIVEPERSON_MAX_REMOVED_PERCENT", "-inf", "a number from 0 to 100"),
     ("LIVEPERSON_DUCKDB_MEMORY_LIMIT", "lots", "a size like 128MB or 2GB"),
-    ("LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS", "-5", "a number of seconds >= 0"),
+    ("LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS", "-5", "a number of seconds from 0 to 86400"),
+    ("LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS", "inf", "a number of seconds from 0 to 86400"),
+    ("LIVEPERSON_RETENTION_MONTHS", "1e20", "a whole number of months from 1 to 120"),
+    ("LIVEPERSON_UPDATES_INTERVAL_SECONDS", "86401", "a whole number of seconds from 30 to 86400"),
     ("LIVEPERSON_ACCOUNT_ID", "../13350576", "a LivePerson site id (digits only)"),
     ("LIVEPERSON_CSDS_URL", "ftp://api.liveperson.net", "an http(s) URL with a host and no path"),
     ("LIVEPERSON_DESTINATION", "no such db", "a dlt destination like duckdb, postgres, bigquery or snowflake"),
     ("LIVEPERSON_DESTINATION", "nosuchdb", "a dlt destination like duckdb, postgres, bigquery or snowflake"),
-    ("NORMALIZE__WORKERS", "0", "a whole number >= 1"),
+    ("NORMALIZE__WORKERS", "0", "a whole number from 1 to 64"),
+    ("NORMALIZE__WORKERS", "65", "a whole number from 1 to 64"),
 ])
 def test_a_bad_value_is_one_line_naming_the_variable_the_value_and_what_is_allowed(variable, value, allowed):
     with pytest.raises(SettingsError) as raised:
@@ -65,12 +78,31 @@ def test_a_bad_value_is_one_line_naming_the_variable_the_value_and_what_is_allow
     assert "\n" not in message
 
 
+def test_a_request_timeout_not_shorter_than_the_wait_for_a_slot_is_refused():
+    with pytest.raises(SettingsError) as raised:
+        ProjectSettings.from_env({"LIVEPERSON_REQUEST_TIMEOUT_SECONDS": "120",
+                                  "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "120"})
+    assert str(raised.value) == (
+        "LIVEPERSON_REQUEST_TIMEOUT_SECONDS='120' is invalid: expected a number of seconds > 0 and <= 3600, but it is "
+        "not shorter than LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS (120 s), how long a request waits for another's slot")
+    assert ProjectSettings.from_env({"LIVEPERSON_REQUEST_TIMEOUT_SECONDS": "1200",
+                                     "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "1800"}).request_timeout_seconds == 1200
+    with pytest.raises(LivePersonConfigError, match="^request_timeout_seconds must be shorter than "
+                                                    "request_slot_timeout_seconds$"):
+        HttpSettings(request_timeout_seconds=700)
+    # A caller's own timeout (the `check` command's 30 s) is capped by the user's, shorter than their slot wait.
+    variables = {"LIVEPERSON_ACCOUNT_ID": "1", "LIVEPERSON_CLIENT_ID": "c", "LIVEPERSON_CLIENT_SECRET": "s",
+                 "LIVEPERSON_REQUEST_TIMEOUT_SECONDS": "5", "LIVEPERSON_REQUEST_SLOT_TIMEOUT_SECONDS": "10"}
+    http = connection_from_env(variables, http=HttpSettings(request_timeout_seconds=30)).http
+    assert (http.request_timeout_seconds, http.request_slot_timeout_seconds) == (5, 10)
+
+
 def test_every_bad_value_is_named_at_once():
     with pytest.raises(SettingsError) as raised:
         ProjectSettings.from_env({"LIVEPERSON_TIMEZONE": "Mars/Phobos", "LIVEPERSON_LOOKBACK_DAYS": "0"})
     assert str(raised.value) == (
         "LIVEPERSON_TIMEZONE='Mars/Phobos' is invalid: expected an IANA time zone like Europe/Paris; "
-        "LIVEPERSON_LOOKBACK_DAYS='0' is invalid: expected a whole number of days >= 1")
+        "LIVEPERSON_LOOKBACK_DAYS='0' is invalid: expected a whole number of days from 1 to 400")
 
 
 DUCKDB_PATH_EXPECTED = ("expected a file path like data/liveperson_warehouse.duckdb, in a writable directory and not "
@@ -113,6 +145,27 @@ def test_a_duckdb_path_in_a_directory_that_is_not_writable_is_refused(tmp_path):
     value = str(read_only / "warehouse.duckdb")
     assert duckdb_path_error(value) == (f"LIVEPERSON_DUCKDB_PATH={value!r} is invalid: {DUCKDB_PATH_EXPECTED}, but "
                                         f"the directory {read_only} is not writable")
+
+
+@pytest.mark.parametrize("value, but", [
+    (":memory:", ":memory: is not a file (DuckDB would keep nothing between runs, or connect elsewhere)"),
+    ("md:warehouse", "md:warehouse is not a file (DuckDB would keep nothing between runs, or connect elsewhere)"),
+    ('{tmp_path}/ware"house.duckdb', "dbt cannot use a path with any of \" ' # ? in it"),
+    ("{tmp_path}/it's/warehouse.duckdb", "dbt cannot use a path with any of \" ' # ? in it"),
+    ("{tmp_path}/a#b/warehouse.duckdb", "dbt cannot use a path with any of \" ' # ? in it"),
+    ("{tmp_path}/system.duckdb", "DuckDB would name the database 'system' (letters, digits, spaces, _ and - only; "
+                                 "not main, memory, system, temp)"),
+    ("{tmp_path}/ware$house.duckdb", "DuckDB would name the database 'ware$house' (letters, digits, spaces, _ and - "
+                                     "only; not main, memory, system, temp)"),
+])
+def test_a_duckdb_path_that_duckdb_or_dbt_cannot_use_is_refused(tmp_path, value, but):
+    value = value.format(tmp_path=tmp_path)
+    assert duckdb_path_error(value) == f"LIVEPERSON_DUCKDB_PATH={value!r} is invalid: {DUCKDB_PATH_EXPECTED}, but {but}"
+    assert list(tmp_path.iterdir()) == []  # no file named :memory:
+    # The same rule for a resource built in Python, without the environment.
+    with pytest.raises(ValueError) as raised:
+        LivePersonWarehouse(duckdb_path=value).duckdb_file()
+    assert str(raised.value) == f"duckdb_path {value!r} cannot be used (LIVEPERSON_DUCKDB_PATH): {but}"
 
 
 def test_a_duckdb_path_whose_directories_do_not_exist_yet_is_accepted_and_nothing_is_created(tmp_path):
@@ -168,7 +221,7 @@ def test_a_bad_value_stops_the_cli_when_the_definitions_load(tmp_path):
                            "--select", "liveperson/users"], env=env, cwd=PROJECT_ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode != 0
-    assert "LIVEPERSON_MAX_CONCURRENT_REQUESTS='0' is invalid: expected a whole number >= 1" in done.stderr
+    assert "LIVEPERSON_MAX_CONCURRENT_REQUESTS='0' is invalid: expected a whole number from 1 to 100" in done.stderr
     assert "RUN_START" not in done.stdout + done.stderr  # stopped at load: no run began
 
 
@@ -211,6 +264,21 @@ def test_a_resource_built_in_python_needs_no_environment_and_its_errors_name_fie
         LivePersonCredentials(account_id="1", max_concurrent_requests=0)
     with pytest.raises(Exception, match="duckdb_lock_timeout_seconds"):
         LivePersonWarehouse(duckdb_lock_timeout_seconds=-1)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("max_concurrent_requests", 100_000_000, "max_concurrent_requests must be from 1 to 100"),
+    ("request_timeout_seconds", float("inf"), "request_timeout_seconds must be > 0 and <= 3600"),
+    ("request_timeout_seconds", float("nan"), "request_timeout_seconds must be > 0 and <= 3600"),
+    ("requests_per_second", float("inf"), "requests_per_second must be > 0 and <= 1000 (or unset for no cap)"),
+    ("max_attempts", 21, "max_attempts must be from 1 to 20"),
+])
+def test_http_settings_given_in_python_are_bounded_as_the_variables_are(field, value, message):
+    with pytest.raises(LivePersonConfigError) as raised:
+        HttpSettings(**{field: value})
+    assert str(raised.value) == message
+    with pytest.raises(Exception, match="retention_months"):
+        LivePersonWarehouse(retention_months=10**20)
 
 
 @pytest.mark.parametrize("outcome", ["success", "failure"])

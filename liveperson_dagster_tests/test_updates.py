@@ -246,7 +246,7 @@ def test_the_interval_setting_is_at_least_30_seconds():
     with pytest.raises(SettingsError) as invalid:
         ProjectSettings.from_env({"LIVEPERSON_UPDATES_INTERVAL_SECONDS": "10"})
     assert str(invalid.value) == ("LIVEPERSON_UPDATES_INTERVAL_SECONDS='10' is invalid: expected a whole number of "
-                                  "seconds >= 30")
+                                  "seconds from 30 to 86400")
     assert build_definitions(ProjectSettings(updates_interval_seconds=45)).resolve_sensor_def(
         SENSOR_NAME).minimum_interval_seconds == 45
 

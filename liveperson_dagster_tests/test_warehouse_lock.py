@@ -11,7 +11,7 @@ import pytest
 from dagster import AssetSelection, DagsterInstance, materialize
 
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.warehouse_lock import WarehouseLockTimeout, writer_lock
+from liveperson_dagster.warehouse_lock import WarehouseLockTimeout, retry_while_file_held, writer_lock
 
 from .helpers import assets_of, project_assets, project_checks, resources_for
 
@@ -101,6 +101,36 @@ def test_gives_up_once_the_clock_passes_the_timeout(tmp_path):
     assert len(fake.sleeps) == 3 / 0.5 and fake.now - 1000 == 3
     assert str(raised.value).startswith(f"Gave up after 3 s waiting for the DuckDB writer lock on {database}")
     assert len(logs) == 1 and logs[0].startswith("Waiting for") and "run 1a2b3c4d" in logs[0]
+
+
+def test_a_long_wait_says_again_every_minute_who_holds_the_lock(tmp_path):
+    database = tmp_path / "x.duckdb"
+    logs, fake = [], FakeTime()
+    with other_holder(database):
+        with pytest.raises(WarehouseLockTimeout):
+            with writer_lock(database, "run deadbeef", 150, logs.append, clock=fake.clock, sleep=fake.sleep):
+                pytest.fail("must not acquire")
+    holder = "held by run 1a2b3c4d (pid 4242, since 2026-11-29T18:00:00+00:00)"
+    assert logs == [
+        f"Waiting for the DuckDB writer lock on {database}: {holder}; giving up after 150 s ({SETTING})",
+        f"Still waiting for the DuckDB writer lock on {database} after 60 s: {holder}; giving up after 150 s ({SETTING})",
+        f"Still waiting for the DuckDB writer lock on {database} after 120 s: {holder}; giving up after 150 s "
+        f"({SETTING})",
+    ]
+
+
+def test_a_load_waiting_for_a_reader_says_again_every_minute_who_holds_the_file(tmp_path):
+    database, logs, fake = tmp_path / "x.duckdb", [], FakeTime()
+
+    def refused():
+        raise RuntimeError('IO Error: Could not set lock on file: Conflicting lock is held in /usr/bin/python3 '
+                           '(PID 4242) by user me')
+
+    with pytest.raises(WarehouseLockTimeout, match=f"raise {SETTING} \\(now 130\\)"):
+        retry_while_file_held(refused, database, 130, logs.append, clock=fake.clock, sleep=fake.sleep)
+    assert logs[1:] == [
+        f"Still waiting to load into {database} after {seconds} s: DuckDB says /usr/bin/python3 (pid 4242) holds the "
+        f"file; giving up after 130 s ({SETTING})" for seconds in (60, 120)]
 
 
 @pytest.mark.parametrize("content", ["", "not json", '{"pid": 1}'])

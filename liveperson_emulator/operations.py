@@ -25,7 +25,8 @@ From LivePerson's docs (Messaging Operations API, "Messaging Queue Health" and "
 Decided by the emulator: queue samples are taken at each minute start (a skill has no sample in a minute when its
 queue was empty; an interval's average counts such minutes as 0; a skill without any sample in the interval is
 left out); msgconversation intervals are listed oldest first (the agent-segments example's order); handling times
-are in seconds; without skillIds the queue health answers `metricsTotal` only (account level); `source` is
+are in seconds; averages and queue states are written as whole numbers when they are whole (`300`, not `300.0`),
+as the docs' examples write them; without skillIds the queue health answers `metricsTotal` only (account level); `source` is
 accepted and ignored.
 """
 
@@ -106,6 +107,13 @@ def parse_operations_query(request: Request, with_agents: bool) -> OperationsQue
                            _ids(params.get("agentIds"), "agentIds") if with_agents else None)
 
 
+def as_json_number(value: float):
+    """A whole number as LivePerson writes it (`300`, `0`), a fraction as a fraction: the docs document these metrics
+    as doubles, yet their examples answer whole numbers without a decimal point (`0` for an agent with nothing
+    resolved), so a client meets both in one column."""
+    return int(value) if float(value).is_integer() else value
+
+
 def _activity(ms: int) -> float:
     """0.2 at night .. 1.0 in the afternoon (UTC)."""
     hour = (ms % 86_400_000) / 3_600_000
@@ -169,10 +177,12 @@ class OperationsData:
         chosen = self.skills if skill_ids in (None, "all") else [s for s in self.skills if s in skill_ids]
         averages = {skill_id: [total / count for total in sums[skill_id]]
                     for skill_id in chosen if skill_id in sums and count}
-        totals = [round(sum(values[i] for values in averages.values()), 4) for i in range(len(QUEUE_METRICS))]
+        totals = [as_json_number(round(sum(values[i] for values in averages.values()), 4))
+                  for i in range(len(QUEUE_METRICS))]
         data = {}
         if skill_ids is not None:
-            data["skillsMetrics"] = {str(skill_id): dict(zip(QUEUE_METRICS, (round(v, 4) for v in values)))
+            data["skillsMetrics"] = {str(skill_id): dict(zip(QUEUE_METRICS, (as_json_number(round(v, 4))
+                                                                               for v in values)))
                                      for skill_id, values in averages.items()}
         data["metricsTotal"] = dict(zip(QUEUE_METRICS, totals))
         return data
@@ -232,7 +242,7 @@ class OperationsData:
         total, total_handling = sum(counts.values()), sum(handling.values())
 
         def average(h, c):
-            return round(h / c, 6) if c else 0
+            return as_json_number(round(h / c, 6)) if c else 0
 
         metrics = {f"resolvedConversations_by{r}": counts[r] for r in _RESOLVERS}
         metrics["totalResolvedConversations"] = total

@@ -17,6 +17,7 @@ from .errors import (
     LivePersonHTTPError,
     LivePersonIncompleteDataError,
     LivePersonTLSError,
+    LivePersonTypeError,
     LivePersonUnsafeURLError,
 )
 from .source import liveperson_source
@@ -33,6 +34,7 @@ __all__ = [
     "LivePersonHTTPError",
     "LivePersonIncompleteDataError",
     "LivePersonTLSError",
+    "LivePersonTypeError",
     "LivePersonUnsafeURLError",
     "OAuth1Keys",
     "OAuth2ClientKeys",

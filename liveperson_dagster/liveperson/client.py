@@ -282,7 +282,9 @@ def account_limiter(connection: LivePersonConnection) -> AccountLimiter:
     """A run's limiter, its requests in flight held against the account's slots shared by the machine's runs."""
     http = connection.http
     slots = RequestSlots(connection.account_id, http.max_concurrent_requests, http.request_slots_dir,
-                         setting=connection.setting_name("request_slots_dir"))
+                         setting=connection.setting_name("request_slots_dir"),
+                         timeout_seconds=http.request_slot_timeout_seconds,
+                         timeout_setting=connection.setting_name("request_slot_timeout_seconds"))
     return AccountLimiter(http.max_concurrent_requests, http.requests_per_second, slots=slots)
 
 

@@ -60,16 +60,27 @@ class HttpSettings:
     # Where the machine's runs share the account's max_concurrent_requests slots (slots.py); None: the temp dir's
     # liveperson-request-slots.
     request_slots_dir: Optional[str] = None
+    request_slot_timeout_seconds: float = settings.REQUEST_SLOT_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise LivePersonConfigError("max_attempts must be at least 1")
-        if self.max_concurrent_requests < 1:
-            raise LivePersonConfigError("max_concurrent_requests must be at least 1")
-        if self.requests_per_second is not None and self.requests_per_second <= 0:
-            raise LivePersonConfigError("requests_per_second must be positive (or unset for no cap)")
-        if self.request_timeout_seconds <= 0:
-            raise LivePersonConfigError("request_timeout_seconds must be positive")
+        # Written `not (low <= value <= high)` so that nan, which compares false, is refused too.
+        if not 1 <= self.max_attempts <= settings.MAX_ATTEMPTS_LIMIT:
+            raise LivePersonConfigError(f"max_attempts must be from 1 to {settings.MAX_ATTEMPTS_LIMIT}")
+        if not 1 <= self.max_concurrent_requests <= settings.MAX_CONCURRENT_REQUESTS_LIMIT:
+            raise LivePersonConfigError(
+                f"max_concurrent_requests must be from 1 to {settings.MAX_CONCURRENT_REQUESTS_LIMIT}")
+        if self.requests_per_second is not None and not 0 < self.requests_per_second <= settings.REQUESTS_PER_SECOND_LIMIT:
+            raise LivePersonConfigError(f"requests_per_second must be > 0 and <= {settings.REQUESTS_PER_SECOND_LIMIT} "
+                                        "(or unset for no cap)")
+        if not 0 < self.request_timeout_seconds <= settings.REQUEST_TIMEOUT_SECONDS_LIMIT:
+            raise LivePersonConfigError(
+                f"request_timeout_seconds must be > 0 and <= {settings.REQUEST_TIMEOUT_SECONDS_LIMIT}")
+        if not 1 <= self.request_slot_timeout_seconds <= settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT:
+            raise LivePersonConfigError(
+                f"request_slot_timeout_seconds must be from 1 to {settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}")
+        if self.request_timeout_seconds >= self.request_slot_timeout_seconds:
+            # A request holds its slot for up to its timeout: one waiting for a slot must wait longer.
+            raise LivePersonConfigError("request_timeout_seconds must be shorter than request_slot_timeout_seconds")
 
 
 @dataclass(frozen=True, repr=False)

@@ -11,6 +11,10 @@ class LivePersonConfigError(LivePersonError):
     """A setting is missing or invalid; the message names the setting."""
 
 
+class LivePersonWaitTimeout(LivePersonError):
+    """Something the source waits for (the account's request slots) stayed taken longer than its setting allows."""
+
+
 class LivePersonUnsafeURLError(LivePersonError):
     """A URL was refused before any credential was sent to it."""
 
@@ -52,3 +56,8 @@ class LivePersonOutOfRangeError(LivePersonError):
 
 class LivePersonIncompleteDataError(LivePersonError):
     """The API's answers did not add up (short count, repeating next link, partial shards): nothing was accepted."""
+
+
+class LivePersonTypeError(LivePersonError):
+    """A value does not fit its column's declared type, or the warehouse's column has another type: nothing of the
+    run was loaded; the message names the table, the column, the value and the type."""

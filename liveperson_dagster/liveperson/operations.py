@@ -11,6 +11,7 @@ from typing import Iterator, Optional
 
 from . import settings
 from .errors import LivePersonOutOfRangeError
+from .records import as_int
 from .windows import Window, utc_from_ms
 
 MINUTE_MS = 60_000
@@ -62,7 +63,7 @@ def agent_metrics_rows(body, window: Window) -> Iterator[dict]:
             continue
         agents = ((interval.get("metricsData") or {}).get("agentsMetrics") or {}).get("metricsPerAgent") or {}
         for agent_id, metrics in agents.items():
-            yield {"hour": window.start, "agent_id": str(agent_id), "interval_start": utc_from_ms(end_ms - interval_ms),
+            yield {"hour": window.start, "agent_id": as_int(agent_id), "interval_start": utc_from_ms(end_ms - interval_ms),
                    "interval_end": utc_from_ms(end_ms), **(metrics or {})}
 
 

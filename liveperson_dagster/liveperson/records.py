@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from . import settings
+from .columns import AGENT_ID, columns_of
 from .windows import ms_of_time, utc_from_ms
 
 # Fields the account-configuration APIs sometimes quote ("false", "4"); typed so columns do not split.
@@ -30,7 +31,7 @@ INTEGER_FIELDS = {
 
 def column_hints(collection: str) -> dict:
     hints = {name: {"data_type": "bool", "nullable": True} for name in BOOLEAN_FIELDS[collection]}
-    hints.update({name: {"data_type": "bigint", "nullable": True} for name in INTEGER_FIELDS[collection]})
+    hints.update(columns_of(collection))
     hints["id"]["nullable"] = False
     return hints
 
@@ -61,6 +62,7 @@ def as_int(value):
 
 
 CONVERSATION_COLUMNS = {
+    **columns_of("conversations"),
     "conversation_id": {"data_type": "text", "nullable": False, "primary_key": True},
     "start_time": {"data_type": "timestamp", "nullable": False},
     "end_time": {"data_type": "timestamp", "nullable": True},
@@ -95,6 +97,9 @@ def conversation_row(record: dict) -> Optional[dict]:
     if is_open and ("endTime" in info or "endTimeL" in info):
         # An open conversation has endTime "undefined" and endTimeL -1: null, not a text variant of a time column.
         info = {**info, "endTime": None, "endTimeL": None}
+    if info.get("latestAgentId") == "":
+        info = {**info, "latestAgentId": None}  # no agent yet: null, not a value that is no agent id
+    _blank_agent_ids_to_null(record)
     return {
         "conversation_id": str(conversation_id),
         "start_time": utc_from_ms(start_ms),
@@ -104,6 +109,20 @@ def conversation_row(record: dict) -> Optional[dict]:
         **record,
         "info": info,
     }
+
+
+# Agent ids of the conversation's parts (bigint columns): an empty string there names no agent.
+PART_AGENT_IDS = {"agentParticipants": ("agentId",), "agentParticipantsActive": ("agentId",),
+                  "agentParticipantsLeave": ("agentId",), "transfers": ("sourceAgentId", "assignedAgentId"),
+                  "interactions": ("assignedAgentId",)}
+
+
+def _blank_agent_ids_to_null(record: dict) -> None:
+    for part, fields in PART_AGENT_IDS.items():
+        for item in record.get(part) or ():
+            for field in fields:
+                if isinstance(item, dict) and item.get(field) == "":
+                    item[field] = None
 
 
 def start_ms_of(record: dict) -> Optional[int]:
@@ -133,6 +152,7 @@ def chat_engagement_row(record: dict) -> Optional[dict]:
 
 
 CHAT_ENGAGEMENT_COLUMNS = {
+    **columns_of("chat_engagements"),
     "engagement_id": {"data_type": "text", "nullable": False, "primary_key": True},
     "start_time": {"data_type": "timestamp", "nullable": False},
     "end_time": {"data_type": "timestamp", "nullable": True},
@@ -159,7 +179,7 @@ def status_change_row(record: dict) -> Optional[dict]:
     previous_ms = ms_of_time(record.get("prevStatusChangeTime"))
     return {
         "status_change_id": change_id,
-        "agent_id": str(record.get("agentId")),
+        "agent_id": as_int(record.get("agentId")),
         "time": utc_from_ms(ms_of_time(record["time"])),
         "status_type": as_int(record.get("statusType")),
         "status_sub_type": as_int(record.get("statusSubType")),
@@ -174,26 +194,20 @@ def status_change_row(record: dict) -> Optional[dict]:
 
 
 STATUS_CHANGE_COLUMNS = {
+    **columns_of("agent_status_changes"),
     "status_change_id": {"data_type": "text", "nullable": False, "primary_key": True},
-    "agent_id": {"data_type": "text", "nullable": False},
+    "agent_id": {"data_type": AGENT_ID, "nullable": False},
     "time": {"data_type": "timestamp", "nullable": False},
-    "status_type": {"data_type": "bigint", "nullable": True},
-    "status_sub_type": {"data_type": "bigint", "nullable": True},
-    "status_reason_id": {"data_type": "bigint", "nullable": True},
-    "status_reason_text": {"data_type": "text", "nullable": True},
-    "session_id": {"data_type": "bigint", "nullable": True},
-    "sequence_number": {"data_type": "bigint", "nullable": True},
-    "agent_group_id": {"data_type": "bigint", "nullable": True},
-    "employee_id": {"data_type": "text", "nullable": True},
-    "prev_status_change_time": {"data_type": "timestamp", "nullable": True},
 }
 
 
-OPERATIONS_COLUMNS = {
+OPERATIONS_BOUNDS = {
     "hour": {"data_type": "timestamp", "nullable": False},
     "interval_start": {"data_type": "timestamp", "nullable": False},
     "interval_end": {"data_type": "timestamp", "nullable": False},
 }
+QUEUE_HEALTH_COLUMNS = {**columns_of("messaging_queue_health"), **OPERATIONS_BOUNDS}
+AGENT_METRICS_COLUMNS = {**columns_of("messaging_agent_metrics"), **OPERATIONS_BOUNDS}
 
 
 @dataclass(frozen=True)

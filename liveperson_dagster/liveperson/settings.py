@@ -95,3 +95,15 @@ INCOMPLETE_SLICE_ATTEMPTS = 3
 # Concurrency against one LivePerson account (its limits are account-specific and unpublished).
 MAX_CONCURRENT_REQUESTS = 4
 REQUESTS_PER_SECOND = None  # no cap by default
+# How long a request waits for one of the machine's slots of the account (slots.py). A slot is held for one attempt
+# (at most the request timeout), so runs queued for slots get one within seconds; every slot taken for 10 minutes is
+# a process that stalls holding them (stopped, or leaked by a test), and waiting on would stall this run silently.
+REQUEST_SLOT_TIMEOUT_SECONDS = 600.0
+
+# Upper bounds of the settings above: beyond them a value is a typo, and it costs (a connection pool sized by the
+# concurrency, a timeout that overflows a timestamp).
+MAX_CONCURRENT_REQUESTS_LIMIT = 100
+REQUESTS_PER_SECOND_LIMIT = 1000
+REQUEST_TIMEOUT_SECONDS_LIMIT = 3600
+MAX_ATTEMPTS_LIMIT = 20
+REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT = 86400

@@ -7,12 +7,17 @@ other as processes do, and the kernel releases it when a process dies: a killed 
 local filesystem (a volume that containers on one machine share included), not across machines or on a network
 filesystem (docs/production.md: several machines).
 
+A holder writes its pid into the slot file, so that a request that waits long says which processes hold the slots;
+it gives up after `request_slot_timeout_seconds` rather than stall its run silently behind a process that never
+lets go (one stopped, or leaked by a test that shares the temp dir).
+
 Written out because no library offers a set of N locks freed on death: filelock locks one file (trying N of them is
 this module), POSIX semaphores stay taken when their holder is killed, and SysV semaphores (undone on death) live in
 an IPC namespace that containers do not share.
 """
 
 import fcntl
+import logging
 import os
 import random
 import stat
@@ -23,7 +28,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Tuple
 from urllib.parse import quote
 
-from .errors import LivePersonConfigError
+from . import settings
+from .errors import LivePersonConfigError, LivePersonWaitTimeout
 
 DEFAULT_DIR_NAME = "liveperson-request-slots"
 # A thread that finds every slot taken tries again after a random pause in this range: short against an answer
@@ -32,7 +38,12 @@ DEFAULT_DIR_NAME = "liveperson-request-slots"
 # alone, no longer than with its in-process limiter only (benchmarks/request_slots.py, 2 busy cores). Polling at
 # 2-10 ms took the 100 ms case to 0%, for twice the attempts while waiting.
 POLL_SECONDS = (0.005, 0.02)
+# A request waiting for a slot says so after this long, and again as long as it waits: shorter waits are the
+# normal queue of runs sharing the budget, not worth a line each.
+REPORT_EVERY_SECONDS = 30.0
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+
+logger = logging.getLogger(__name__)
 
 
 def default_parent() -> Path:
@@ -55,7 +66,10 @@ class HeldSlot:
     def release(self) -> None:
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
-            os.close(fd)  # closing the file releases its lock
+            try:
+                os.ftruncate(fd, 0)  # no pid left behind for a waiter to blame
+            finally:
+                os.close(fd)  # closing the file releases its lock
 
 
 class RequestSlots:
@@ -67,14 +81,22 @@ class RequestSlots:
 
     def __init__(self, account_id: str, count: int, parent: Optional[str] = None,
                  setting: str = "request_slots_dir", sleep: Callable[[float], None] = time.sleep,
-                 poll_seconds: Tuple[float, float] = POLL_SECONDS) -> None:
+                 poll_seconds: Tuple[float, float] = POLL_SECONDS,
+                 timeout_seconds: float = settings.REQUEST_SLOT_TIMEOUT_SECONDS,
+                 timeout_setting: str = "request_slot_timeout_seconds",
+                 clock: Callable[[], float] = time.monotonic,
+                 report_every_seconds: float = REPORT_EVERY_SECONDS) -> None:
         if count < 1:
             raise LivePersonConfigError("max_concurrent_requests must be at least 1")
         parent_dir = Path(parent).expanduser() if parent else default_parent()
         self.directory = parent_dir / directory_name(str(account_id))
         self.count = count
+        self.timeout_seconds = timeout_seconds
+        self._timeout_setting = timeout_setting
         self._sleep = sleep
+        self._clock = clock
         self._poll_seconds = poll_seconds
+        self._report_every_seconds = report_every_seconds
         self._prepare(parent_dir, setting)
 
     def __repr__(self) -> str:
@@ -106,10 +128,40 @@ class RequestSlots:
             slot.release()
 
     def take(self) -> HeldSlot:
-        """A free slot, waiting (polling) while every slot is held."""
+        """A free slot, waiting (polling) while every slot is held: saying who holds them every
+        `report_every_seconds`, and giving up after `timeout_seconds`."""
+        start = self._clock()
+        next_report = start + self._report_every_seconds
         while (slot := self.try_take()) is None:
-            self._sleep(random.uniform(*self._poll_seconds))
+            now = self._clock()
+            if now - start >= self.timeout_seconds:
+                raise LivePersonWaitTimeout(
+                    f"Gave up after {_seconds(now - start)} s waiting for one of the {self.count} request slots of the "
+                    f"account in {self.directory}: held by {self.holders()}. Stop the process(es) holding them, or "
+                    f"raise {self._timeout_setting} (now {_seconds(self.timeout_seconds)})")
+            if now >= next_report:
+                next_report = now + self._report_every_seconds
+                logger.warning(
+                    "Waiting %s s so far for one of the %d request slots of the account in %s: held by %s; giving up "
+                    "after %s s (%s)", _seconds(now - start), self.count, self.directory, self.holders(),
+                    _seconds(self.timeout_seconds), self._timeout_setting)
+            self._sleep(min(random.uniform(*self._poll_seconds), self.timeout_seconds - (now - start)))
         return slot
+
+    def holders(self) -> str:
+        """The processes that hold the slots, as they wrote themselves into the slot files (a file being taken or
+        released this instant has no pid yet)."""
+        pids = {}
+        for number in range(self.count):
+            try:
+                written = (self.directory / f"slot-{number}").read_text().strip()
+            except OSError:
+                written = ""
+            key = f"pid {written}" if written.isdigit() else "a process that did not say"
+            if written == str(os.getpid()):
+                key += " (this process)"
+            pids[key] = pids.get(key, 0) + 1
+        return ", ".join(f"{holder} ({n} slot{'s' if n > 1 else ''})" for holder, n in sorted(pids.items()))
 
     def try_take(self) -> Optional[HeldSlot]:
         """A free slot, or None when all are held. Tried from a random one, so that takers spread over the files."""
@@ -125,5 +177,15 @@ class RequestSlots:
             except BaseException:
                 os.close(fd)
                 raise
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)  # unbuffered: a waiter reads it at once
+            except BaseException:
+                os.close(fd)
+                raise
             return HeldSlot(number, fd)
         return None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")

@@ -10,9 +10,11 @@ from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
 from .partial import completed
 from .replacement import DELETED_COLUMN_HINT, ReplacedTable, Replacement
+from .columns import nested_hints_of
 from .records import (
+    AGENT_METRICS_COLUMNS,
     CHAT_ENGAGEMENT_COLUMNS,
-    OPERATIONS_COLUMNS,
+    QUEUE_HEALTH_COLUMNS,
     CONVERSATION_COLUMNS,
     STATUS_CHANGE_COLUMNS,
     chat_engagement_row,
@@ -24,7 +26,9 @@ from .records import (
 from .windows import Window
 
 
-@dlt.source(name="liveperson")
+# Column types are declared (columns.py), never inferred from a first value; a value that does not fit its column
+# fails the load (columns.type_error_of names it) instead of adding a `<column>__v_<type>` variant column.
+@dlt.source(name="liveperson", schema_contract={"data_type": "freeze"})
 def liveperson_source(
     connection: Optional[LivePersonConnection] = None,
     window: Optional[Window] = None,
@@ -94,7 +98,7 @@ def config_snapshot(collection: str):
 
     records.__doc__ = CONFIG_SNAPSHOTS[collection]
     return dlt.resource(records, name=collection, write_disposition="replace", primary_key="id",
-                        columns=column_hints(collection))
+                        columns=column_hints(collection), nested_hints=nested_hints_of(collection))
 
 
 @dlt.resource(
@@ -104,6 +108,7 @@ def config_snapshot(collection: str):
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="conversation_id",
     columns={**CONVERSATION_COLUMNS, **DELETED_COLUMN_HINT},
+    nested_hints=nested_hints_of("conversations"),
 )
 def conversations(
     client: Optional[LivePersonClient] = None,
@@ -168,6 +173,7 @@ def agent_status_changes(client: Optional[LivePersonClient] = None, window: Opti
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="engagement_id",
     columns={**CHAT_ENGAGEMENT_COLUMNS, **DELETED_COLUMN_HINT},
+    nested_hints=nested_hints_of("chat_engagements"),
 )
 def chat_engagements(client: Optional[LivePersonClient] = None, window: Optional[Window] = None,
                      replacement: Optional[Replacement] = None):
@@ -183,14 +189,14 @@ OPERATIONS_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @dlt.resource(name="messaging_queue_health", write_disposition=OPERATIONS_DISPOSITION, merge_key="hour",
-              primary_key=("skill_id", "interval_start"), columns=OPERATIONS_COLUMNS)
+              primary_key=("skill_id", "interval_start"), columns=QUEUE_HEALTH_COLUMNS)
 def messaging_queue_health(client: Optional[LivePersonClient] = None, window: Optional[Window] = None):
     """Queue health per skill and 5-minute interval of an hour (Messaging Operations, last 24 hours only)."""
     yield _require(client).messaging_queue_health(_window_required(window, "messaging queue health"))
 
 
 @dlt.resource(name="messaging_agent_metrics", write_disposition=OPERATIONS_DISPOSITION, merge_key="hour",
-              primary_key=("agent_id", "interval_end"), columns=OPERATIONS_COLUMNS)
+              primary_key=("agent_id", "interval_end"), columns=AGENT_METRICS_COLUMNS)
 def messaging_agent_metrics(client: Optional[LivePersonClient] = None, window: Optional[Window] = None):
     """Resolved conversations and handling times per agent and 5-minute bucket of an hour (last 24 hours only)."""
     yield _require(client).messaging_agent_metrics(_window_required(window, "messaging agent metrics"))

@@ -1,7 +1,7 @@
 -- One row per agent status change (Agent Activity API): typed, with the status it sets named.
 with source as (
     {{ liveperson_table("agent_status_changes", [
-        "status_change_id text", "agent_id text", "time timestamptz", "status_type bigint",
+        "status_change_id text", "agent_id bigint", "time timestamptz", "status_type bigint",
         "status_sub_type bigint", "status_reason_id bigint", "status_reason_text text", "session_id bigint",
         "sequence_number bigint", "agent_group_id bigint",
     ]) }}
@@ -9,7 +9,7 @@ with source as (
 
 select
     status_change_id,
-    cast(agent_id as bigint) as agent_id,
+    agent_id,
     time as changed_at,
     status_type,
     status_sub_type,

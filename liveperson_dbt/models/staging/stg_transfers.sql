@@ -2,8 +2,8 @@
 -- row.
 with source as (
     {{ liveperson_table("conversations__transfers", [
-        "time_l bigint", "source_skill_id bigint", "target_skill_id bigint", "source_agent_id text",
-        "assigned_agent_id text", "reason text", "by text", "dialog_id text", "_dlt_list_idx bigint",
+        "time_l bigint", "source_skill_id bigint", "target_skill_id bigint", "source_agent_id bigint",
+        "assigned_agent_id bigint", "reason text", "by text", "dialog_id text", "_dlt_list_idx bigint",
         "_dlt_parent_id text",
     ]) }}
 )
@@ -14,8 +14,8 @@ select
     {{ from_epoch_ms("source.time_l") }} as transferred_at,
     source.source_skill_id,
     source.target_skill_id,
-    cast(nullif(source.source_agent_id, '') as bigint) as source_agent_id,
-    cast(nullif(source.assigned_agent_id, '') as bigint) as assigned_agent_id,
+    source.source_agent_id,
+    source.assigned_agent_id,
     source.reason,
     source."by" as transferred_by,
     source.dialog_id
