@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: install demo dev test bench clean
+.PHONY: install demo dev test test-fast bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,14 @@ PORT ?= 3000
 dev: install
 	$(BIN)/python scripts/dev.py --port $(PORT)
 
-## test: the whole suite
+## test: the whole suite, on two workers (pytest-xdist; each test has its own temp dir, ports, databases and
+## DAGSTER_HOME, and a time limit)
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+## test-fast: the suite less its end-to-end modules (conftest.SLOW_MODULES), for the edit loop
+test-fast: install
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 ## bench: throughput, late-changes and request-slots benchmarks against the emulator (print tables and targets met/missed)
 bench: install

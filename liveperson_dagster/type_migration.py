@@ -8,12 +8,14 @@ Columns the declarations do not cover but that have variants become DOUBLE (whol
 (anything else), the types that hold every value they have.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 import dlt
 
 from .dataset_lock import postgres_dataset_lock
+from .settings import DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS
 from .liveperson.columns import declared_types, variant_base
 from .liveperson.errors import LivePersonTypeError
 
@@ -133,7 +135,8 @@ def _update_stored_schema(pipeline: dlt.Pipeline, changes: List[Change]) -> None
         job_client.update_stored_schema()
 
 
-def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None] = print) -> List[str]:
+def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None] = print,
+                  lock_timeout_seconds: float = DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS) -> List[str]:
     """Migrates the dataset of `pipeline` (see the module's doc); returns what it changed, one line each."""
     if destination not in SQL_TYPES:
         raise ValueError(f"migrate-types knows duckdb and postgres, not {destination!r} (LIVEPERSON_DESTINATION)")
@@ -145,7 +148,7 @@ def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str],
         return []
     pipeline.sync_destination()  # dlt's schema as the warehouse stores it
     lines = [change.describe() for change in changes]
-    with _alone(pipeline, destination, log), pipeline.sql_client() as client:
+    with _alone(pipeline, destination, log, lock_timeout_seconds), pipeline.sql_client() as client:
         with client.begin_transaction():
             for schema, view in _dependent_views(client, destination):
                 client.execute_sql(f'drop view if exists "{schema}"."{view}" cascade')
@@ -164,10 +167,9 @@ def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str],
     return lines
 
 
-def _alone(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None]):
-    from contextlib import nullcontext
-
-    return postgres_dataset_lock(pipeline, log) if destination == "postgres" else nullcontext()
+def _alone(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None], timeout_seconds: float):
+    """Alone in the dataset: no load changes it meanwhile (PostgreSQL; DuckDB's writer lock is held by the caller)."""
+    return postgres_dataset_lock(pipeline, log, timeout_seconds) if destination == "postgres" else nullcontext()
 
 
 def stored_types(pipeline: dlt.Pipeline) -> Optional[Dict[str, Dict[str, str]]]:

@@ -13,6 +13,19 @@ from liveperson_emulator import Emulator, EmulatorConfig
 from .helpers import CHROMIUM_ARGS, FIRST_DAY, LAST_DAY, remove_outside_settings, require_chromium
 
 _SESSION_ENVIRONMENT = pytest.StashKey[pytest.MonkeyPatch]()
+# End-to-end modules (a wheel installed, the README's recipes, the dagster CLI, the webserver and daemon, dbt on
+# four warehouses, runs killed): `make test` runs them, `make test-fast` (-m "not slow") leaves them out.
+SLOW_MODULES = frozenset({
+    "test_install", "test_readme", "test_dg", "test_production", "test_marts", "test_kill_rerun", "test_updates",
+    "test_postgres_concurrency", "test_account_budget", "test_credentials_and_secrets", "test_duckdb_readers",
+    "test_replacement", "test_cli_and_ui", "test_postgres", "test_config_errors", "test_dev",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_configure(config):

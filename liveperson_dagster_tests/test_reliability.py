@@ -86,6 +86,22 @@ def test_a_fault_that_never_clears_fails_the_run_and_keeps_what_was_loaded(start
     assert query(database, "select count(*) from liveperson.conversations__message_records") == messages_before
 
 
+def test_a_documented_column_sent_with_another_type_fails_in_one_line_and_loads_nothing(start_emulator, tmp_path):
+    emulator = start_emulator()
+    database = tmp_path / "warehouse.duckdb"
+    assert run_days(emulator, database, "2026-11-02").success
+    before = query(database, "select conversation_id, _dlt_load_id from liveperson.conversations order by 1")
+    emulator.set_faults(Faults(type_drift=True))
+    result = run_days(emulator, database, "2026-11-03")
+    assert not result.success
+    description = result.failure_data_for_node("liveperson_conversations").user_failure_data.description
+    assert description.startswith("conversations.info__mcs: LivePerson sent 'score ") and description.endswith(
+        "which is not a bigint (the column's declared type); nothing of this run was loaded"), description
+    assert query(database, "select conversation_id, _dlt_load_id from liveperson.conversations order by 1") == before
+    assert not [name for (name,) in query(database, "select column_name from information_schema.columns where "
+                                                    "table_schema = 'liveperson'") if "__v_" in name]
+
+
 def test_schema_drift_loads_and_is_reported(start_emulator, tmp_path):
     emulator = start_emulator()
     database = tmp_path / "warehouse.duckdb"
@@ -98,7 +114,8 @@ def test_schema_drift_loads_and_is_reported(start_emulator, tmp_path):
     metadata = conversation_metadata(result)
     assert metadata["schema_changed"] is True
     new_columns = metadata["schema_new_columns"]["conversations"]
-    assert {"info__brand_segment__tier", "info__brand_segment__region", "info__mcs__v_text"} <= set(new_columns)
+    assert {"info__brand_segment__tier", "info__brand_segment__region"} <= set(new_columns)
+    assert not [column for column in new_columns if "__v_" in column]
     emulator.set_faults(Faults())
     again = run_days(emulator, database, "2026-11-04")
     assert again.success

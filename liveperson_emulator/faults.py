@@ -45,8 +45,10 @@ class Faults:
     always_truncated: bool = False
     next_host: str | None = None
     csds_host_override: str | None = None
-    # Search records change shape: a new field, `info.mcs` as text instead of a number, no summary/transfers.
+    # Search records change shape: a new field, no summary/transfers.
     schema_drift: bool = False
+    # Search records change a documented type: `info.mcs` as text instead of a number.
+    type_drift: bool = False
     # APIs the key has no permission for: 403 with a JSON message naming the permission, after authentication,
     # while the other APIs answer (names in permissions.API_NAMES: users, skills, agentGroups, msgHist,
     # statusReasons, profiles, lobs, predefinedContent, agentActivity, engHist, operations).

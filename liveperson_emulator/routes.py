@@ -251,6 +251,9 @@ class Api:
         if self._injector.faults.schema_drift:
             self._stats.count_fault("schema_drift")
             records = [drifted(record) for record in records]
+        if self._injector.faults.type_drift:
+            self._stats.count_fault("type_drift")
+            records = [type_drifted(record) for record in records]
         return records
 
     def _search_by_ids(self, request: Request, account: str) -> Response:
@@ -431,7 +434,13 @@ def drifted(record: dict) -> dict:
     changed = {key: value for key, value in record.items() if key not in ("summary", "transfers")}
     info = dict(changed["info"])
     info["brandSegment"] = {"tier": "gold", "region": "emea"}
-    if "mcs" in info:
-        info["mcs"] = f"score {info['mcs']}"
     changed["info"] = info
     return changed
+
+
+def type_drifted(record: dict) -> dict:
+    """A record whose `info.mcs` (a number in the docs) is sent as text."""
+    info = dict(record["info"])
+    if "mcs" in info:
+        info["mcs"] = f"score {info['mcs']}"
+    return {**record, "info": info}
