@@ -22,10 +22,21 @@ SLOW_MODULES = frozenset({
 })
 
 
+# The longest modules first (make test runs whole modules per worker, --dist loadfile: a module's shared fixtures,
+# like the marts' warehouses, are built once): a long module started last would leave the other worker idle.
+LONGEST_FIRST = ("test_install", "test_readme", "test_marts", "test_kill_rerun", "test_production", "test_updates",
+                 "test_credentials_and_secrets", "test_postgres_concurrency", "test_account_budget")
+
+
 def pytest_collection_modifyitems(config, items):
+    def module(item) -> str:
+        return item.module.__name__.rsplit(".", 1)[-1]
+
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+        if module(item) in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(module(item), len(rank)))  # stable: the rest keep their order
 
 
 def pytest_configure(config):

@@ -108,6 +108,9 @@ def test_every_recipe_of_the_readme_runs_as_printed_and_loads_what_it_says(tmp_p
     assert [(day.isoformat(), count) for day, count in marts_days] == [
         (day, len(emulator.conversation_ids(*utc_window(day, day)))) for day in ("2026-11-20", "2026-11-23", "2026-11-24")]
     assert users == len(emulator.users()) and operations_rows > 0
+    for secret in (emulator.credentials["app_secret"], emulator.credentials["access_token_secret"],
+                   emulator.credentials["client_secret"]):
+        assert secret not in output
     assert (repository / "data" / "liveperson_report.html").stat().st_size > 0
     paris = ZoneInfo("Europe/Paris")
     day_in_paris = emulator.conversation_ids(datetime(2026, 11, 20, tzinfo=paris), datetime(2026, 11, 21, tzinfo=paris))
