@@ -34,11 +34,11 @@ dev: install
 ## test: the whole suite, on two workers (pytest-xdist; each test has its own temp dir, ports, databases and
 ## DAGSTER_HOME, and a time limit)
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 ## test-fast: the suite less its end-to-end modules (conftest.SLOW_MODULES), for the edit loop
 test-fast: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 ## bench: throughput, late-changes and request-slots benchmarks against the emulator (print tables and targets met/missed)
 bench: install

@@ -22,10 +22,11 @@ SLOW_MODULES = frozenset({
 })
 
 
-# The longest modules first (make test runs whole modules per worker, --dist loadfile: a module's shared fixtures,
-# like the marts' warehouses, are built once): a long module started last would leave the other worker idle.
-LONGEST_FIRST = ("test_install", "test_readme", "test_marts", "test_kill_rerun", "test_production", "test_updates",
-                 "test_credentials_and_secrets", "test_postgres_concurrency", "test_account_budget")
+# The longest modules first (make test runs whole modules per worker, --dist loadfile, in this order with
+# --no-loadscope-reorder: a module's shared fixtures, like the marts' warehouses, are built once): a long module
+# started last would leave the other worker idle.
+LONGEST_FIRST = ("test_marts", "test_readme", "test_kill_rerun", "test_install", "test_credentials_and_secrets",
+                 "test_production", "test_account_budget", "test_updates", "test_postgres_concurrency")
 
 
 def pytest_collection_modifyitems(config, items):
