@@ -224,20 +224,17 @@ class LivePersonWarehouse(ConfigurableResource):
             with self._pipeline(working_dir, read_only=read_only).sql_client() as client:
                 yield client
 
-    def dbt_variables(self) -> dict:
-        """The variables liveperson_dbt/profiles.yml reads, for dbt to build the marts in this warehouse: the
-        DuckDB file (its absolute path: dbt runs in the project's dir) or dlt's PostgreSQL credentials, resolved
-        the dlt way (environment or .dlt/secrets.toml)."""
+    def dbt_connection(self) -> dict:
+        """Where dbt builds the marts in this warehouse: the fields of liveperson_dbt/profiles.yml's output named
+        like the destination that its variables would give (see dbt_profile.py): the DuckDB file (its absolute
+        path: dbt runs in the project's dir) or dlt's PostgreSQL credentials, resolved the dlt way (environment or
+        .dlt/secrets.toml)."""
         if self.destination == "duckdb":
-            return {"LIVEPERSON_DUCKDB_PATH": str(self.duckdb_file()),
-                    "LIVEPERSON_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit}
+            return {"path": str(self.duckdb_file()), "settings": {"memory_limit": self.duckdb_memory_limit}}
         if self.destination == "postgres":
             credentials = self._postgres_credentials()
-            return {"LIVEPERSON_DBT_POSTGRES_HOST": credentials.host,
-                    "LIVEPERSON_DBT_POSTGRES_PORT": str(credentials.port),
-                    "LIVEPERSON_DBT_POSTGRES_USER": credentials.username,
-                    "LIVEPERSON_DBT_POSTGRES_PASSWORD": credentials.password or "",
-                    "LIVEPERSON_DBT_POSTGRES_DATABASE": credentials.database}
+            return {"host": credentials.host, "port": int(credentials.port), "user": credentials.username,
+                    "password": credentials.password or "", "dbname": credentials.database}
         raise ValueError(
             f"the marts (liveperson_dbt) are built on duckdb or postgres, not {self.destination!r} "
             "(LIVEPERSON_DESTINATION): add an output named like it to liveperson_dbt/profiles.yml"

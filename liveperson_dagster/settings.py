@@ -6,8 +6,7 @@ This is the only module of the package that touches the process environment:
   fails here with one line naming the variable, the value and what is allowed.
 - Secrets are not read here: `secret_variables_set()` only says which of them exist, so the resources can refer to
   them as Dagster `EnvVar`s (read when a run starts, shown "from env" in the UI).
-- `dlt_variables_for_run()` sets dlt's own variables for the length of one run and restores them afterwards;
-  `variables_for_dbt()` sets the variables the dbt project's profiles.yml reads, for the length of a dbt command.
+- `dlt_variables_for_run()` sets dlt's own variables for the length of one run and restores them afterwards.
 - `print_settings_errors_without_traceback()`: a SettingsError that reaches the top of a process prints its line only.
 """
 
@@ -423,21 +422,3 @@ def dlt_variables_for_run(defaults: Mapping[str, str]) -> Iterator[RunVariables]
         yield variables
     finally:
         variables.restore()
-
-
-@contextmanager
-def variables_for_dbt(values: Mapping[str, str]) -> Iterator[None]:
-    """Sets `values` in the environment for the block and restores what was there, whatever the outcome.
-
-    dagster-dbt starts dbt with a copy of this process's environment, and liveperson_dbt/profiles.yml takes the
-    warehouse from it: the project's values win over any set by the user (the warehouse resource is the truth)."""
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        os.environ.update(values)
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
