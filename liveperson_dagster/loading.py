@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 from dagster_dlt import DagsterDltResource
 
 from .collector import startup_objects_frozen
+from .dlt_run_config import dlt_config_for_run
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
 from .liveperson.columns import type_error_of
 from .liveperson.errors import LivePersonOutOfRangeError
@@ -17,12 +18,11 @@ from .liveperson.source import REPLACED_TABLES
 from .normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
 from .run_owners import claim_run
-from .settings import dlt_variables_for_run
 
 PROGRESS_EVERY_SECONDS = 10.0
 SOURCE_LOGGER = "liveperson_dagster.liveperson"
-# dlt settings for this source's large nested records, for the length of a run (the same variables set by the
-# user win): a small in-memory buffer and rotated files keep the memory of a run flat however many conversations
+# dlt settings for this source's large nested records, for the length of a run (dlt_run_config.py; the same
+# variables set by the user win): a small in-memory buffer and rotated files keep the memory of a run flat however many conversations
 # it loads, and short buffer flushes hold the interpreter lock briefly while the fetch threads wait for it.
 DLT_RUN_DEFAULTS = {
     "DATA_WRITER__BUFFER_MAX_ITEMS": "100",
@@ -72,8 +72,8 @@ def load_resources(
         if days:
             warehouse.refuse_past_retention(days, datetime.now(timezone.utc))
     progress = ProgressLog(context, resource_names)
-    with refusals_in_one_line(), step_pipeline(context, warehouse) as (pipeline, dlt_variables):
-        normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_variables)
+    with refusals_in_one_line(), step_pipeline(context, warehouse) as (pipeline, dlt_config):
+        normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_config)
 
         def on_page(stats: RequestStats) -> None:
             progress(stats)
@@ -135,11 +135,11 @@ def load_resources(
 @contextmanager
 def step_pipeline(context, warehouse: LivePersonWarehouse) -> Iterator[tuple]:
     """The run's pipeline (its own working dir, the warehouse's locks) and dlt's variables for the step, with every
-    process-wide change a run makes undone when it ends, whatever its outcome: (pipeline, RunVariables)."""
-    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS) as dlt_variables, \
+    process-wide change a run makes undone when it ends, whatever its outcome: (pipeline, DltRunConfig)."""
+    with startup_objects_frozen(), dlt_config_for_run(DLT_RUN_DEFAULTS) as dlt_config, \
             source_logs_in_run_log(context), workers_die_with_run(), \
             warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
-        yield pipeline, dlt_variables
+        yield pipeline, dlt_config
 
 
 def is_table_or_child(name: str, table: str) -> bool:
