@@ -3,7 +3,8 @@
 dlt's normalize step is pure Python: on 2 cores, two worker processes normalize 19,000 conversations about a
 third faster (benchmarks/). Starting a worker costs about a second, which a small run would only lose. dlt reads
 `NORMALIZE__WORKERS` when its normalize step starts, after the extract: the run sets it (in its dlt settings,
-dlt_run_config.py) while fetching, once the count is known. A number the user chose (`NORMALIZE__WORKERS`, or the warehouse's `normalize_workers`) wins.
+dlt_run_config.py) while fetching, once the count is known. A number the user chose (`NORMALIZE__WORKERS`, or the
+warehouse's `normalize_workers`) wins.
 """
 
 import ctypes

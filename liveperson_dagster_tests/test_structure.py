@@ -1,5 +1,6 @@
 """Promises of the package's shape, checked on its source: the dlt source imports without Dagster; nothing in the
-product writes the process environment or patches a dlt pipeline's steps; no private Dagster module is imported."""
+product writes the process environment or patches a dlt pipeline's steps (a run calls them in turn,
+loading.extract_normalize_load); no private Dagster module is imported."""
 
 import ast
 import subprocess
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "liveperson_dagster"
+PIPELINE_STEPS = ("run", "extract", "normalize", "load")
 ENVIRONMENT_WRITES = ("setdefault", "update", "pop", "popitem", "clear", "__setitem__", "__delitem__")
 
 
@@ -39,6 +41,13 @@ def writes_environment(node: ast.AST) -> bool:
     return False
 
 
+def patches_a_pipeline_step(node: ast.AST) -> bool:
+    """An assignment to `<anything>.load` (or `.run`, `.extract`, `.normalize`): a dlt pipeline's step replaced."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+        node, (ast.AugAssign, ast.AnnAssign)) else []
+    return any(isinstance(target, ast.Attribute) and target.attr in PIPELINE_STEPS for target in targets)
+
+
 def imports_private_dagster(node: ast.AST) -> bool:
     private = lambda name: name.split(".")[0].startswith("dagster") and any(  # noqa: E731
         part.startswith("_") for part in name.split(".")[1:])
@@ -59,6 +68,10 @@ def test_nothing_in_the_package_writes_the_process_environment():
     assert findings(writes_environment) == []
 
 
+def test_no_pipeline_step_is_patched():
+    assert findings(patches_a_pipeline_step) == []
+
+
 def test_no_private_dagster_module_is_imported():
     assert findings(imports_private_dagster) == []
 
@@ -67,7 +80,9 @@ def test_the_checks_find_what_they_look_for(tmp_path):
     """Positive controls: each check flags a line that does what it forbids."""
     source = ("import os\nfrom dagster._core.events import X\nimport dagster._utils\nos.environ['A'] = '1'\n"
               "os.environ.update(A='1')\nos.environ.pop('A')\nos.putenv('A', '1')\nos.environ.setdefault('A', '1')\n"
-              "del os.environ['A']\nos.environ.get('A')\nfrom dagster import asset\n")
+              "del os.environ['A']\nos.environ.get('A')\nfrom dagster import asset\npipeline.load = lambda: None\n"
+              "load = pipeline.load\n")
     nodes = list(ast.walk(ast.parse(source)))
     assert sorted(node.lineno for node in nodes if writes_environment(node)) == [4, 5, 6, 7, 8, 9]
     assert sorted(node.lineno for node in nodes if imports_private_dagster(node)) == [2, 3]
+    assert sorted(node.lineno for node in nodes if patches_a_pipeline_step(node)) == [12]
