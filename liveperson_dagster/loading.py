@@ -27,8 +27,9 @@ from .translator import asset_key
 PROGRESS_EVERY_SECONDS = 10.0
 SOURCE_LOGGER = "liveperson_dagster.liveperson"
 # dlt settings for this source's large nested records, for the length of a run (dlt_run_config.py; the same
-# variables set by the user win): a small in-memory buffer and rotated files keep the memory of a run flat however many conversations
-# it loads, and short buffer flushes hold the interpreter lock briefly while the fetch threads wait for it.
+# variables set by the user win): a small in-memory buffer and rotated files keep the memory of a run flat however
+# many conversations it loads, and short buffer flushes hold the interpreter lock briefly while the fetch threads
+# wait for it.
 DLT_RUN_DEFAULTS = {
     "DATA_WRITER__BUFFER_MAX_ITEMS": "100",
     "DATA_WRITER__FILE_MAX_ITEMS": "5000",
@@ -151,7 +152,7 @@ def extract_normalize_load(pipeline: Pipeline, source: DltSource, warehouse: Liv
 
 @contextmanager
 def step_pipeline(context, warehouse: LivePersonWarehouse) -> Iterator[tuple]:
-    """The run's pipeline (its own working dir, the warehouse's locks) and dlt's variables for the step, with every
+    """The run's pipeline (its own working dir, the warehouse's locks) and dlt's settings for the step, with every
     process-wide change a run makes undone when it ends, whatever its outcome: (pipeline, DltRunConfig)."""
     with startup_objects_frozen(), dlt_config_for_run(DLT_RUN_DEFAULTS) as dlt_config, \
             source_logs_in_run_log(context), workers_die_with_run(), \
