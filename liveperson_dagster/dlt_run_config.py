@@ -1,7 +1,8 @@
 """dlt's settings for one run, given to dlt as a configuration provider of the run instead of environment variables.
 
-Named like dlt's environment variables (`DATA_WRITER__BUFFER_MAX_ITEMS`), they are looked up right after the
-environment: a variable the user set wins, and the run's values win over the toml files, as variables would. dlt's
+Named like dlt's environment variables (`DATA_WRITER__BUFFER_MAX_ITEMS`), they are looked up as if they were
+variables the user had not set: for each name dlt tries (most specific first), a variable the user set wins, then the
+run's value; both win over the toml files. dlt's
 normalize workers are spawned interpreters that build their own providers; the context below is one dlt hands to
 each worker it starts (`worker_affinity`), where it adds the same provider, so the data writers there see the run's
 values too. Nothing stays behind: the provider is removed when the run ends, whatever its outcome."""
@@ -17,7 +18,8 @@ from dlt.common.configuration.specs.pluggable_run_context import PluggableRunCon
 
 
 class RunValuesProvider(ConfigProvider):
-    """The run's values, by the names of dlt's environment variables."""
+    """The run's values, by the names of dlt's environment variables, under the user's variables of the same name
+    (a user's `DATA_WRITER__FILE_MAX_ITEMS` does not override the run's `SOURCES__DATA_WRITER__FILE_MAX_ITEMS`)."""
 
     def __init__(self, values: Mapping[str, str]) -> None:
         self.values = dict(values)
@@ -28,7 +30,7 @@ class RunValuesProvider(ConfigProvider):
 
     def get_value(self, key: str, hint: Type[Any], pipeline_name: str, *sections: str) -> Tuple[Optional[Any], str]:
         name = EnvironProvider.get_key_name(key, pipeline_name, *sections)
-        return self.values.get(name), name
+        return (os.environ.get(name) or "").strip() or self.values.get(name), name
 
     @property
     def supports_secrets(self) -> bool:
@@ -66,8 +68,7 @@ class DltRunConfig(ContainerInjectableContext):
         # In the run's process and, unpickled, in each normalize worker (after dlt restored its run context there).
         self._provider = RunValuesProvider(self.values)
         providers = Container()[PluggableRunContext].providers.providers
-        after_environment = next((i + 1 for i, p in enumerate(providers) if isinstance(p, EnvironProvider)), 0)
-        providers.insert(after_environment, self._provider)
+        providers.insert(0, self._provider)  # before the environment's provider: it reads the environment itself
 
     def before_remove(self) -> None:
         providers = Container()[PluggableRunContext].providers.providers
