@@ -30,7 +30,9 @@ class RunValuesProvider(ConfigProvider):
 
     def get_value(self, key: str, hint: Type[Any], pipeline_name: str, *sections: str) -> Tuple[Optional[Any], str]:
         name = EnvironProvider.get_key_name(key, pipeline_name, *sections)
-        return (os.environ.get(name) or "").strip() or self.values.get(name), name
+        if name not in self.values:
+            return None, name  # the environment's provider, next, answers for the rest (secrets included)
+        return (os.environ.get(name) or "").strip() or self.values[name], name
 
     @property
     def supports_secrets(self) -> bool:
