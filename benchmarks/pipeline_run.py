@@ -24,11 +24,12 @@ from dlt.sources.rest_api import rest_api_source
 from requests_oauthlib import OAuth1
 
 from liveperson_dagster.collector import startup_objects_frozen
+from liveperson_dagster.dlt_run_config import dlt_config_for_run
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
 from liveperson_dagster.loading import DLT_RUN_DEFAULTS
 from liveperson_dagster.normalize_workers import NormalizeWorkers
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.settings import ProjectSettings, connection_from_env, dlt_variables_for_run
+from liveperson_dagster.settings import ProjectSettings, connection_from_env
 
 
 @configspec
@@ -111,8 +112,8 @@ class PeakMemory:
 def run(mode: str, window: Window, concurrency: int, working_dir: str, database: str, memory: PeakMemory) -> dict:
     settings = ProjectSettings.from_env()
     # The own pipeline runs with the dlt settings and normalize workers of the Dagster assets; the sketch with dlt's.
-    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS if mode == "own" else {}) as dlt_variables:
-        normalize_workers = NormalizeWorkers(settings.normalize_workers, dlt_variables)
+    with startup_objects_frozen(), dlt_config_for_run(DLT_RUN_DEFAULTS if mode == "own" else {}) as dlt_config:
+        normalize_workers = NormalizeWorkers(settings.normalize_workers, dlt_config)
         connection = connection_from_env(http=HttpSettings(max_concurrent_requests=concurrency))
         client = LivePersonClient(connection, progress=normalize_workers.observe if mode == "own" else None)
         if mode == "sketch":

@@ -4,7 +4,6 @@ hourly ones."""
 
 from typing import List
 
-import dlt
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -13,16 +12,17 @@ from dagster import (
     DailyPartitionsDefinition,
     HourlyPartitionsDefinition,
     TimeWindowPartitionsDefinition,
+    multi_asset,
 )
-from dagster_dlt import DagsterDltResource, dlt_assets
-from dlt.common.destination import AnyDestination, Destination
+from dagster_dlt import DagsterDltResource
+from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
 from .liveperson import Window, liveperson_source
 from .liveperson.source import REPLACED_TABLES
 from .liveperson import settings as api_settings
 from .loading import load_resources
-from .resources import DATASET_NAME, PIPELINE_NAME, LivePersonCredentials, LivePersonWarehouse
+from .resources import LivePersonCredentials, LivePersonWarehouse
 from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, LivePersonTranslator
 
 # Runs that call LivePerson and write the warehouse share this pool; its limit is set in the Dagster instance.
@@ -31,24 +31,15 @@ POOL = "liveperson"
 SINGLE_RUN = BackfillPolicy.single_run()
 
 
-class _SpecPipeline(dlt.Pipeline):
-    """The pipeline dagster-dlt describes the assets with: it reads its destination (the assets' kinds and
-    storage_kind) and name, nothing else. It never runs (each run builds its own, `pipeline_for_run`), so it skips
-    dlt's __init__, which writes a working dir (state.json, schemas/) in every process that loads the definitions."""
-
-    def __init__(self, destination: str):
-        self.pipeline_name = PIPELINE_NAME
-        self.dataset_name = DATASET_NAME
-        self._described_destination = Destination.from_reference(destination)
-
-    @property
-    def destination(self) -> AnyDestination:
-        return self._described_destination
-
-
-def _spec_pipeline(destination: str) -> dlt.Pipeline:
-    """Only describes the destination to dagster-dlt when the definitions load: nothing on disk."""
-    return _SpecPipeline(destination)
+def _liveperson_asset(name: str, destination: str, partitions_def=None):
+    """The decorator of the asset of the dlt resource `name` (its own step), described by LivePersonTranslator. A
+    range of partitions is one run (the CLI's `--partition-range` demands it; the configuration assets too, to run
+    with the daily ones)."""
+    resource = liveperson_source().resources[name]
+    spec = LivePersonTranslator(destination=destination).get_asset_spec(
+        DltResourceTranslatorData(resource=resource, pipeline=None))
+    return multi_asset(specs=[spec], name=f"liveperson_{name}", partitions_def=partitions_def,
+                       backfill_policy=SINGLE_RUN, pool=POOL, can_subset=True)
 
 
 class ConversationsConfig(Config):
@@ -58,16 +49,8 @@ class ConversationsConfig(Config):
     )
 
 
-def _config_asset(name: str, spec_pipeline: dlt.Pipeline) -> AssetsDefinition:
-    @dlt_assets(
-        dlt_source=liveperson_source().with_resources(name),
-        dlt_pipeline=spec_pipeline,
-        name=f"liveperson_{name}",
-        dagster_dlt_translator=LivePersonTranslator(),
-        # Unpartitioned, but in a range run with the daily assets (`--partition-range` wants every asset single-run).
-        backfill_policy=SINGLE_RUN,
-        pool=POOL,
-    )
+def _config_asset(name: str, destination: str) -> AssetsDefinition:
+    @_liveperson_asset(name, destination)
     def _snapshot(
         context: AssetExecutionContext,
         dlt: DagsterDltResource,
@@ -79,16 +62,8 @@ def _config_asset(name: str, spec_pipeline: dlt.Pipeline) -> AssetsDefinition:
     return _snapshot
 
 
-def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: TimeWindowPartitionsDefinition):
-    @dlt_assets(
-        dlt_source=liveperson_source().with_resources(name),
-        dlt_pipeline=spec_pipeline,
-        name=f"liveperson_{name}",
-        dagster_dlt_translator=LivePersonTranslator(),
-        partitions_def=partitions_def,
-        backfill_policy=SINGLE_RUN,
-        pool=POOL,
-    )
+def _windowed_asset(name: str, destination: str, partitions_def: TimeWindowPartitionsDefinition):
+    @_liveperson_asset(name, destination, partitions_def)
     def _windowed(
         context: AssetExecutionContext,
         dlt: DagsterDltResource,
@@ -102,16 +77,8 @@ def _windowed_asset(name: str, spec_pipeline: dlt.Pipeline, partitions_def: Time
     return _windowed
 
 
-def _conversations_asset(spec_pipeline: dlt.Pipeline, partitions_def: DailyPartitionsDefinition):
-    @dlt_assets(
-        dlt_source=liveperson_source().with_resources("conversations"),
-        dlt_pipeline=spec_pipeline,
-        name="liveperson_conversations",
-        dagster_dlt_translator=LivePersonTranslator(),
-        partitions_def=partitions_def,
-        backfill_policy=SINGLE_RUN,
-        pool=POOL,
-    )
+def _conversations_asset(destination: str, partitions_def: DailyPartitionsDefinition):
+    @_liveperson_asset("conversations", destination, partitions_def)
     def liveperson_conversations(
         context: AssetExecutionContext,
         dlt: DagsterDltResource,
@@ -138,10 +105,9 @@ def build_assets(daily: DailyPartitionsDefinition, hourly: HourlyPartitionsDefin
     partitioned by `hourly`, loading into `destination`. A range of partitions is one run (BackfillPolicy.single_run:
     what `dg launch --partition-range` and `dagster asset materialize --partition-range` require, and what the UI's
     backfills then do too)."""
-    spec_pipeline = _spec_pipeline(destination)
     return [
-        *(_config_asset(name, spec_pipeline) for name in CONFIG_RESOURCES),
-        _conversations_asset(spec_pipeline, daily),
-        *(_windowed_asset(name, spec_pipeline, daily) for name in DAILY_RESOURCES if name != "conversations"),
-        *(_windowed_asset(name, spec_pipeline, hourly) for name in OPERATIONS_RESOURCES),
+        *(_config_asset(name, destination) for name in CONFIG_RESOURCES),
+        _conversations_asset(destination, daily),
+        *(_windowed_asset(name, destination, daily) for name in DAILY_RESOURCES if name != "conversations"),
+        *(_windowed_asset(name, destination, hourly) for name in OPERATIONS_RESOURCES),
     ]

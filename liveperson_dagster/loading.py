@@ -1,15 +1,20 @@
-"""Runs the LivePerson source through dagster-dlt for one Dagster step and describes what it loaded."""
+"""Runs the LivePerson source for one Dagster step (dlt's extract, normalize and load, in turn) and describes what
+it loaded."""
 
 import logging
 import time
 from datetime import datetime, timezone
 from contextlib import contextmanager
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue
 from dagster_dlt import DagsterDltResource
+from dlt import Pipeline
+from dlt.common.pipeline import LoadInfo
+from dlt.extract import DltSource
 
 from .collector import startup_objects_frozen
+from .dlt_run_config import dlt_config_for_run
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
 from .liveperson.columns import type_error_of
 from .liveperson.errors import LivePersonOutOfRangeError
@@ -17,13 +22,14 @@ from .liveperson.source import REPLACED_TABLES
 from .normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
 from .run_owners import claim_run
-from .settings import dlt_variables_for_run
+from .translator import asset_key
 
 PROGRESS_EVERY_SECONDS = 10.0
 SOURCE_LOGGER = "liveperson_dagster.liveperson"
-# dlt settings for this source's large nested records, for the length of a run (the same variables set by the
-# user win): a small in-memory buffer and rotated files keep the memory of a run flat however many conversations
-# it loads, and short buffer flushes hold the interpreter lock briefly while the fetch threads wait for it.
+# dlt settings for this source's large nested records, for the length of a run (dlt_run_config.py; the same
+# variables set by the user win): a small in-memory buffer and rotated files keep the memory of a run flat however
+# many conversations it loads, and short buffer flushes hold the interpreter lock briefly while the fetch threads
+# wait for it.
 DLT_RUN_DEFAULTS = {
     "DATA_WRITER__BUFFER_MAX_ITEMS": "100",
     "DATA_WRITER__FILE_MAX_ITEMS": "5000",
@@ -72,8 +78,8 @@ def load_resources(
         if days:
             warehouse.refuse_past_retention(days, datetime.now(timezone.utc))
     progress = ProgressLog(context, resource_names)
-    with refusals_in_one_line(), step_pipeline(context, warehouse) as (pipeline, dlt_variables):
-        normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_variables)
+    with refusals_in_one_line(), step_pipeline(context, warehouse) as (pipeline, dlt_config):
+        normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_config)
 
         def on_page(stats: RequestStats) -> None:
             progress(stats)
@@ -88,17 +94,17 @@ def load_resources(
         if content_parts:
             source_kwargs["content_parts"] = tuple(content_parts)
         source = liveperson_source(**source_kwargs).with_resources(*resource_names)
-        results = list(dlt.run(context, dlt_source=source, dlt_pipeline=pipeline,
-                               loader_file_format=warehouse.loader_file_format()))
-        trace = pipeline.last_trace
-        row_counts = dict(trace.last_normalize_info.row_counts)
-        packages = trace.last_load_info.load_packages
+        load_info = extract_normalize_load(pipeline, source, warehouse, context.log.info)
+        results = [(asset_key(name), dlt.extract_resource_metadata(context, resource, load_info, pipeline))
+                   for name, resource in source.selected_resources.items()]
+        row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
+        packages = load_info.load_packages
     progress.finish(client.stats)
     stats = client.stats.snapshot()
     load_ids = [package.load_id for package in packages]
     schema_changes = new_columns_by_table(packages)
-    for result in results:
-        table = result.asset_key.path[-1]
+    for key, dlt_metadata in results:
+        table = key.path[-1]
         removed = replacements[table].removed if table in replacements else 0
         rows = row_counts.get(table, 0) - removed  # tombstones are staged rows, not loaded ones
         own_tables = {name: count for name, count in row_counts.items() if is_table_or_child(name, table)}
@@ -129,17 +135,29 @@ def load_resources(
             extra["records_per_second"] = MetadataValue.float(progress.rate(rows))
         else:
             extra["dagster/row_count"] = MetadataValue.int(rows)
-        yield MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), **extra})
+        yield MaterializeResult(asset_key=key, metadata={**dlt_metadata, **extra})
+
+
+def extract_normalize_load(pipeline: Pipeline, source: DltSource, warehouse: LivePersonWarehouse,
+                           log: Callable[[str], None]) -> LoadInfo:
+    """`pipeline.run` as its steps: the state and schema restored from the warehouse, the source extracted and
+    normalized, then loaded (`warehouse.load`: waiting for a DuckDB reader, alone in a PostgreSQL dataset)."""
+    pipeline.sync_destination()
+    pipeline.extract(source, loader_file_format=warehouse.loader_file_format())
+    pipeline.normalize()
+    load_info = warehouse.load(pipeline, log)
+    load_info.raise_on_failed_jobs()
+    return load_info
 
 
 @contextmanager
 def step_pipeline(context, warehouse: LivePersonWarehouse) -> Iterator[tuple]:
-    """The run's pipeline (its own working dir, the warehouse's locks) and dlt's variables for the step, with every
-    process-wide change a run makes undone when it ends, whatever its outcome: (pipeline, RunVariables)."""
-    with startup_objects_frozen(), dlt_variables_for_run(DLT_RUN_DEFAULTS) as dlt_variables, \
+    """The run's pipeline (its own working dir, the warehouse's locks) and dlt's settings for the step, with every
+    process-wide change a run makes undone when it ends, whatever its outcome: (pipeline, DltRunConfig)."""
+    with startup_objects_frozen(), dlt_config_for_run(DLT_RUN_DEFAULTS) as dlt_config, \
             source_logs_in_run_log(context), workers_die_with_run(), \
             warehouse.pipeline_for_run(context.run.run_id, context.log.info) as pipeline:
-        yield pipeline, dlt_variables
+        yield pipeline, dlt_config
 
 
 def is_table_or_child(name: str, table: str) -> bool:

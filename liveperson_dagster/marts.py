@@ -7,8 +7,8 @@
   the partitions' time zone, and the models replace exactly those days' rows.
 
 Both build in schema `liveperson_marts` of the warehouse the LivePerson assets load (the same DuckDB file, or the
-same PostgreSQL database): dbt's target is named like the destination, and the variables profiles.yml reads are
-set from the warehouse resource for the length of the command.
+same PostgreSQL database): dbt's target is named like the destination, and each command reads a profiles.yml of its
+own, written from the warehouse resource into the command's temp dir (dbt_profile.py).
 
 The manifest (liveperson_dbt/target/manifest.json) is made by `dbt parse`: by `make` (`python -m
 liveperson_dagster.marts`, when a file of the dbt project or the install changed), and whenever the definitions load
@@ -30,9 +30,9 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, DailyPartit
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from .assets import POOL
+from .dbt_profile import write_profile
 from .resources import LivePersonWarehouse
 from .run_owners import claim_run
-from .settings import variables_for_dbt
 from .translator import MARTS_GROUP, asset_key
 from .working_dirs import owned_temp_dir
 
@@ -161,10 +161,12 @@ def build(context: AssetExecutionContext, warehouse: LivePersonWarehouse, dbt_va
     # As every step of the project: the run's process recorded (a kill from outside marks the run failed), and
     # runs whose process died are marked failed.
     claim_run(context)
-    variables = warehouse.dbt_variables()  # before anything starts: an unsupported destination fails here
-    dbt = DbtCliResource(project_dir=dbt_project, target=warehouse.destination, dbt_executable=DBT_EXECUTABLE)
+    connection = warehouse.dbt_connection()  # before anything starts: an unsupported destination fails here
     with warehouse.writer_lock(f"run {context.run.run_id[:8]} (dbt)", context.log.info), \
-            owned_temp_dir(TARGET_PREFIX, f"{context.run.run_id[:8]}-") as target, variables_for_dbt(variables):
+            owned_temp_dir(TARGET_PREFIX, f"{context.run.run_id[:8]}-") as target:
+        write_profile(target, DBT_PROJECT_DIR / "profiles.yml", warehouse.destination, connection)
+        dbt = DbtCliResource(project_dir=dbt_project, profiles_dir=target, target=warehouse.destination,
+                             dbt_executable=DBT_EXECUTABLE)
         context.log.info(f"dbt build into {warehouse.destination} schema {MARTS_SCHEMA}, vars {json.dumps(dbt_vars)}")
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=Path(target))
         yield from invocation.stream()

@@ -2,8 +2,9 @@
 
 dlt's normalize step is pure Python: on 2 cores, two worker processes normalize 19,000 conversations about a
 third faster (benchmarks/). Starting a worker costs about a second, which a small run would only lose. dlt reads
-`NORMALIZE__WORKERS` when its normalize step starts, after the extract: the run sets it while fetching, once
-the count is known. A number the user chose (`NORMALIZE__WORKERS`, or the warehouse's `normalize_workers`) wins.
+`NORMALIZE__WORKERS` when its normalize step starts, after the extract: the run sets it (in its dlt settings,
+dlt_run_config.py) while fetching, once the count is known. A number the user chose (`NORMALIZE__WORKERS`, or the
+warehouse's `normalize_workers`) wins.
 """
 
 import ctypes
@@ -16,7 +17,7 @@ from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.base_configuration import ContainerInjectableContext, configspec
 
 from .liveperson import RequestStats
-from .settings import RunVariables
+from .dlt_run_config import DltRunConfig
 
 WORKERS_VARIABLE = "NORMALIZE__WORKERS"
 MAX_WORKERS = 4
@@ -42,7 +43,7 @@ class NormalizeWorkers:
 
     A number the user chose (a NORMALIZE__WORKERS variable, else `chosen`) is used as it is."""
 
-    def __init__(self, chosen: Optional[int], variables: RunVariables) -> None:
+    def __init__(self, chosen: Optional[int], variables: DltRunConfig) -> None:
         user_value = variables.user_value(WORKERS_VARIABLE)
         self._chosen = int(user_value) if user_value and user_value.isdigit() else chosen
         self._variables = variables

@@ -11,6 +11,7 @@ import duckdb
 from dateutil.relativedelta import relativedelta
 from dagster import ConfigurableResource, EnvVar
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.common.pipeline import LoadInfo
 from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
@@ -152,26 +153,32 @@ class LivePersonWarehouse(ConfigurableResource):
 
     @contextmanager
     def pipeline_for_run(self, run_id: str, log: Callable[[str], None]) -> Iterator[dlt.Pipeline]:
-        """A pipeline with a working dir of its own (dagster-dlt drops the working dir before each run, so runs
-        sharing one would lose each other's packages), holding the DuckDB writer lock while it runs."""
+        """A pipeline with a working dir of its own (runs sharing one would load each other's pending packages),
+        holding the DuckDB writer lock while it runs. Load it with `load`."""
         with run_working_dir(run_id) as working_dir, self._writer_lock(f"run {run_id[:8]}", log):
             pipeline = self._pipeline(working_dir)
             if self.destination == "duckdb":
-                database, timeout = self.duckdb_file(), self.duckdb_lock_timeout_seconds
+                database = self.duckdb_file()
                 # A run starts by reading the destination's schema (dlt's sync, read-write): wait for a reader that
                 # holds the file now rather than fail.
-                retry_while_file_held(lambda: _open_and_close(database), database, timeout, log)
-                # dagster-dlt calls `pipeline.run`, which loads through this attribute: a load refused because a
-                # reader opened the file during the fetch waits for it, keeping the fetched data.
-                load = pipeline.load
-                pipeline.load = lambda *args, **kwargs: retry_while_file_held(
-                    lambda: load(*args, **kwargs), database, timeout, log)
+                retry_while_file_held(lambda: _open_and_close(database), database, self.duckdb_lock_timeout_seconds,
+                                      log)
             elif self.destination == "postgres":
-                pipeline.load = _alone_in_dataset(pipeline, pipeline.load, log, self.postgres_lock_timeout_seconds)
                 with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
                     yield pipeline
                 return
             yield pipeline
+
+    def load(self, pipeline: dlt.Pipeline, log: Callable[[str], None]) -> LoadInfo:
+        """dlt's load step of a run's pipeline (one of `pipeline_for_run`) into this warehouse. On DuckDB, a load
+        refused because a reader opened the file during the fetch waits for it, keeping the fetched data; on
+        PostgreSQL, it loads alone in the dataset (see dataset_lock.py)."""
+        if self.destination == "duckdb":
+            return retry_while_file_held(pipeline.load, self.duckdb_file(), self.duckdb_lock_timeout_seconds, log)
+        if self.destination == "postgres":
+            with postgres_dataset_lock(pipeline, log, self.postgres_lock_timeout_seconds):
+                return pipeline.load()
+        return pipeline.load()
 
     def refuse_past_retention(self, days: Sequence[Window], now: datetime) -> None:
         """Raises before anything is fetched for a day LivePerson no longer keeps: loading it again would find
@@ -224,20 +231,17 @@ class LivePersonWarehouse(ConfigurableResource):
             with self._pipeline(working_dir, read_only=read_only).sql_client() as client:
                 yield client
 
-    def dbt_variables(self) -> dict:
-        """The variables liveperson_dbt/profiles.yml reads, for dbt to build the marts in this warehouse: the
-        DuckDB file (its absolute path: dbt runs in the project's dir) or dlt's PostgreSQL credentials, resolved
-        the dlt way (environment or .dlt/secrets.toml)."""
+    def dbt_connection(self) -> dict:
+        """Where dbt builds the marts in this warehouse: the fields of liveperson_dbt/profiles.yml's output named
+        like the destination that its variables would give (see dbt_profile.py): the DuckDB file (its absolute
+        path: dbt runs in the project's dir) or dlt's PostgreSQL credentials, resolved the dlt way (environment or
+        .dlt/secrets.toml)."""
         if self.destination == "duckdb":
-            return {"LIVEPERSON_DUCKDB_PATH": str(self.duckdb_file()),
-                    "LIVEPERSON_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit}
+            return {"path": str(self.duckdb_file()), "settings": {"memory_limit": self.duckdb_memory_limit}}
         if self.destination == "postgres":
             credentials = self._postgres_credentials()
-            return {"LIVEPERSON_DBT_POSTGRES_HOST": credentials.host,
-                    "LIVEPERSON_DBT_POSTGRES_PORT": str(credentials.port),
-                    "LIVEPERSON_DBT_POSTGRES_USER": credentials.username,
-                    "LIVEPERSON_DBT_POSTGRES_PASSWORD": credentials.password or "",
-                    "LIVEPERSON_DBT_POSTGRES_DATABASE": credentials.database}
+            return {"host": credentials.host, "port": int(credentials.port), "user": credentials.username,
+                    "password": credentials.password or "", "dbname": credentials.database}
         raise ValueError(
             f"the marts (liveperson_dbt) are built on duckdb or postgres, not {self.destination!r} "
             "(LIVEPERSON_DESTINATION): add an output named like it to liveperson_dbt/profiles.yml"
@@ -273,15 +277,6 @@ class LivePersonWarehouse(ConfigurableResource):
             return
         with writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
             yield
-
-
-def _alone_in_dataset(pipeline: dlt.Pipeline, load: Callable, log: Callable[[str], None],
-                      timeout_seconds: float) -> Callable:
-    def load_alone(*args, **kwargs):
-        with postgres_dataset_lock(pipeline, log, timeout_seconds):
-            return load(*args, **kwargs)
-
-    return load_alone
 
 
 def _open_and_close(database: Path) -> None:

@@ -25,7 +25,6 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from dagster._core.events import JobFailureData, RunFailureReason
 
 HOST_TAG = "liveperson/owner_host"
 # Containers may share a host name (host networking) but not their pids: the pid namespace tells them apart.
@@ -82,8 +81,7 @@ def fail_runs_whose_process_died(instance: DagsterInstance, noticed_by: str, log
         if current is None or current.status not in UNFINISHED:
             continue
         message = died_message(run, noticed_by)
-        instance.report_run_failed(
-            current, message, JobFailureData(error=None, failure_reason=RunFailureReason.UNEXPECTED_TERMINATION))
+        instance.report_run_failed(current, message)
         log.warning(f"Marked run {run.run_id} failed: {message}")
         failed.append(run.run_id)
     return failed

@@ -1,13 +1,12 @@
 """Every setting a user gives through the environment, read and validated once, when the definitions load.
 
-This is the only module of the package that touches the process environment:
+This is the only module of the package that reads settings from the process environment (dlt_run_config.py only
+asks whether the user set one of dlt's own variables), and none writes it:
 - `ProjectSettings.from_env()` reads the `LIVEPERSON_*` variables (and dlt's `NORMALIZE__WORKERS`) into one typed,
   frozen object that `definitions.py` passes to partitions, schedules, checks, resources and assets. A bad value
   fails here with one line naming the variable, the value and what is allowed.
 - Secrets are not read here: `secret_variables_set()` only says which of them exist, so the resources can refer to
   them as Dagster `EnvVar`s (read when a run starts, shown "from env" in the UI).
-- `dlt_variables_for_run()` sets dlt's own variables for the length of one run and restores them afterwards;
-  `variables_for_dbt()` sets the variables the dbt project's profiles.yml reads, for the length of a dbt command.
 - `print_settings_errors_without_traceback()`: a SettingsError that reaches the top of a process prints its line only.
 """
 
@@ -15,10 +14,9 @@ import dataclasses
 import os
 import re
 import sys
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Mapping, Optional, Tuple
+from typing import Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dlt.common.destination import Destination
@@ -382,62 +380,3 @@ def connection_from_env(environ: Optional[Mapping[str, str]] = None,
                                                             settings.request_timeout_seconds))
             if http else settings.http())
     return LivePersonConnection.from_variables(env, http=http)
-
-
-class RunVariables:
-    """dlt's variables as one run sets them: a variable the user has set is never changed."""
-
-    def __init__(self) -> None:
-        self._user_values = {name: value.strip() for name, value in os.environ.items() if value.strip()}
-        self._saved: dict = {}
-
-    def user_value(self, name: str) -> Optional[str]:
-        return self._user_values.get(name)
-
-    def set(self, name: str, value: str) -> None:
-        if name in self._user_values:
-            return
-        self._saved.setdefault(name, os.environ.get(name))
-        os.environ[name] = value
-
-    def restore(self) -> None:
-        for name, value in self._saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved.clear()
-
-
-@contextmanager
-def dlt_variables_for_run(defaults: Mapping[str, str]) -> Iterator[RunVariables]:
-    """Sets dlt's variables for one run (`defaults`, then changes while the run goes on) and restores every one of
-    them afterwards, whatever the run's outcome.
-
-    dlt reads these from its configuration when each step starts, and its spawned normalize workers inherit only
-    the environment, so the environment is the one channel that reaches all of them."""
-    variables = RunVariables()
-    try:
-        for name, value in defaults.items():
-            variables.set(name, value)
-        yield variables
-    finally:
-        variables.restore()
-
-
-@contextmanager
-def variables_for_dbt(values: Mapping[str, str]) -> Iterator[None]:
-    """Sets `values` in the environment for the block and restores what was there, whatever the outcome.
-
-    dagster-dbt starts dbt with a copy of this process's environment, and liveperson_dbt/profiles.yml takes the
-    warehouse from it: the project's values win over any set by the user (the warehouse resource is the truth)."""
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        os.environ.update(values)
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

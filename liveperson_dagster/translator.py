@@ -1,5 +1,8 @@
 """How dlt resources of the LivePerson source become Dagster assets: keys, group, dependencies, descriptions."""
 
+from dataclasses import dataclass
+from typing import Optional
+
 from dagster import AssetKey
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
@@ -56,14 +59,22 @@ def asset_key(resource_name: str) -> AssetKey:
     return AssetKey([KEY_PREFIX, resource_name])
 
 
+@dataclass
 class LivePersonTranslator(DagsterDltTranslator):
+    """`destination`: the dlt destination the assets load (their kind and storage kind), named here: the
+    definitions build no pipeline to read it from (a dlt pipeline writes a working dir when made)."""
+
+    destination: Optional[str] = None
+
     def get_asset_spec(self, data: DltResourceTranslatorData):
         name = data.resource.name
         spec = super().get_asset_spec(data)
+        destination = {self.destination} if self.destination else set()
         return spec.replace_attributes(
             key=asset_key(name),
             group_name=OPERATIONS_GROUP if name in OPERATIONS_RESOURCES else GROUP,
             deps=[asset_key(upstream) for upstream in DEPENDENCIES.get(name, ())],
             description=DESCRIPTIONS[name],
-            kinds={"dlt", "liveperson", *(spec.kinds - {"dlt"})},
+            kinds={"dlt", "liveperson", *destination, *(spec.kinds - {"dlt"})},
+            metadata={**spec.metadata, **({"dagster/storage_kind": self.destination} if self.destination else {})},
         )

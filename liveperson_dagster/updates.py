@@ -24,7 +24,7 @@ from pydantic import Field
 from .liveperson import LivePersonClient, Window, liveperson_source
 from .liveperson import settings as api_settings
 from .liveperson.windows import utc_from_ms
-from .loading import step_pipeline
+from .loading import extract_normalize_load, step_pipeline
 from .resources import LivePersonCredentials, LivePersonWarehouse
 from .run_owners import claim_run
 from .translator import asset_key
@@ -92,8 +92,7 @@ def load_updates(context: OpExecutionContext, credentials: LivePersonCredentials
         source = liveperson_source(client=client, window=window, updated_since_ms=config.since_ms,
                                    content_parts=tuple(config.content_parts)).with_resources("conversations")
         source.conversations.add_map(count_day)
-        info = pipeline.run(source, loader_file_format=warehouse.loader_file_format())
-        info.raise_on_failed_jobs()
+        info = extract_normalize_load(pipeline, source, warehouse, context.log.info)
     load_ids = [package.load_id for package in info.load_packages]
     context.log.info(f"Merged {sum(updated_per_day.values())} updated conversations into {len(updated_per_day)} "
                      f"partitions: {', '.join(f'{day} ({n})' for day, n in sorted(updated_per_day.items())) or 'none'}")

@@ -563,6 +563,27 @@ def test_the_cli_builds_every_mart_of_a_day(emulator, tmp_path):
     assert (tmp_path / "liveperson_report.html").is_file()
 
 
+def test_a_dbt_command_s_profile_holds_the_warehouse_readable_by_the_user_only(tmp_path):
+    import yaml
+
+    from liveperson_dagster.dbt_profile import write_profile
+    from liveperson_dagster.marts import DBT_PROJECT_DIR
+
+    connection = {"host": "db.example", "port": 6543, "user": "loader", "password": "s3cret!", "dbname": "dw"}
+    path = write_profile(str(tmp_path), DBT_PROJECT_DIR / "profiles.yml", "postgres", connection)
+    assert path == tmp_path / "profiles.yml" and path.stat().st_mode & 0o777 == 0o600
+    profile = yaml.safe_load(path.read_text())["liveperson"]
+    assert profile["target"] == "postgres" and list(profile["outputs"]) == ["postgres"]
+    output = profile["outputs"]["postgres"]
+    assert output == {**output, **connection, "type": "postgres", "schema": "liveperson_marts"}
+    assert "env_var" not in path.read_text()  # every value the variables give is the warehouse's
+    (tmp_path / "duckdb").mkdir()
+    duckdb = write_profile(str(tmp_path / "duckdb"), DBT_PROJECT_DIR / "profiles.yml", "duckdb",
+                           {"path": "/w.duckdb", "settings": {"memory_limit": "64MB"}})
+    output = yaml.safe_load(duckdb.read_text())["liveperson"]["outputs"]["duckdb"]
+    assert output["path"] == "/w.duckdb" and output["settings"] == {"memory_limit": "64MB"}
+
+
 def test_the_manifest_is_parsed_when_missing_or_older_than_a_file_of_the_dbt_project(tmp_path):
     from dagster_dbt import DbtProject
 

@@ -1,0 +1,88 @@
+"""Promises of the package's shape, checked on its source: the dlt source imports without Dagster; nothing in the
+product writes the process environment or patches a dlt pipeline's steps (a run calls them in turn,
+loading.extract_normalize_load); no private Dagster module is imported."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+PACKAGE = Path(__file__).resolve().parents[1] / "liveperson_dagster"
+PIPELINE_STEPS = ("run", "extract", "normalize", "load")
+ENVIRONMENT_WRITES = ("setdefault", "update", "pop", "popitem", "clear", "__setitem__", "__delitem__")
+
+
+def modules() -> Iterator[tuple]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield path, ast.parse(path.read_text(), filename=str(path))
+
+
+def findings(matches: Callable[[ast.AST], bool]) -> list:
+    """`file:line` of each node of the package for which `matches` holds."""
+    return [f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+            for path, tree in modules() for node in ast.walk(tree) if matches(node)]
+
+
+def is_os_environ(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name)
+            and node.value.id == "os") or (isinstance(node, ast.Name) and node.id == "environ")
+
+
+def writes_environment(node: ast.AST) -> bool:
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
+        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+        return any(isinstance(target, ast.Subscript) and is_os_environ(target.value) for target in targets)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in ENVIRONMENT_WRITES and is_os_environ(node.func.value):
+            return True
+        return node.func.attr in ("putenv", "unsetenv") and isinstance(node.func.value, ast.Name) \
+            and node.func.value.id == "os"
+    return False
+
+
+def patches_a_pipeline_step(node: ast.AST) -> bool:
+    """An assignment to `<anything>.load` (or `.run`, `.extract`, `.normalize`): a dlt pipeline's step replaced."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+        node, (ast.AugAssign, ast.AnnAssign)) else []
+    return any(isinstance(target, ast.Attribute) and target.attr in PIPELINE_STEPS for target in targets)
+
+
+def imports_private_dagster(node: ast.AST) -> bool:
+    private = lambda name: name.split(".")[0].startswith("dagster") and any(  # noqa: E731
+        part.startswith("_") for part in name.split(".")[1:])
+    if isinstance(node, ast.ImportFrom):
+        return bool(node.module) and node.level == 0 and private(node.module)
+    return isinstance(node, ast.Import) and any(private(alias.name) for alias in node.names)
+
+
+def test_the_dlt_source_imports_without_dagster():
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, liveperson_dagster.liveperson; "
+                               "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('dagster')))"],
+        capture_output=True, text=True, timeout=120, cwd=PACKAGE.parent, check=True)
+    assert imported.stdout.strip() == "[]", imported.stdout
+
+
+def test_nothing_in_the_package_writes_the_process_environment():
+    assert findings(writes_environment) == []
+
+
+def test_no_pipeline_step_is_patched():
+    assert findings(patches_a_pipeline_step) == []
+
+
+def test_no_private_dagster_module_is_imported():
+    assert findings(imports_private_dagster) == []
+
+
+def test_the_checks_find_what_they_look_for(tmp_path):
+    """Positive controls: each check flags a line that does what it forbids."""
+    source = ("import os\nfrom dagster._core.events import X\nimport dagster._utils\nos.environ['A'] = '1'\n"
+              "os.environ.update(A='1')\nos.environ.pop('A')\nos.putenv('A', '1')\nos.environ.setdefault('A', '1')\n"
+              "del os.environ['A']\nos.environ.get('A')\nfrom dagster import asset\npipeline.load = lambda: None\n"
+              "load = pipeline.load\n")
+    nodes = list(ast.walk(ast.parse(source)))
+    assert sorted(node.lineno for node in nodes if writes_environment(node)) == [4, 5, 6, 7, 8, 9]
+    assert sorted(node.lineno for node in nodes if imports_private_dagster(node)) == [2, 3]
+    assert sorted(node.lineno for node in nodes if patches_a_pipeline_step(node)) == [12]
