@@ -6,8 +6,11 @@ recipes, run as printed by test_readme.py; test_install.py runs it from a plain 
 import json
 import signal
 import subprocess
+from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from liveperson_dagster.liveperson import Window
 
 from .helpers import (
     BIN, CONVERSATIONS, PROJECT_ROOT, cli_env, free_port, graphql, process_tree, start_logged, stop_group,
@@ -60,3 +63,19 @@ def test_dg_dev_serves_the_assets_and_stops_on_sigterm(emulator, tmp_path):
         wait_for_no_survivors(started, dev.pid, timeout=60)
     finally:
         stop_group(dev)
+
+
+def test_dg_launch_of_an_operations_hour_past_24_hours_fails_with_its_one_line(emulator, tmp_path):
+    env = cli_env(emulator, tmp_path / "warehouse.duckdb", tmp_path / "home")
+    old = (datetime.now(timezone.utc) - timedelta(hours=30)).replace(minute=0, second=0, microsecond=0)
+    done = subprocess.run([DG, "launch", "--assets", "group:liveperson_operations",
+                           "--partition", old.strftime("%Y-%m-%d-%H:00")], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    line = (f"Messaging Operations: the hour {Window(old, old + timedelta(hours=1))} is older than the 24 hours "
+            "LivePerson keeps, so it can no longer be loaded (nothing was fetched or changed); such hours stay "
+            "missing in the asset's partitions")
+    # The line, as each operations step's failure; not dlt's chain of wrapping exceptions.
+    assert output.count(f"Failure: {line}\n") >= 2, output[-4000:]
+    assert "ResourceExtractionError" not in output and "Could not find a partition" not in output
