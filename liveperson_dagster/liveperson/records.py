@@ -100,13 +100,16 @@ def conversation_row(record: dict) -> Optional[dict]:
     if info.get("latestAgentId") == "":
         info = {**info, "latestAgentId": None}  # no agent yet: null, not a value that is no agent id
     _blank_agent_ids_to_null(record)
+    # No survey yet is `latestAgentSurvey: null`: left out, so that no column of nulls (of no type) is planned.
+    # A survey, when there is one, loads into its latest_agent_survey__* columns.
+    parts = {key: value for key, value in record.items() if not (key == "latestAgentSurvey" and value is None)}
     return {
         "conversation_id": str(conversation_id),
         "start_time": utc_from_ms(start_ms),
         "end_time": None if is_open else utc_from_ms(end_ms),
         "status": info.get("status"),
         "is_partial": is_partial(record),
-        **record,
+        **parts,
         "info": info,
     }
 
@@ -147,8 +150,28 @@ def chat_engagement_row(record: dict) -> Optional[dict]:
         "engagement_id": str(engagement_id),
         "start_time": utc_from_ms(start_ms),
         "end_time": utc_from_ms(end_ms) if ended else None,
-        **record,
+        **_without_empty_purchase_fields(record),
     }
+
+
+def _without_empty_purchase_fields(record: dict) -> dict:
+    """A purchase SDE's null fields and `cart` of nulls and no products (as LivePerson sends a purchase without
+    them) left out: columns that only ever hold nulls have no type to plan, and dlt warns of them on every load.
+    Nothing is lost (a row without the field reads null)."""
+    sdes = record.get("sdes")
+    events = sdes.get("events") if isinstance(sdes, dict) else None
+    if not isinstance(events, list):
+        return record
+    kept = []
+    for event in events:
+        purchase = event.get("purchase") if isinstance(event, dict) else None
+        cart = purchase.get("cart") if isinstance(purchase, dict) else None
+        if isinstance(purchase, dict):
+            empty_cart = isinstance(cart, dict) and all(value in (None, []) for value in cart.values())
+            event = {**event, "purchase": {key: value for key, value in purchase.items()
+                                           if value is not None and not (key == "cart" and empty_cart)}}
+        kept.append(event)
+    return {**record, "sdes": {**sdes, "events": kept}}
 
 
 CHAT_ENGAGEMENT_COLUMNS = {
