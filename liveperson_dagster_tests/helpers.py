@@ -236,7 +236,22 @@ def materialize_cli(env: dict, *args: str, wait: bool = True, timeout: float = 3
     return process.returncode, output
 
 
-# Polling with a deadline
+# Time, and polling with a deadline
+
+class FakeTime:
+    """A clock that only moves when `sleep` is called; `on_sleep(n)` runs at the n-th sleep (from 1)."""
+
+    def __init__(self, start: float = 0.0, on_sleep: Callable[[int], object] = lambda n: None):
+        self.now, self.sleeps, self.on_sleep = start, [], on_sleep
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        self.on_sleep(len(self.sleeps))
+
 
 def wait_until(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05,
                process: Optional[subprocess.Popen] = None, log: Optional[Path] = None):
@@ -260,6 +275,17 @@ def tail(log: Optional[Path], chars: int = 4000) -> str:
 
 
 # Subprocesses
+
+def copy_tracked_files(target: Path) -> Path:
+    """The files git tracks (what a clone holds), copied into `target` with their times."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True,
+                           timeout=60).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if (PROJECT_ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT_ROOT / name, target / name)
+    return target
+
 
 def free_port() -> int:
     with socket.socket() as sock:

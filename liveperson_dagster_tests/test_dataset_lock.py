@@ -12,24 +12,9 @@ from liveperson_dagster.dataset_lock import DatasetLockTimeout, advisory_key, po
 from liveperson_dagster.resources import LivePersonWarehouse, warehouse_resource
 from liveperson_dagster.settings import ProjectSettings, SettingsError
 
-from .helpers import assets_of, credentials_for, fresh_postgres_database, require_postgres
+from .helpers import FakeTime, assets_of, credentials_for, fresh_postgres_database, require_postgres
 
 SETTING = "LIVEPERSON_POSTGRES_LOCK_TIMEOUT_SECONDS"
-
-
-class FakeTime:
-    """A clock that only moves when `sleep` is called; `on_sleep(n)` runs at the n-th sleep (from 1)."""
-
-    def __init__(self, on_sleep=lambda n: None):
-        self.now, self.sleeps, self.on_sleep = 0.0, [], on_sleep
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-        self.on_sleep(len(self.sleeps))
 
 
 @pytest.fixture

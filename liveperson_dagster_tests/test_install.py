@@ -5,7 +5,6 @@ into PostgreSQL. A module the product imports but declares only in the `test` ex
 users (`make test` itself installs `.[test]`)."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from .helpers import (
-    PROJECT_ROOT, conversation_ids, expected_ids, free_port, fresh_postgres_database, postgres_query,
+    PROJECT_ROOT, conversation_ids, copy_tracked_files, expected_ids, free_port, fresh_postgres_database, postgres_query,
     require_postgres, start_logged, stop_group, wait_until,
 )
 
@@ -31,13 +30,7 @@ def run(command: list, env: dict, cwd: Path, timeout: float = 600) -> str:
 
 def build_wheel(tmp_path: Path) -> Path:
     """The wheel of the files git tracks (what a clone holds), built outside the working tree."""
-    source = tmp_path / "source"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True,
-                           timeout=60).stdout.decode().split("\0")
-    for name in filter(None, files):
-        if (PROJECT_ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(PROJECT_ROOT / name, source / name)
+    source = copy_tracked_files(tmp_path / "source")
     run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "dist"), str(source)],
         os.environ.copy(), tmp_path)
     (wheel,) = (tmp_path / "dist").glob("liveperson_dagster-*.whl")

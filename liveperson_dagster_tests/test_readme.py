@@ -8,7 +8,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from liveperson_emulator import Emulator
 from liveperson_emulator.__main__ import _config, _parse_args, _parser
 
-from .helpers import PROJECT_ROOT, conversation_ids, runs_of, start_logged, stop_group, tail, utc_window
+from .helpers import PROJECT_ROOT, conversation_ids, copy_tracked_files, runs_of, start_logged, stop_group, tail, utc_window
 
 README = PROJECT_ROOT / "README.md"
 FENCED = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -42,12 +41,7 @@ def shell_recipes() -> list:
 
 
 def copy_of_repository(target: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True,
-                           timeout=60).stdout.decode().split("\0")
-    for name in filter(None, files):
-        if (PROJECT_ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(PROJECT_ROOT / name, target / name)
+    copy_tracked_files(target)
     manifest = PROJECT_ROOT / "liveperson_dbt" / "target" / "manifest.json"
     if manifest.exists():  # parsed by make (the times are kept, so it is as current in the copy)
         (target / "liveperson_dbt" / "target").mkdir(parents=True, exist_ok=True)

@@ -13,24 +13,9 @@ from dagster import AssetSelection, DagsterInstance, materialize
 from liveperson_dagster.resources import LivePersonWarehouse
 from liveperson_dagster.warehouse_lock import WarehouseLockTimeout, retry_while_file_held, writer_lock
 
-from .helpers import assets_of, project_assets, project_checks, resources_for
+from .helpers import FakeTime, assets_of, project_assets, project_checks, resources_for
 
 SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
-
-
-class FakeTime:
-    """A clock that only moves when `sleep` is called; `on_sleep(n)` runs at the n-th sleep (from 1)."""
-
-    def __init__(self, on_sleep=lambda n: None):
-        self.now, self.sleeps, self.on_sleep = 1000.0, [], on_sleep
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-        self.on_sleep(len(self.sleeps))
 
 
 def hold(database, content):
@@ -62,7 +47,7 @@ def test_uncontended_lock_names_its_holder_while_held_and_clears_after(tmp_path)
 
 def test_timeout_zero_fails_at_once_naming_the_holder(tmp_path):
     database = tmp_path / "x.duckdb"
-    logs, fake = [], FakeTime()
+    logs, fake = [], FakeTime(start=1000.0)
     with other_holder(database):
         with pytest.raises(WarehouseLockTimeout) as raised:
             with writer_lock(database, "run deadbeef", 0, logs.append, clock=fake.clock, sleep=fake.sleep):
@@ -77,7 +62,7 @@ def test_waits_logging_the_holder_once_then_acquires_when_released(tmp_path):
     database = tmp_path / "x.duckdb"
     other = other_holder(database)
     logs = []
-    fake = FakeTime(on_sleep=lambda n: n == 2 and fcntl.flock(other, fcntl.LOCK_UN))
+    fake = FakeTime(start=1000.0, on_sleep=lambda n: n == 2 and fcntl.flock(other, fcntl.LOCK_UN))
     try:
         with writer_lock(database, "checks of run deadbeef", 3600, logs.append, clock=fake.clock, sleep=fake.sleep):
             assert json.loads(open(f"{database}.lock").read())["holder"] == "checks of run deadbeef"
@@ -93,7 +78,7 @@ def test_waits_logging_the_holder_once_then_acquires_when_released(tmp_path):
 
 def test_gives_up_once_the_clock_passes_the_timeout(tmp_path):
     database = tmp_path / "x.duckdb"
-    logs, fake = [], FakeTime()
+    logs, fake = [], FakeTime(start=1000.0)
     with other_holder(database):
         with pytest.raises(WarehouseLockTimeout) as raised:
             with writer_lock(database, "run deadbeef", 3, logs.append, clock=fake.clock, sleep=fake.sleep):
@@ -105,7 +90,7 @@ def test_gives_up_once_the_clock_passes_the_timeout(tmp_path):
 
 def test_a_long_wait_says_again_every_minute_who_holds_the_lock(tmp_path):
     database = tmp_path / "x.duckdb"
-    logs, fake = [], FakeTime()
+    logs, fake = [], FakeTime(start=1000.0)
     with other_holder(database):
         with pytest.raises(WarehouseLockTimeout):
             with writer_lock(database, "run deadbeef", 150, logs.append, clock=fake.clock, sleep=fake.sleep):
@@ -120,7 +105,7 @@ def test_a_long_wait_says_again_every_minute_who_holds_the_lock(tmp_path):
 
 
 def test_a_load_waiting_for_a_reader_says_again_every_minute_who_holds_the_file(tmp_path):
-    database, logs, fake = tmp_path / "x.duckdb", [], FakeTime()
+    database, logs, fake = tmp_path / "x.duckdb", [], FakeTime(start=1000.0)
 
     def refused():
         raise RuntimeError('IO Error: Could not set lock on file: Conflicting lock is held in /usr/bin/python3 '
