@@ -19,6 +19,8 @@ from typing import Callable, Iterator, Optional
 
 import dlt
 
+from .liveperson.errors import causes
+
 TIMEOUT_SETTING = "LIVEPERSON_POSTGRES_LOCK_TIMEOUT_SECONDS"
 POLL_SECONDS = 1.0
 REPORT_EVERY_SECONDS = 60.0
@@ -171,9 +173,5 @@ def _describe_session(pid: int, application: Optional[str], state: Optional[str]
 
 
 def _is_lock_timeout(error: BaseException) -> bool:
-    seen: Optional[BaseException] = error
-    while seen is not None:
-        if getattr(seen, "pgcode", None) == LOCK_TIMEOUT_SQLSTATE or "due to lock timeout" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(getattr(cause, "pgcode", None) == LOCK_TIMEOUT_SQLSTATE or "due to lock timeout" in str(cause)
+               for cause in causes(error))

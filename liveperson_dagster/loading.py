@@ -17,7 +17,7 @@ from .collector import startup_objects_frozen
 from .dlt_run_config import dlt_config_for_run
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
 from .liveperson.columns import type_error_of
-from .liveperson.errors import LivePersonOutOfRangeError
+from .liveperson.errors import LivePersonOutOfRangeError, causes
 from .liveperson.source import REPLACED_TABLES
 from .normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
@@ -52,9 +52,7 @@ def refusals_in_one_line() -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        refused = error
-        while refused is not None and not isinstance(refused, LivePersonOutOfRangeError):
-            refused = refused.__cause__ or refused.__context__
+        refused = next((cause for cause in causes(error) if isinstance(cause, LivePersonOutOfRangeError)), None)
         refused = refused or type_error_of(error)  # it would fail every retry alike
         if refused is None:
             raise

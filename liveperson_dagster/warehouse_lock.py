@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypeVar
 
+from .liveperson.errors import causes
+
 TIMEOUT_SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
 UNKNOWN_HOLDER = "another process (it did not say which)"
 # A waiter says again who it waits for this often: a queued run is normal, a run silent for an hour is not.
@@ -97,12 +99,10 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
 
 def duckdb_lock_holder(error: BaseException) -> Optional[str]:
     """The process DuckDB names when `error`, or one of its causes, is its refusal to open a file another holds."""
-    seen: Optional[BaseException] = error
-    while seen is not None:
-        match = DUCKDB_CONFLICT.search(str(seen))
+    for cause in causes(error):
+        match = DUCKDB_CONFLICT.search(str(cause))
         if match:
             return f"{match['program']} (pid {match['pid']})"
-        seen = seen.__cause__ or seen.__context__
     return None
 
 

@@ -4,9 +4,10 @@ not fit its column (the source freezes data types: dlt would otherwise add a `<c
 """
 
 import re
-from typing import Dict, Iterator, Optional
+from typing import Dict, Optional
 
 from .errors import LivePersonTypeError
+from .errors import causes as causes_of
 
 # One type per kind of id, in every table and in the marts. Agent ids are longs in the Users, Agent Activity and
 # Messaging Operations APIs and the same digits quoted in Messaging Interactions and Engagement History: a long
@@ -166,19 +167,11 @@ def variant_base(column: str) -> Optional[tuple]:
     return (base, variant) if mark and base else None
 
 
-def _causes(error: BaseException) -> Iterator[BaseException]:
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        yield error
-        error = error.__cause__ or error.__context__
-
-
 def type_error_of(error: BaseException) -> Optional[LivePersonTypeError]:
     """The one-line error of a dlt data-type contract violation found in `error`'s causes, else None."""
     from dlt.common.schema.exceptions import DataValidationError
 
-    causes = list(_causes(error))
+    causes = list(causes_of(error))
     for cause in causes:
         if isinstance(cause, DataValidationError) and cause.schema_entity == "data_type":
             return LivePersonTypeError(_describe(cause))

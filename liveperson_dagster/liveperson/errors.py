@@ -1,6 +1,16 @@
 """The exceptions the LivePerson source raises. Messages never contain credentials, signatures or tokens."""
 
-from typing import Optional
+from typing import Iterator, Optional
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then what caused it (its `__cause__`, else its `__context__`), and so on; each once. dlt and Dagster
+    wrap the errors a run meets, so the one that explains a failure is found down this chain."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
 
 
 class LivePersonError(Exception):
