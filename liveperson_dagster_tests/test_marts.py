@@ -671,3 +671,13 @@ def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_p
     assert sorted(rows) == sorted(expected)
     for key, want in expected.items():
         close(rows[key], want["avg_csat"], key)
+
+
+def test_the_dbt_version_is_the_installed_package_s_as_dbt_itself_reports_it():
+    from dagster_dbt import DbtCliResource
+
+    from liveperson_dagster.marts import DBT_BESIDE_PYTHON, InstalledDbtCli, dbt_project
+
+    assert DBT_BESIDE_PYTHON  # the suite runs in the project's virtualenv
+    settings = {"project_dir": dbt_project, "dbt_executable": DBT_BESIDE_PYTHON}
+    assert InstalledDbtCli(**settings)._cli_version == DbtCliResource(**settings)._cli_version  # `dbt --version`
