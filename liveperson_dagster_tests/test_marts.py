@@ -89,16 +89,38 @@ def emulator_of_module():
     emulator.stop()
 
 
+def build_on_duckdb(emulator, tz: str, tmp_path_factory) -> tuple:
+    database = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
+    result = load_and_build(emulator, LivePersonWarehouse(duckdb_path=str(database)), database, tz, *DAYS,
+                            report=True)
+    return database, Built(emulator, tz, DAYS, lambda sql: query(database, sql), result,
+                           result.get_asset_check_evaluations())
+
+
+@pytest.fixture(scope="module")
+def built_on_duckdb_in_utc(emulator_of_module, tmp_path_factory) -> tuple:
+    """The DuckDB file and its Built: read by the `built` tests, copied by those that change a warehouse."""
+    return build_on_duckdb(emulator_of_module, "UTC", tmp_path_factory)
+
+
+def copy_of_built_warehouse(built_on_duckdb_in_utc, tmp_path: Path) -> Path:
+    """A copy of the DuckDB warehouse built for DAYS in UTC, for a test that changes it (and its own emulator,
+    whose records are the module's: the same settings)."""
+    database, _ = built_on_duckdb_in_utc
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(database, copy)
+    return copy
+
+
 @pytest.fixture(scope="module", params=CASES, ids=[f"{d}-{tz}" for d, tz in CASES])
 def built(request, emulator_of_module, tmp_path_factory) -> Built:
     destination, tz = request.param
     emulator = emulator_of_module
     if destination == "duckdb":
-        database = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
-        result = load_and_build(emulator, LivePersonWarehouse(duckdb_path=str(database)), database, tz, *DAYS,
-                                report=True)
-        yield Built(emulator, tz, DAYS, lambda sql: query(database, sql), result,
-                    result.get_asset_check_evaluations())
+        if tz == "UTC":
+            yield request.getfixturevalue("built_on_duckdb_in_utc")[1]
+        else:
+            yield build_on_duckdb(emulator, tz, tmp_path_factory)[1]
         return
     require_postgres()
     with fresh_postgres_database("liveperson_marts_test") as name, pytest.MonkeyPatch.context() as env:
@@ -510,25 +532,27 @@ def test_the_report_page_draws_the_charts_with_the_marts_numbers(built, browser_
 
 # Re-runs and the CLI (DuckDB, UTC)
 
-def test_a_rerun_of_a_day_replaces_exactly_its_rows_and_leaves_the_environment(emulator, tmp_path):
-    first, last = "2026-11-02", "2026-11-03"
-    database = tmp_path / "warehouse.duckdb"
+def test_a_rerun_of_a_day_replaces_exactly_its_rows_and_leaves_the_environment(
+        emulator, built_on_duckdb_in_utc, tmp_path):
+    first, day, last = DAYS[0], "2026-11-03", DAYS[1]
+    database = copy_of_built_warehouse(built_on_duckdb_in_utc, tmp_path)
     warehouse = LivePersonWarehouse(duckdb_path=str(database))
-    environment = dict(os.environ)
-    load_and_build(emulator, warehouse, database, "UTC", first, last)
-    assert dict(os.environ) == environment  # the variables set for dbt are gone with the run
-    before = query(database, "select * from liveperson_marts.fct_conversations where day = date '2026-11-02' "
-                             "order by conversation_id")
-    # Upstream, on the second day: one conversation deleted, a closed one rated late.
-    records = emulator.conversations(*local_window("UTC", last, last))
+    assert sorted(row[0] for row in query(database, "select conversation_id from liveperson.conversations")) == \
+        sorted(emulator.conversation_ids(*local_window("UTC", first, last)))  # the module's records, as built
+    others = "select * from liveperson_marts.fct_conversations where day <> date '2026-11-03' order by conversation_id"
+    before = query(database, others)
+    # Upstream, on the middle day: one conversation deleted, a closed one rated late.
+    records = emulator.conversations(*local_window("UTC", day, day))
     gone = records[0]["info"]["conversationId"]
     rated = next(r["info"]["conversationId"] for r in records[1:]
                  if r["info"]["status"] == "CLOSE" and not r["info"]["csatRate"])
     emulator.delete_conversations([gone])
     emulator.update_conversation(rated, emulator.last_update(rated) + timedelta(minutes=5), csat=4)
 
-    load_and_build(emulator, warehouse, database, "UTC", last, last, tables=("conversations",))
-    expected = expected_conversations(emulator, "UTC", last, last)
+    environment = dict(os.environ)
+    load_and_build(emulator, warehouse, database, "UTC", day, day, tables=("conversations",))
+    assert dict(os.environ) == environment  # the variables set for dbt are gone with the run
+    expected = expected_conversations(emulator, "UTC", day, day)
     rows = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations "
                                 "where day = date '2026-11-03'"))
     assert gone not in rows and sorted(rows) == sorted(expected)
@@ -536,9 +560,8 @@ def test_a_rerun_of_a_day_replaces_exactly_its_rows_and_leaves_the_environment(e
     skills = query(database, "select sum(conversations), sum(closed) from liveperson_marts.fct_skill_daily "
                              "where day = date '2026-11-03'")
     assert skills == [(len(expected), sum(1 for r in expected.values() if r["status"] == "CLOSE"))]
-    # The other day is untouched.
-    assert query(database, "select * from liveperson_marts.fct_conversations where day = date '2026-11-02' "
-                           "order by conversation_id") == before
+    # The other days are untouched.
+    assert query(database, others) == before
 
 
 def test_the_cli_builds_every_mart_of_a_day(emulator, tmp_path):
@@ -631,10 +654,9 @@ def test_a_load_waiting_for_another_process_s_dbt_parse_names_it_and_gives_up(tm
     assert not (copy / "target" / "manifest.json").exists()  # no parse of ours started
 
 
-def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_path):
-    database = tmp_path / "warehouse.duckdb"
+def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, built_on_duckdb_in_utc, tmp_path):
+    database = copy_of_built_warehouse(built_on_duckdb_in_utc, tmp_path)
     warehouse = LivePersonWarehouse(duckdb_path=str(database))
-    load_and_build(emulator, warehouse, database, "UTC", "2026-11-03", "2026-11-05")
     days = daily_partitions(START_DATE, "UTC")
     updates, refresh = updates_job(days), marts_job()
     sensor = marts_after_updates_sensor(updates, refresh)
@@ -642,7 +664,7 @@ def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_p
     now = datetime.now(timezone.utc)
     rated = [next(r["info"]["conversationId"] for r in emulator.conversations(*local_window("UTC", day, day))
                   if r["info"]["status"] == "CLOSE" and not r["info"]["csatRate"])
-             for day in ("2026-11-03", "2026-11-05")]
+             for day in DAYS]
     for conversation_id in rated:
         emulator.update_conversation(conversation_id, now, csat=5)
 
@@ -657,15 +679,15 @@ def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_p
         sensor_name=MARTS_SENSOR_NAME, dagster_event=success.dagster_event, dagster_instance=instance,
         dagster_run=instance.get_run_by_id(merged.run_id)))
     assert isinstance(request, RunRequest)
-    assert request.tags["liveperson/days_touched"] == "2026-11-03,2026-11-05"
-    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
-        "2026-11-03", "2026-11-05")
+    assert request.tags["liveperson/days_touched"] == ",".join(DAYS)
+    assert (request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"]) == DAYS
 
     defs = Definitions(assets=build_marts_assets(days), jobs=[refresh], resources={"warehouse": warehouse})
     assert defs.resolve_job_def(MARTS_JOB_NAME).execute_in_process(instance=instance, tags=request.tags).success
     csat = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations"))
     assert [csat[conversation_id] for conversation_id in rated] == [5, 5]
-    expected = expected_skill_daily(expected_conversations(emulator, "UTC", "2026-11-03", "2026-11-05"))
+    expected = expected_skill_daily(expected_conversations(emulator, "UTC", *DAYS))
     rows = {(row[0], row[1]): row[2] for row in query(database, "select day, skill_id, avg_csat "
                                                                 "from liveperson_marts.fct_skill_daily")}
     assert sorted(rows) == sorted(expected)
