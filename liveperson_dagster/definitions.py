@@ -9,15 +9,15 @@ from dagster_dlt import DagsterDltResource
 from .assets import build_assets
 from .checks import build_checks
 from .marts import build_marts_assets
-from .marts_sensor import marts_after_updates_sensor, marts_job
-from .partitions import daily_partitions, hourly_partitions
+from .jobs import daily_job, marts_job, operations_job, updates_job
+from .marts_sensor import marts_after_updates_sensor
+from .runs.partitions import daily_partitions, hourly_partitions
 from .report import build_report_asset
 from .resources import credentials_resource, warehouse_resource
-from .run_owners import dead_runs_sensor
-from .schedules import daily_job, daily_schedule, operations_job, operations_schedule
-from .updates import updates_job
+from .runs.run_owners import dead_runs_sensor
+from .schedules import daily_schedule, operations_schedule
 from .updates_sensor import updates_sensor
-from .settings import ProjectSettings, SettingsError, print_settings_errors_without_traceback, secret_variables_set
+from .config import ProjectSettings, SettingsError, print_settings_errors_without_traceback, secret_variables_set
 
 # Dagster 1.13 warns of its own beta features on every command that loads these definitions: sensors with resources
 # are re-created passing `owners` (unset here), and a `group:` selection (`dg launch --assets 'group:liveperson'`)

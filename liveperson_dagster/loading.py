@@ -13,15 +13,15 @@ from dlt import Pipeline
 from dlt.common.pipeline import LoadInfo
 from dlt.extract import DltSource
 
-from .collector import startup_objects_frozen
-from .dlt_run_config import dlt_config_for_run
+from .runs.collector import startup_objects_frozen
+from .runs.dlt_run_config import dlt_config_for_run
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
 from .liveperson.columns import type_error_of
 from .liveperson.errors import LivePersonOutOfRangeError, causes
 from .liveperson.source import REPLACED_TABLES
-from .normalize_workers import NormalizeWorkers, workers_die_with_run
+from .runs.normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
-from .run_owners import claim_run
+from .runs.run_owners import claim_run
 from .translator import asset_key
 
 PROGRESS_EVERY_SECONDS = 10.0

@@ -19,9 +19,9 @@ from .liveperson import HttpSettings, LivePersonConnection, Window
 from .liveperson.errors import LivePersonOutOfRangeError
 from .liveperson.replacement import ReplacedTable, Replacement
 from .liveperson.source import REPLACED_TABLES
-from .liveperson import settings as api_settings
+from .liveperson import api_constants
 from .liveperson.connection import CREDENTIAL_FIELDS, connection_from_settings, variable_name
-from .settings import (
+from .config import (
     DATASET_NAME,
     DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS,
     DEFAULT_DUCKDB_MEMORY_LIMIT,
@@ -36,9 +36,9 @@ from .settings import (
     ProjectSettings,
     duckdb_file_problem,
 )
-from .dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
-from .warehouse_lock import retry_while_file_held, writer_lock
-from .working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
+from .runs.dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
+from .runs.warehouse_lock import retry_while_file_held, writer_lock
+from .runs.working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
 
 PIPELINE_NAME = "liveperson"
 
@@ -53,9 +53,9 @@ class LivePersonCredentials(ConfigurableResource):
     access_token_secret: Optional[str] = Field(default=None, description="OAuth1 access token secret")
     client_id: Optional[str] = Field(default=None, description="OAuth2 client id")
     client_secret: Optional[str] = Field(default=None, description="OAuth2 client secret")
-    csds_url: str = Field(default=api_settings.DEFAULT_CSDS_URL, description="Domain discovery (CSDS) URL")
+    csds_url: str = Field(default=api_constants.DEFAULT_CSDS_URL, description="Domain discovery (CSDS) URL")
     max_concurrent_requests: int = Field(
-        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1,
+        default=api_constants.MAX_CONCURRENT_REQUESTS, ge=1,
         description="Requests in flight against the account, all runs sharing request_slots_dir together",
     )
     request_slots_dir: Optional[str] = Field(
@@ -63,15 +63,15 @@ class LivePersonCredentials(ConfigurableResource):
         "liveperson-request-slots when unset",
     )
     request_slot_timeout_seconds: float = Field(
-        default=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
+        default=api_constants.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_constants.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
         description="How long a request waits for a request slot while other processes hold them all",
     )
     requests_per_second: Optional[float] = Field(default=None, gt=0, description="Request rate cap; none by default")
-    request_timeout_seconds: float = Field(default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0)
-    max_attempts: int = Field(default=api_settings.MAX_ATTEMPTS, ge=1)
-    backoff_base_seconds: float = Field(default=api_settings.BACKOFF_BASE_SECONDS, ge=0)
-    max_backoff_seconds: float = Field(default=api_settings.MAX_BACKOFF_SECONDS, ge=0)
-    min_rate_limit_wait_seconds: float = Field(default=api_settings.MIN_RATE_LIMIT_WAIT_SECONDS, ge=0)
+    request_timeout_seconds: float = Field(default=api_constants.REQUEST_TIMEOUT_SECONDS, gt=0)
+    max_attempts: int = Field(default=api_constants.MAX_ATTEMPTS, ge=1)
+    backoff_base_seconds: float = Field(default=api_constants.BACKOFF_BASE_SECONDS, ge=0)
+    max_backoff_seconds: float = Field(default=api_constants.MAX_BACKOFF_SECONDS, ge=0)
+    min_rate_limit_wait_seconds: float = Field(default=api_constants.MIN_RATE_LIMIT_WAIT_SECONDS, ge=0)
     ca_bundle: Optional[str] = Field(
         default=None, description="PEM file of certificate authorities to trust instead of the system's"
     )

@@ -14,8 +14,8 @@ from typing import Callable, Dict, List, Optional
 
 import dlt
 
-from .dataset_lock import postgres_dataset_lock
-from .settings import DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS
+from .runs.dataset_lock import postgres_dataset_lock
+from .config import DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS
 from .liveperson.columns import declared_types, variant_base
 from .liveperson.errors import LivePersonTypeError
 

@@ -28,6 +28,7 @@ from dagster import (
 from .liveperson import LivePersonClient, LivePersonError, LivePersonHTTPError
 from .liveperson.windows import utc_from_ms
 from .resources import LivePersonCredentials
+from .constants import RUN_KEY_TAG
 from .updates import UPDATES_OP_NAME, search_window
 
 SENSOR_NAME = "liveperson_conversation_updates_sensor"
@@ -37,7 +38,6 @@ STEP_BACK_MS = 12 * 60_000
 # A requested run not found after this long was never created (the daemon stopped between tick and launch).
 LOST_REQUEST_MS = 30 * 60_000
 DAY_MS = 86_400_000
-RUN_KEY_TAG = "dagster/run_key"
 
 
 class LivePersonUpdatesRejected(LivePersonError):

@@ -31,9 +31,9 @@ from liveperson_emulator import Emulator
 from liveperson_dagster.assets import build_assets
 from liveperson_dagster.checks import build_checks
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
-from liveperson_dagster.partitions import daily_partitions, hourly_partitions
+from liveperson_dagster.runs.partitions import daily_partitions, hourly_partitions
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
-from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.config import ProjectSettings
 from liveperson_dagster.translator import OPERATIONS_RESOURCES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

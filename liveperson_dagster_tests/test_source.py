@@ -22,7 +22,7 @@ from liveperson_dagster.liveperson import (
     Window,
     liveperson_source,
 )
-from liveperson_dagster.liveperson import settings as api_settings
+from liveperson_dagster.liveperson import api_constants
 
 from .helpers import FAST_HTTP, FIRST_DAY, connection_for, utc_window
 
@@ -165,7 +165,7 @@ def test_retry_after_is_honoured_and_at_least_one_second(start_emulator):
     emulator = start_emulator(faults=Faults(rate_429_retry_after=0.5))
     waits = []
     http = HttpSettings(max_attempts=20, backoff_base_seconds=0.01, max_backoff_seconds=30,
-                        min_rate_limit_wait_seconds=api_settings.MIN_RATE_LIMIT_WAIT_SECONDS)
+                        min_rate_limit_wait_seconds=api_constants.MIN_RATE_LIMIT_WAIT_SECONDS)
     client = LivePersonClient(connection_for(emulator, http=http), sleep=waits.append)
     window = day_window(FIRST_DAY, "UTC")
     assert set(fetched_ids(client, window)) == emulator.conversation_ids(window.start, window.end)

@@ -1,6 +1,7 @@
 """Promises of the package's shape, checked on its source: the dlt source imports without Dagster; nothing in the
 product writes the process environment or patches a dlt pipeline's steps (a run calls them in turn,
-loading.extract_normalize_load); no private Dagster module is imported."""
+loading.extract_normalize_load); no private Dagster module is imported; each module's name says what it holds, once,
+and the names the modules share (pool, groups, jobs, tags) are declared in constants.py only."""
 
 import ast
 import subprocess
@@ -74,6 +75,20 @@ def test_no_pipeline_step_is_patched():
 
 def test_no_private_dagster_module_is_imported():
     assert findings(imports_private_dagster) == []
+
+
+def test_no_two_modules_share_a_name():
+    names = [path.name for path in PACKAGE.rglob("*.py") if path.name != "__init__.py"]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
+
+
+def test_the_shared_names_are_declared_in_constants_only():
+    import liveperson_dagster.constants as constants
+
+    shared = {name for name in vars(constants) if name.isupper()}
+    declared = findings(lambda node: isinstance(node, ast.Assign) and any(
+        isinstance(target, ast.Name) and target.id in shared for target in node.targets))
+    assert {place.split(":")[0] for place in declared} == {"liveperson_dagster/constants.py"}
 
 
 def test_the_checks_find_what_they_look_for(tmp_path):

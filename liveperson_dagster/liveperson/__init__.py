@@ -2,7 +2,7 @@
 
     import dlt
     from liveperson_dagster.liveperson import Window, liveperson_source
-    from liveperson_dagster.settings import connection_from_env  # or LivePersonConnection(...) built in code
+    from liveperson_dagster.config import connection_from_env  # or LivePersonConnection(...) built in code
 
     source = liveperson_source(connection_from_env(), Window(start, end))
     dlt.pipeline("liveperson", destination="duckdb", dataset_name="liveperson").run(source)

@@ -7,7 +7,7 @@ an exception or a trace that prints its arguments.
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from . import settings
+from . import api_constants
 from .errors import LivePersonConfigError
 
 OAUTH1_FIELDS = ("app_key", "app_secret", "access_token", "access_token_secret")
@@ -48,36 +48,36 @@ class OAuth2ClientKeys:
 class HttpSettings:
     """Timeouts, retries and concurrency for the requests made to one account."""
 
-    request_timeout_seconds: float = settings.REQUEST_TIMEOUT_SECONDS
-    max_attempts: int = settings.MAX_ATTEMPTS
-    backoff_base_seconds: float = settings.BACKOFF_BASE_SECONDS
-    max_backoff_seconds: float = settings.MAX_BACKOFF_SECONDS
-    min_rate_limit_wait_seconds: float = settings.MIN_RATE_LIMIT_WAIT_SECONDS
-    max_concurrent_requests: int = settings.MAX_CONCURRENT_REQUESTS
-    requests_per_second: Optional[float] = settings.REQUESTS_PER_SECOND
+    request_timeout_seconds: float = api_constants.REQUEST_TIMEOUT_SECONDS
+    max_attempts: int = api_constants.MAX_ATTEMPTS
+    backoff_base_seconds: float = api_constants.BACKOFF_BASE_SECONDS
+    max_backoff_seconds: float = api_constants.MAX_BACKOFF_SECONDS
+    min_rate_limit_wait_seconds: float = api_constants.MIN_RATE_LIMIT_WAIT_SECONDS
+    max_concurrent_requests: int = api_constants.MAX_CONCURRENT_REQUESTS
+    requests_per_second: Optional[float] = api_constants.REQUESTS_PER_SECOND
     # A PEM file of certificate authorities to trust instead of the system's (a proxy's own CA).
     ca_bundle: Optional[str] = None
     # Where the machine's runs share the account's max_concurrent_requests slots (slots.py); None: the temp dir's
     # liveperson-request-slots.
     request_slots_dir: Optional[str] = None
-    request_slot_timeout_seconds: float = settings.REQUEST_SLOT_TIMEOUT_SECONDS
+    request_slot_timeout_seconds: float = api_constants.REQUEST_SLOT_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         # Written `not (low <= value <= high)` so that nan, which compares false, is refused too.
-        if not 1 <= self.max_attempts <= settings.MAX_ATTEMPTS_LIMIT:
-            raise LivePersonConfigError(f"max_attempts must be from 1 to {settings.MAX_ATTEMPTS_LIMIT}")
-        if not 1 <= self.max_concurrent_requests <= settings.MAX_CONCURRENT_REQUESTS_LIMIT:
+        if not 1 <= self.max_attempts <= api_constants.MAX_ATTEMPTS_LIMIT:
+            raise LivePersonConfigError(f"max_attempts must be from 1 to {api_constants.MAX_ATTEMPTS_LIMIT}")
+        if not 1 <= self.max_concurrent_requests <= api_constants.MAX_CONCURRENT_REQUESTS_LIMIT:
             raise LivePersonConfigError(
-                f"max_concurrent_requests must be from 1 to {settings.MAX_CONCURRENT_REQUESTS_LIMIT}")
-        if self.requests_per_second is not None and not 0 < self.requests_per_second <= settings.REQUESTS_PER_SECOND_LIMIT:
-            raise LivePersonConfigError(f"requests_per_second must be > 0 and <= {settings.REQUESTS_PER_SECOND_LIMIT} "
+                f"max_concurrent_requests must be from 1 to {api_constants.MAX_CONCURRENT_REQUESTS_LIMIT}")
+        if self.requests_per_second is not None and not 0 < self.requests_per_second <= api_constants.REQUESTS_PER_SECOND_LIMIT:
+            raise LivePersonConfigError(f"requests_per_second must be > 0 and <= {api_constants.REQUESTS_PER_SECOND_LIMIT} "
                                         "(or unset for no cap)")
-        if not 0 < self.request_timeout_seconds <= settings.REQUEST_TIMEOUT_SECONDS_LIMIT:
+        if not 0 < self.request_timeout_seconds <= api_constants.REQUEST_TIMEOUT_SECONDS_LIMIT:
             raise LivePersonConfigError(
-                f"request_timeout_seconds must be > 0 and <= {settings.REQUEST_TIMEOUT_SECONDS_LIMIT}")
-        if not 1 <= self.request_slot_timeout_seconds <= settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT:
+                f"request_timeout_seconds must be > 0 and <= {api_constants.REQUEST_TIMEOUT_SECONDS_LIMIT}")
+        if not 1 <= self.request_slot_timeout_seconds <= api_constants.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT:
             raise LivePersonConfigError(
-                f"request_slot_timeout_seconds must be from 1 to {settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}")
+                f"request_slot_timeout_seconds must be from 1 to {api_constants.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}")
         if self.request_timeout_seconds >= self.request_slot_timeout_seconds:
             # A request holds its slot for up to its timeout: one waiting for a slot must wait longer.
             raise LivePersonConfigError("request_timeout_seconds must be shorter than request_slot_timeout_seconds")
@@ -91,7 +91,7 @@ class LivePersonConnection:
     account_id: str
     oauth1: Optional[OAuth1Keys] = None
     oauth2: Optional[OAuth2ClientKeys] = None
-    csds_url: str = settings.DEFAULT_CSDS_URL
+    csds_url: str = api_constants.DEFAULT_CSDS_URL
     http: HttpSettings = field(default_factory=HttpSettings)
     named_by_variables: bool = False
 
@@ -163,5 +163,5 @@ def connection_from_settings(values: Mapping[str, Optional[str]], http: HttpSett
         )
     return LivePersonConnection(
         account_id=given["account_id"], oauth1=oauth1, oauth2=oauth2,
-        csds_url=given.get("csds_url") or settings.DEFAULT_CSDS_URL, http=http, named_by_variables=named_by_variables,
+        csds_url=given.get("csds_url") or api_constants.DEFAULT_CSDS_URL, http=http, named_by_variables=named_by_variables,
     )

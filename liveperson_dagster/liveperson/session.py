@@ -18,7 +18,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from . import settings
+from . import api_constants
 from .connection import HttpSettings, LivePersonConnection
 from .errors import LivePersonAuthError, LivePersonHTTPError, LivePersonIncompleteDataError, LivePersonTLSError
 from .limiter import AccountLimiter
@@ -204,7 +204,7 @@ def classify(response: requests.Response) -> Optional[str]:
 
 
 def permission_hint(endpoint: str) -> str:
-    for path, api, permission in settings.API_PERMISSIONS:
+    for path, api, permission in api_constants.API_PERMISSIONS:
         if path in endpoint:
             return (f"the credentials are valid but may not read the {api}: ask for the \"{permission}\" permission "
                     "on the API key (or for the feature on the account)")

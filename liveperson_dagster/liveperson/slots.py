@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Tuple
 from urllib.parse import quote
 
-from . import settings
+from . import api_constants
 from .errors import LivePersonConfigError, LivePersonWaitTimeout
 
 DEFAULT_DIR_NAME = "liveperson-request-slots"
@@ -82,7 +82,7 @@ class RequestSlots:
     def __init__(self, account_id: str, count: int, parent: Optional[str] = None,
                  setting: str = "request_slots_dir", sleep: Callable[[float], None] = time.sleep,
                  poll_seconds: Tuple[float, float] = POLL_SECONDS,
-                 timeout_seconds: float = settings.REQUEST_SLOT_TIMEOUT_SECONDS,
+                 timeout_seconds: float = api_constants.REQUEST_SLOT_TIMEOUT_SECONDS,
                  timeout_setting: str = "request_slot_timeout_seconds",
                  clock: Callable[[], float] = time.monotonic,
                  report_every_seconds: float = REPORT_EVERY_SECONDS) -> None:

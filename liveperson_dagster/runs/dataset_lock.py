@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Optional
 
 import dlt
 
-from .liveperson.errors import causes
+from ..liveperson.errors import causes
 
 TIMEOUT_SETTING = "LIVEPERSON_POSTGRES_LOCK_TIMEOUT_SECONDS"
 POLL_SECONDS = 1.0

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypeVar
 
-from .liveperson.errors import causes
+from ..liveperson.errors import causes
 
 TIMEOUT_SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
 UNKNOWN_HOLDER = "another process (it did not say which)"

@@ -23,7 +23,7 @@ from dlt.common.destination import Destination
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .liveperson import HttpSettings, LivePersonConnection
-from .liveperson import settings as api_settings
+from .liveperson import api_constants
 from .liveperson.connection import CREDENTIAL_FIELDS, variable_name
 
 PREFIX = "LIVEPERSON_"
@@ -111,7 +111,7 @@ class ProjectSettings(BaseModel):
         description="LivePerson account (site) id",
     )
     csds_url: str = Field(
-        default=api_settings.DEFAULT_CSDS_URL, pattern=r"^https?://[^/\s?#]+/?$",
+        default=api_constants.DEFAULT_CSDS_URL, pattern=r"^https?://[^/\s?#]+/?$",
         json_schema_extra={"allowed": "an http(s) URL with a host and no path, like https://api.liveperson.net"},
         description="Domain discovery (CSDS) URL; service hosts are reached with its scheme",
     )
@@ -162,8 +162,8 @@ class ProjectSettings(BaseModel):
         description="How long a load waits for another run's load into the same PostgreSQL dataset",
     )
     max_concurrent_requests: int = Field(
-        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1, le=api_settings.MAX_CONCURRENT_REQUESTS_LIMIT,
-        json_schema_extra={"allowed": f"a whole number from 1 to {api_settings.MAX_CONCURRENT_REQUESTS_LIMIT}"},
+        default=api_constants.MAX_CONCURRENT_REQUESTS, ge=1, le=api_constants.MAX_CONCURRENT_REQUESTS_LIMIT,
+        json_schema_extra={"allowed": f"a whole number from 1 to {api_constants.MAX_CONCURRENT_REQUESTS_LIMIT}"},
         description="Requests in flight against the account, all runs on the machine together",
     )
     request_slots_dir: Optional[str] = Field(
@@ -172,26 +172,26 @@ class ProjectSettings(BaseModel):
         "liveperson-request-slots when unset",
     )
     request_slot_timeout_seconds: float = Field(
-        default=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
+        default=api_constants.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_constants.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
         allow_inf_nan=False,
-        json_schema_extra={"allowed": f"a number of seconds from 1 to {api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}"},
+        json_schema_extra={"allowed": f"a number of seconds from 1 to {api_constants.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}"},
         description="How long a request waits for one of the account's request slots while other processes hold "
         "them all (it logs their pids), before its run fails",
     )
     requests_per_second: Optional[float] = Field(
-        default=None, gt=0, le=api_settings.REQUESTS_PER_SECOND_LIMIT, allow_inf_nan=False,
-        json_schema_extra={"allowed": f"a number > 0 and <= {api_settings.REQUESTS_PER_SECOND_LIMIT} (unset for no cap)"},
+        default=None, gt=0, le=api_constants.REQUESTS_PER_SECOND_LIMIT, allow_inf_nan=False,
+        json_schema_extra={"allowed": f"a number > 0 and <= {api_constants.REQUESTS_PER_SECOND_LIMIT} (unset for no cap)"},
         description="Request rate cap for the account",
     )
     request_timeout_seconds: float = Field(
-        default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0, le=api_settings.REQUEST_TIMEOUT_SECONDS_LIMIT,
+        default=api_constants.REQUEST_TIMEOUT_SECONDS, gt=0, le=api_constants.REQUEST_TIMEOUT_SECONDS_LIMIT,
         allow_inf_nan=False,
-        json_schema_extra={"allowed": f"a number of seconds > 0 and <= {api_settings.REQUEST_TIMEOUT_SECONDS_LIMIT}"},
+        json_schema_extra={"allowed": f"a number of seconds > 0 and <= {api_constants.REQUEST_TIMEOUT_SECONDS_LIMIT}"},
         description="Timeout of every request",
     )
     max_attempts: int = Field(
-        default=api_settings.MAX_ATTEMPTS, ge=1, le=api_settings.MAX_ATTEMPTS_LIMIT,
-        json_schema_extra={"allowed": f"a whole number from 1 to {api_settings.MAX_ATTEMPTS_LIMIT}"},
+        default=api_constants.MAX_ATTEMPTS, ge=1, le=api_constants.MAX_ATTEMPTS_LIMIT,
+        json_schema_extra={"allowed": f"a whole number from 1 to {api_constants.MAX_ATTEMPTS_LIMIT}"},
         description="Attempts per request (429, 5xx, timeouts, dropped connections)",
     )
     lookback_days: int = Field(
