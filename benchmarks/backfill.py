@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
 from with_emulator import running_emulator  # noqa: E402
 
-from liveperson_dagster.liveperson import api_constants  # noqa: E402
+from liveperson_dagster.liveperson import HttpSettings, api_constants  # noqa: E402
 
 FIRST_DAY = date(2026, 10, 1)
 DAYS = 30
@@ -152,7 +152,7 @@ def main() -> int:
     args = parser.parse_args()
     per_day = 60 if args.quick else 500
     sizes = [int(n) for n in args.days_per_run.split(",")]
-    budget = api_constants.MAX_CONCURRENT_REQUESTS
+    budget = HttpSettings().max_concurrent_requests
     emulator = ["--latency-ms", str(LATENCY_MS), "--conversations-per-day", str(per_day),
                 "--days", f"{FIRST_DAY}:{EMPTY_DAY}", "--empty-days", str(EMPTY_DAY)]
     rows = []

@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
 from with_emulator import running_emulator  # noqa: E402
 
-from liveperson_dagster.liveperson import api_constants  # noqa: E402
+from liveperson_dagster.liveperson import HttpSettings, api_constants  # noqa: E402
 
 FIRST_DAY = date(2026, 10, 1)
 
@@ -103,7 +103,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     scale = 0.05 if args.quick else 1.0
-    concurrency = api_constants.MAX_CONCURRENT_REQUESTS
+    concurrency = HttpSettings().max_concurrent_requests
     rows, checks = [], []
 
     # 1. 20,000 conversations with full content at 100 ms: sketch baseline, concurrency 1, default concurrency.

@@ -2,15 +2,15 @@
 
 This is the only module of the package that reads settings from the process environment (dlt_run_config.py only
 asks whether the user set one of dlt's own variables), and none writes it:
-- `ProjectSettings.from_env()` reads the `LIVEPERSON_*` variables (and dlt's `NORMALIZE__WORKERS`) into one typed,
-  frozen object that `definitions.py` passes to partitions, schedules, checks, resources and assets. A bad value
-  fails here with one line naming the variable, the value and what is allowed.
+- `ProjectSettings.from_env()` reads the variables into one typed, frozen object that `definitions.py` passes to
+  partitions, schedules, checks, resources and assets. The account's and HTTP settings are declared by the dlt source
+  (liveperson/connection.py), the warehouse's here (WarehouseSettings, which the warehouse resource holds too). A bad
+  value fails with one line naming the variable (`variable()`), the value and what is allowed.
 - Secrets are not read here: `secret_variables_set()` only says which of them exist, so the resources can refer to
   them as Dagster `EnvVar`s (read when a run starts, shown "from env" in the UI).
 - `print_settings_errors_without_traceback()`: a SettingsError that reaches the top of a process prints its line only.
 """
 
-import dataclasses
 import os
 import re
 import sys
@@ -23,57 +23,57 @@ from dlt.common.destination import Destination
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .liveperson import HttpSettings, LivePersonConnection
-from .liveperson import api_constants
-from .liveperson.connection import CREDENTIAL_FIELDS, variable_name
+from .liveperson.connection import (
+    CREDENTIAL_FIELDS,
+    AccountSettings,
+    SettingsModel,
+    Unusable,
+    bounded,
+    connection_from_settings,
+    expected,
+)
 
-PREFIX = "LIVEPERSON_"
+# dlt's own variable for its normalize workers; every other setting is LIVEPERSON_<FIELD>.
+OTHER_VARIABLES = {"normalize_workers": "NORMALIZE__WORKERS"}
 DATASET_NAME = "liveperson"
 # Not named like the dataset: a file `liveperson.duckdb` with dataset `liveperson` makes DuckDB references ambiguous.
 DEFAULT_DUCKDB_PATH = "data/liveperson_warehouse.duckdb"
 # The contact-center report (report.py), next to the DuckDB file unless LIVEPERSON_REPORT_PATH says otherwise.
 REPORT_FILE_NAME = "liveperson_report.html"
-# DuckDB's share of a load's memory is capped (its cache grows with the data otherwise; beyond the cap it spills
-# to disk). 128MB loads and re-merges a 100,000-conversation window (benchmarks/); a run's peak then stays flat.
-DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
-# A run (or check) waiting for another process's load; an hour covers a long backfill's load of a CLI run.
-DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS = 3600.0
-# Likewise a load into a PostgreSQL dataset waiting for another run's load into it.
-DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS = 3600.0
-# Upper bounds of the numeric settings: beyond them a value is a typo (or `inf`), and some overflow a date or a
-# buffer long after the definitions loaded.
-MAX_WAIT_SECONDS = 86400  # a lock or a slot waited for a day is never a queue
-MAX_LOOKBACK_DAYS = 400  # LivePerson keeps 13 months
-MAX_RETENTION_MONTHS = 120
-MAX_UPDATES_INTERVAL_SECONDS = 86400
-MAX_NORMALIZE_WORKERS = 64
+# A lock or a slot waited for a day is never a queue; beyond the upper bounds a value is a typo (or `inf`), and some
+# overflow a date or a buffer long after the definitions loaded.
+MAX_WAIT_SECONDS = 86400
 # A first partition in year 1 would make millions of partitions for the UI and the schedule to go through.
 FIRST_START_DATE, LAST_START_DATE = date(2000, 1, 1), date(2099, 12, 31)
-DATE_ALLOWED = f"a date like 2026-01-31, from {FIRST_START_DATE} to {LAST_START_DATE}"
-# LivePerson keeps 13 months of conversations and chats (status changes: 6 or 13, its docs differ).
-DEFAULT_RETENTION_MONTHS = 13
-# A re-load removing more than this share of a day's rows is refused (the warehouse is the archive).
-DEFAULT_MAX_REMOVED_PERCENT = 10.0
+DATE_ALLOWED = {"allowed": f"a date like 2026-01-31, from {FIRST_START_DATE} to {LAST_START_DATE}"}
 _DUCKDB_PATH_BREAKERS = ('"', "'", "#", "?")
 _DUCKDB_DATABASE_NAME = re.compile(r"^[\w -]+$")
 _DUCKDB_RESERVED_NAMES = frozenset({"memory", "system", "temp", "main"})
 _MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|B)$", re.IGNORECASE)
 
 
+def variable(field: str) -> str:
+    """The environment variable of a setting: `max_attempts` is LIVEPERSON_MAX_ATTEMPTS."""
+    return OTHER_VARIABLES.get(field) or f"LIVEPERSON_{field.upper()}"
+
+
 class SettingsError(ValueError):
     """One or more variables hold values the project cannot use; the message names each of them."""
-
-
-class _Unusable(ValueError):
-    """A validator's finding about the value itself, added to the message after what is expected."""
 
 
 def _check_directory_can_be_made(path: Path) -> None:
     """`path` is a writable directory, or its nearest existing ancestor is one (nothing is created here)."""
     existing = next(directory for directory in (path, *path.parents) if os.path.exists(directory))
     if not os.path.isdir(existing):
-        raise _Unusable(f"{existing} is a file, not a directory")
+        raise Unusable(f"{existing} is a file, not a directory")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise _Unusable(f"the directory {existing} is not writable")
+        raise Unusable(f"the directory {existing} is not writable")
+
+
+def _check_file_can_be_written(path: Path) -> None:
+    if os.path.isdir(path):
+        raise Unusable(f"{path} is a directory")
+    _check_directory_can_be_made(path.parent)
 
 
 def duckdb_file_problem(value: str) -> Optional[str]:
@@ -94,48 +94,13 @@ def duckdb_file_problem(value: str) -> Optional[str]:
     return None
 
 
-def _check_file_can_be_written(path: Path) -> None:
-    if os.path.isdir(path):
-        raise _Unusable(f"{path} is a directory")
-    _check_directory_can_be_made(path.parent)
+class WarehouseSettings(SettingsModel):
+    """Where the data lands and how loads into it behave (the warehouse resource holds them)."""
 
-
-class ProjectSettings(BaseModel):
-    """The project's settings. Each field is read from `LIVEPERSON_<FIELD>` unless its alias names another variable;
-    `allowed` in a field's extra is the rule an error message states."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    account_id: str = Field(
-        default="", pattern=r"^[0-9]*$", json_schema_extra={"allowed": "a LivePerson site id (digits only)"},
-        description="LivePerson account (site) id",
-    )
-    csds_url: str = Field(
-        default=api_constants.DEFAULT_CSDS_URL, pattern=r"^https?://[^/\s?#]+/?$",
-        json_schema_extra={"allowed": "an http(s) URL with a host and no path, like https://api.liveperson.net"},
-        description="Domain discovery (CSDS) URL; service hosts are reached with its scheme",
-    )
-    start_date: date = Field(
-        default=date(2026, 1, 1), ge=FIRST_START_DATE, le=LAST_START_DATE, json_schema_extra={"allowed": DATE_ALLOWED},
-        description="First daily partition",
-    )
-    operations_start_date: Optional[date] = Field(
-        default=None, ge=FIRST_START_DATE, le=LAST_START_DATE, json_schema_extra={"allowed": DATE_ALLOWED},
-        description="First hourly partition of the Messaging Operations assets (LivePerson keeps 24 hours: the day "
-        "polling starts); LIVEPERSON_START_DATE when unset",
-    )
-    timezone: str = Field(
-        default="UTC", json_schema_extra={"allowed": "an IANA time zone like Europe/Paris"},
-        description="Time zone of the daily partitions and of the schedule",
-    )
     destination: str = Field(
         default="duckdb", pattern=r"^[A-Za-z0-9_.]+$",
         json_schema_extra={"allowed": "a dlt destination like duckdb, postgres, bigquery or snowflake"},
         description="dlt destination; its credentials are configured the dlt way",
-    )
-    ca_bundle: Optional[str] = Field(
-        default=None, json_schema_extra={"allowed": "the path of a readable PEM file of certificate authorities"},
-        description="Certificate authorities to trust for LivePerson's hosts instead of the system's (a proxy's CA)",
     )
     duckdb_path: str = Field(
         default=DEFAULT_DUCKDB_PATH, min_length=1,
@@ -147,80 +112,73 @@ class ProjectSettings(BaseModel):
         default=None, json_schema_extra={"allowed": "an .html file path in a writable directory (created if missing)"},
         description=f"Where the contact-center report is written; {REPORT_FILE_NAME} next to the DuckDB file when unset",
     )
+    # DuckDB's share of a load's memory is capped (its cache grows with the data otherwise; beyond the cap it spills
+    # to disk). 128MB loads and re-merges a 100,000-conversation window (benchmarks/); a run's peak then stays flat.
     duckdb_memory_limit: str = Field(
-        default=DEFAULT_DUCKDB_MEMORY_LIMIT, json_schema_extra={"allowed": "a size like 128MB or 2GB"},
+        default="128MB", json_schema_extra={"allowed": "a size like 128MB or 2GB"},
         description="DuckDB's memory while loading; it spills to disk beyond",
     )
+    # An hour covers a long backfill's load of a CLI run.
     duckdb_lock_timeout_seconds: float = Field(
-        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
-        json_schema_extra={"allowed": f"a number of seconds from 0 to {MAX_WAIT_SECONDS}"},
+        3600.0, **bounded("a number of seconds", ge=0, le=MAX_WAIT_SECONDS),
         description="How long a run or check waits for another process's DuckDB writer lock",
     )
     postgres_lock_timeout_seconds: float = Field(
-        default=DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
-        json_schema_extra={"allowed": f"a number of seconds from 0 to {MAX_WAIT_SECONDS}"},
+        3600.0, **bounded("a number of seconds", ge=0, le=MAX_WAIT_SECONDS),
         description="How long a load waits for another run's load into the same PostgreSQL dataset",
     )
-    max_concurrent_requests: int = Field(
-        default=api_constants.MAX_CONCURRENT_REQUESTS, ge=1, le=api_constants.MAX_CONCURRENT_REQUESTS_LIMIT,
-        json_schema_extra={"allowed": f"a whole number from 1 to {api_constants.MAX_CONCURRENT_REQUESTS_LIMIT}"},
-        description="Requests in flight against the account, all runs on the machine together",
-    )
-    request_slots_dir: Optional[str] = Field(
-        default=None, json_schema_extra={"allowed": "a directory path in a writable directory (created if missing)"},
-        description="Where the runs on the machine share the account's request slots; the temp dir's "
-        "liveperson-request-slots when unset",
-    )
-    request_slot_timeout_seconds: float = Field(
-        default=api_constants.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_constants.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
-        allow_inf_nan=False,
-        json_schema_extra={"allowed": f"a number of seconds from 1 to {api_constants.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT}"},
-        description="How long a request waits for one of the account's request slots while other processes hold "
-        "them all (it logs their pids), before its run fails",
-    )
-    requests_per_second: Optional[float] = Field(
-        default=None, gt=0, le=api_constants.REQUESTS_PER_SECOND_LIMIT, allow_inf_nan=False,
-        json_schema_extra={"allowed": f"a number > 0 and <= {api_constants.REQUESTS_PER_SECOND_LIMIT} (unset for no cap)"},
-        description="Request rate cap for the account",
-    )
-    request_timeout_seconds: float = Field(
-        default=api_constants.REQUEST_TIMEOUT_SECONDS, gt=0, le=api_constants.REQUEST_TIMEOUT_SECONDS_LIMIT,
-        allow_inf_nan=False,
-        json_schema_extra={"allowed": f"a number of seconds > 0 and <= {api_constants.REQUEST_TIMEOUT_SECONDS_LIMIT}"},
-        description="Timeout of every request",
-    )
-    max_attempts: int = Field(
-        default=api_constants.MAX_ATTEMPTS, ge=1, le=api_constants.MAX_ATTEMPTS_LIMIT,
-        json_schema_extra={"allowed": f"a whole number from 1 to {api_constants.MAX_ATTEMPTS_LIMIT}"},
-        description="Attempts per request (429, 5xx, timeouts, dropped connections)",
-    )
-    lookback_days: int = Field(
-        default=3, ge=1, le=MAX_LOOKBACK_DAYS,
-        json_schema_extra={"allowed": f"a whole number of days from 1 to {MAX_LOOKBACK_DAYS}"},
-        description="Days of conversations the daily schedule (re)loads",
-    )
-    max_unknown_percent: float = Field(
-        default=5.0, ge=0, le=100, allow_inf_nan=False, json_schema_extra={"allowed": "a number from 0 to 100"},
-        description="Share of conversations with an unknown agent, skill or group above which a check warns",
-    )
-    updates_interval_seconds: int = Field(
-        default=900, ge=30, le=MAX_UPDATES_INTERVAL_SECONDS,
-        json_schema_extra={"allowed": f"a whole number of seconds from 30 to {MAX_UPDATES_INTERVAL_SECONDS}"},
-        description="How often the sensor liveperson_conversation_updates_sensor looks for late changes",
-    )
+    # LivePerson keeps 13 months of conversations and chats (status changes: 6 or 13, its docs differ).
     retention_months: int = Field(
-        default=DEFAULT_RETENTION_MONTHS, ge=1, le=MAX_RETENTION_MONTHS,
-        json_schema_extra={"allowed": f"a whole number of months from 1 to {MAX_RETENTION_MONTHS}"},
+        13, **bounded("a whole number of months", ge=1, le=120),
         description="How far back LivePerson keeps history; loading an older day is refused",
     )
+    # The warehouse is the archive: a re-load removing more than this share of a day's rows is refused.
     max_removed_percent: float = Field(
-        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100, allow_inf_nan=False, json_schema_extra={"allowed": "a number from 0 to 100"},
+        10.0, **bounded("a number", ge=0, le=100),
         description="Share of a day's rows a re-load may remove (records LivePerson no longer returns); 100 forces",
     )
     normalize_workers: Optional[int] = Field(
-        default=None, ge=1, le=MAX_NORMALIZE_WORKERS, alias="NORMALIZE__WORKERS",
-        json_schema_extra={"allowed": f"a whole number from 1 to {MAX_NORMALIZE_WORKERS}"},
+        None, **bounded("a whole number", ge=1, le=64),
         description="dlt's normalize worker processes (dlt's own variable); chosen by volume when unset",
+    )
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if not _MEMORY_SIZE.match(value.strip()):
+            raise ValueError("not a size")
+        return value.strip()
+
+
+class ProjectSettings(AccountSettings, WarehouseSettings):
+    """The project's settings: the account's (AccountSettings), the warehouse's and the schedule's. Each is read
+    from `variable(field)`; what a field's errors say it allows is in its declaration (`bounded`, `allowed`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # pydantic's own __init__: its ValidationError reaches from_env, which names the variables (model_validate calls a
+    # custom __init__, here SettingsModel's, which names the fields).
+    __init__ = BaseModel.__init__
+
+    start_date: date = Field(default=date(2026, 1, 1), ge=FIRST_START_DATE, le=LAST_START_DATE,
+                             json_schema_extra=DATE_ALLOWED, description="First daily partition")
+    operations_start_date: Optional[date] = Field(
+        default=None, ge=FIRST_START_DATE, le=LAST_START_DATE, json_schema_extra=DATE_ALLOWED,
+        description="First hourly partition of the Messaging Operations assets (LivePerson keeps 24 hours: the day "
+        "polling starts); LIVEPERSON_START_DATE when unset",
+    )
+    timezone: str = Field(
+        default="UTC", json_schema_extra={"allowed": "an IANA time zone like Europe/Paris"},
+        description="Time zone of the daily partitions and of the schedule",
+    )
+    lookback_days: int = Field(3, **bounded("a whole number of days", ge=1, le=400),  # LivePerson keeps 13 months
+                               description="Days of conversations the daily schedule (re)loads")
+    max_unknown_percent: float = Field(
+        5.0, **bounded("a number", ge=0, le=100),
+        description="Share of conversations with an unknown agent, skill or group above which a check warns",
+    )
+    updates_interval_seconds: int = Field(
+        900, **bounded("a whole number of seconds", ge=30, le=86400),
+        description="How often the sensor liveperson_conversation_updates_sensor looks for late changes",
     )
 
     @field_validator("timezone")
@@ -251,32 +209,21 @@ class ProjectSettings(BaseModel):
         path = Path(value).expanduser().resolve()
         if path.stem == DATASET_NAME:
             # As LivePersonWarehouse.duckdb_file(): DuckDB would name the database like the dataset (ambiguous).
-            raise _Unusable(f"{path.name} is named like the dataset")
+            raise Unusable(f"{path.name} is named like the dataset")
         if problem := duckdb_file_problem(value):
-            raise _Unusable(problem)
+            raise Unusable(problem)
         # The run writes the file and its lock file `<file>.lock` there (or creates the missing directories).
         _check_file_can_be_written(path)
         if os.path.exists(path) and not os.access(path, os.W_OK):
-            raise _Unusable(f"{path} is not writable")
-        return value
-
-    @field_validator("request_timeout_seconds")
-    @classmethod
-    def _within_the_slot_wait(cls, value: float, info: ValidationInfo) -> float:
-        # A request holds its slot for up to this long, so a request waiting for a slot must wait longer.
-        slot_wait = info.data.get("request_slot_timeout_seconds")
-        if slot_wait is not None and value >= slot_wait:
-            raise _Unusable(f"it is not shorter than {cls.variable('request_slot_timeout_seconds')} ({slot_wait:g} s), "
-                            "how long a request waits for another's slot")
+            raise Unusable(f"{path} is not writable")
         return value
 
     @field_validator("request_slots_dir")
     @classmethod
     def _usable_directory(cls, value: Optional[str]) -> Optional[str]:
         # Nothing is created here: a run creates it, and the account's directory in it (liveperson/slots.py).
-        if value is None:
-            return value
-        _check_directory_can_be_made(Path(value).expanduser().resolve())
+        if value is not None:
+            _check_directory_can_be_made(Path(value).expanduser().resolve())
         return value
 
     @field_validator("report_path")
@@ -286,7 +233,7 @@ class ProjectSettings(BaseModel):
             return value
         path = Path(value).expanduser().resolve()
         if path.suffix.lower() not in (".html", ".htm"):
-            raise _Unusable(f"{path.name} does not end in .html")
+            raise Unusable(f"{path.name} does not end in .html")
         _check_file_can_be_written(path)
         return value
 
@@ -297,51 +244,26 @@ class ProjectSettings(BaseModel):
             raise ValueError("not a readable file")
         return value
 
-    @field_validator("duckdb_memory_limit")
-    @classmethod
-    def _memory_size(cls, value: str) -> str:
-        if not _MEMORY_SIZE.match(value.strip()):
-            raise ValueError("not a size")
-        return value.strip()
-
-    @classmethod
-    def variable(cls, field: str) -> str:
-        return cls.model_fields[field].alias or f"{PREFIX}{field.upper()}"
-
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "ProjectSettings":
         """The settings of `environ` (the process environment by default); unset or empty variables take defaults."""
         env = os.environ if environ is None else environ
-        given = {}
-        for field in cls.model_fields:
-            value = (env.get(cls.variable(field)) or "").strip()
-            if value:
-                given[field] = value
+        given = {field: value for field, info in cls.model_fields.items()
+                 if expected(info) and (value := (env.get(variable(field)) or "").strip())}
         try:
             return cls.model_validate(given)
         except ValidationError as invalid:
-            raise SettingsError("; ".join(cls._describe(error) for error in invalid.errors())) from None
+            raise SettingsError("; ".join(_describe(error) for error in invalid.errors())) from None
 
-    @classmethod
-    def _describe(cls, error: dict) -> str:
-        field = str(error["loc"][0]) if error.get("loc") else ""
-        if field not in cls.model_fields:
-            return error["msg"]
-        allowed = (cls.model_fields[field].json_schema_extra or {}).get("allowed", error["msg"])
-        finding = (error.get("ctx") or {}).get("error")
-        but = f", but {finding}" if isinstance(finding, _Unusable) else ""
-        return f"{cls.variable(field)}={error.get('input')!r} is invalid: expected {allowed}{but}"
 
-    def http(self) -> HttpSettings:
-        return HttpSettings(
-            request_timeout_seconds=self.request_timeout_seconds,
-            max_attempts=self.max_attempts,
-            max_concurrent_requests=self.max_concurrent_requests,
-            requests_per_second=self.requests_per_second,
-            ca_bundle=self.ca_bundle,
-            request_slots_dir=self.request_slots_dir,
-            request_slot_timeout_seconds=self.request_slot_timeout_seconds,
-        )
+def _describe(error: dict) -> str:
+    field = str(error["loc"][0]) if error.get("loc") else ""
+    if field not in ProjectSettings.model_fields:
+        return error["msg"]
+    finding = (error.get("ctx") or {}).get("error")
+    but = f", but {finding.found(variable)}" if isinstance(finding, Unusable) else ""
+    allowed = expected(ProjectSettings.model_fields[field])
+    return f"{variable(field)}={error.get('input')!r} is invalid: expected {allowed}{but}"
 
 
 def print_settings_errors_without_traceback() -> None:
@@ -364,7 +286,13 @@ def print_settings_errors_without_traceback() -> None:
 def secret_variables_set(environ: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:
     """The credential variables that hold a value (their values are left to Dagster's EnvVar)."""
     env = os.environ if environ is None else environ
-    return tuple(variable_name(field) for field in CREDENTIAL_FIELDS if (env.get(variable_name(field)) or "").strip())
+    return tuple(variable(field) for field in CREDENTIAL_FIELDS if (env.get(variable(field)) or "").strip())
+
+
+def connection_from_variables(variables: Mapping[str, str], http: Optional[HttpSettings] = None) -> LivePersonConnection:
+    """A connection from LIVEPERSON_* variables (any mapping of names to values) as given; errors name the variables."""
+    values = {name: variables.get(variable(name)) for name in ("account_id", "csds_url", *CREDENTIAL_FIELDS)}
+    return connection_from_settings(values, http or HttpSettings(), setting_name=variable)
 
 
 def connection_from_env(environ: Optional[Mapping[str, str]] = None,
@@ -374,9 +302,9 @@ def connection_from_env(environ: Optional[Mapping[str, str]] = None,
     env = os.environ if environ is None else environ
     settings = ProjectSettings.from_env(env)
     # The user's request timeout caps a caller's own (shorter than the wait for a slot, which the settings checked).
-    http = (dataclasses.replace(http, ca_bundle=settings.ca_bundle, request_slots_dir=settings.request_slots_dir,
-                                request_slot_timeout_seconds=settings.request_slot_timeout_seconds,
-                                request_timeout_seconds=min(http.request_timeout_seconds,
-                                                            settings.request_timeout_seconds))
-            if http else settings.http())
-    return LivePersonConnection.from_variables(env, http=http)
+    http = (http.model_copy(update=dict(
+        ca_bundle=settings.ca_bundle, request_slots_dir=settings.request_slots_dir,
+        request_slot_timeout_seconds=settings.request_slot_timeout_seconds,
+        request_timeout_seconds=min(http.request_timeout_seconds, settings.request_timeout_seconds)))
+        if http else settings.http())
+    return connection_from_variables(env, http=http)

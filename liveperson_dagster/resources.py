@@ -1,6 +1,5 @@
 """Dagster resources: LivePerson credentials and the warehouse the dlt pipeline writes to."""
 
-import dataclasses
 from contextlib import contextmanager
 from pathlib import Path
 from datetime import datetime
@@ -15,27 +14,19 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
-from .liveperson import HttpSettings, LivePersonConnection, Window
+from .config import (
+    DATASET_NAME,
+    REPORT_FILE_NAME,
+    ProjectSettings,
+    WarehouseSettings,
+    duckdb_file_problem,
+    variable,
+)
+from .liveperson import LivePersonConnection, Window
+from .liveperson.connection import CREDENTIAL_FIELDS, AccountSettings, connection_from_settings
 from .liveperson.errors import LivePersonOutOfRangeError
 from .liveperson.replacement import ReplacedTable, Replacement
 from .liveperson.source import REPLACED_TABLES
-from .liveperson import api_constants
-from .liveperson.connection import CREDENTIAL_FIELDS, connection_from_settings, variable_name
-from .config import (
-    DATASET_NAME,
-    DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS,
-    DEFAULT_DUCKDB_MEMORY_LIMIT,
-    DEFAULT_DUCKDB_PATH,
-    REPORT_FILE_NAME,
-    DEFAULT_MAX_REMOVED_PERCENT,
-    DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS,
-    DEFAULT_RETENTION_MONTHS,
-    MAX_NORMALIZE_WORKERS,
-    MAX_RETENTION_MONTHS,
-    MAX_WAIT_SECONDS,
-    ProjectSettings,
-    duckdb_file_problem,
-)
 from .runs.dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
 from .runs.warehouse_lock import retry_while_file_held, writer_lock
 from .runs.working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
@@ -43,80 +34,29 @@ from .runs.working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
 PIPELINE_NAME = "liveperson"
 
 
-class LivePersonCredentials(ConfigurableResource):
-    """The LivePerson account and its API credentials: the OAuth1 set (API keys) or the OAuth2 client pair."""
+class LivePersonCredentials(ConfigurableResource, AccountSettings):
+    """The LivePerson account (its id, CSDS URL and HTTP settings, declared by the source) and its API credentials:
+    the OAuth1 set (API keys) or the OAuth2 client pair."""
 
-    account_id: str = Field(default="", description="LivePerson account (site) id")
     app_key: Optional[str] = Field(default=None, description="OAuth1 app key")
     app_secret: Optional[str] = Field(default=None, description="OAuth1 app secret")
     access_token: Optional[str] = Field(default=None, description="OAuth1 access token")
     access_token_secret: Optional[str] = Field(default=None, description="OAuth1 access token secret")
     client_id: Optional[str] = Field(default=None, description="OAuth2 client id")
     client_secret: Optional[str] = Field(default=None, description="OAuth2 client secret")
-    csds_url: str = Field(default=api_constants.DEFAULT_CSDS_URL, description="Domain discovery (CSDS) URL")
-    max_concurrent_requests: int = Field(
-        default=api_constants.MAX_CONCURRENT_REQUESTS, ge=1,
-        description="Requests in flight against the account, all runs sharing request_slots_dir together",
-    )
-    request_slots_dir: Optional[str] = Field(
-        default=None, description="Where the runs on this machine share the account's request slots; the temp dir's "
-        "liveperson-request-slots when unset",
-    )
-    request_slot_timeout_seconds: float = Field(
-        default=api_constants.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_constants.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
-        description="How long a request waits for a request slot while other processes hold them all",
-    )
-    requests_per_second: Optional[float] = Field(default=None, gt=0, description="Request rate cap; none by default")
-    request_timeout_seconds: float = Field(default=api_constants.REQUEST_TIMEOUT_SECONDS, gt=0)
-    max_attempts: int = Field(default=api_constants.MAX_ATTEMPTS, ge=1)
-    backoff_base_seconds: float = Field(default=api_constants.BACKOFF_BASE_SECONDS, ge=0)
-    max_backoff_seconds: float = Field(default=api_constants.MAX_BACKOFF_SECONDS, ge=0)
-    min_rate_limit_wait_seconds: float = Field(default=api_constants.MIN_RATE_LIMIT_WAIT_SECONDS, ge=0)
-    ca_bundle: Optional[str] = Field(
-        default=None, description="PEM file of certificate authorities to trust instead of the system's"
-    )
     named_by_variables: bool = Field(
         default=False, description="Errors name LIVEPERSON_* variables (set when built from those variables)"
     )
 
     def connection(self) -> LivePersonConnection:
-        http = HttpSettings(**{setting.name: getattr(self, setting.name) for setting in dataclasses.fields(HttpSettings)})
         values = {name: getattr(self, name) for name in ("account_id", "csds_url", *CREDENTIAL_FIELDS)}
-        return connection_from_settings(values, http, named_by_variables=self.named_by_variables)
+        return connection_from_settings(values, self.http(), variable if self.named_by_variables else str)
 
 
-class LivePersonWarehouse(ConfigurableResource):
-    """Where the data lands: DuckDB by default, or any dlt destination configured the dlt way."""
+class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
+    """Where the data lands (WarehouseSettings): DuckDB by default, or any dlt destination configured the dlt way."""
 
-    destination: str = Field(default="duckdb", description="dlt destination name")
-    duckdb_path: str = Field(default=DEFAULT_DUCKDB_PATH, description="DuckDB file (duckdb destination only)")
     dataset_name: str = Field(default=DATASET_NAME)
-    duckdb_memory_limit: str = Field(
-        default=DEFAULT_DUCKDB_MEMORY_LIMIT, description="DuckDB memory_limit while loading (it spills beyond)"
-    )
-    duckdb_lock_timeout_seconds: float = Field(
-        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
-        description="How long to wait for another process's DuckDB writer lock",
-    )
-    postgres_lock_timeout_seconds: float = Field(
-        default=DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
-        description="How long a load waits for another run's load into the same PostgreSQL dataset",
-    )
-    normalize_workers: Optional[int] = Field(
-        default=None, ge=1, le=MAX_NORMALIZE_WORKERS, description="dlt normalize worker processes; chosen by the run's volume when unset"
-    )
-    retention_months: int = Field(
-        default=DEFAULT_RETENTION_MONTHS, ge=1, le=MAX_RETENTION_MONTHS,
-        description="How far back LivePerson keeps history: older days are refused (the warehouse is their archive)",
-    )
-    max_removed_percent: float = Field(
-        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100,
-        description="Share of a day's rows a re-load may remove (records LivePerson no longer returns); 100 forces",
-    )
-    report_path: Optional[str] = Field(
-        default=None, description="Where the contact-center report (HTML) is written; next to the DuckDB file "
-                                  f"({REPORT_FILE_NAME}) when unset",
-    )
 
     def dlt_destination(self, read_only: bool = False):
         if self.destination == "duckdb":
@@ -140,10 +80,10 @@ class LivePersonWarehouse(ConfigurableResource):
             # DuckDB names the database after the file: `liveperson.liveperson.t` would be an ambiguous reference.
             raise ValueError(
                 f"duckdb_path {path.name!r} is named like the dataset {self.dataset_name!r} "
-                "(LIVEPERSON_DUCKDB_PATH): choose another file name, e.g. liveperson_warehouse.duckdb"
+                f"({variable('duckdb_path')}): choose another file name, e.g. liveperson_warehouse.duckdb"
             )
         if problem := duckdb_file_problem(self.duckdb_path):
-            raise ValueError(f"duckdb_path {self.duckdb_path!r} cannot be used (LIVEPERSON_DUCKDB_PATH): {problem}")
+            raise ValueError(f"duckdb_path {self.duckdb_path!r} cannot be used ({variable('duckdb_path')}): {problem}")
         return path
 
     def report_file(self) -> Path:
@@ -188,7 +128,7 @@ class LivePersonWarehouse(ConfigurableResource):
         if too_old:
             raise LivePersonOutOfRangeError(
                 f"{', '.join(too_old)}: older than LivePerson keeps history ({self.retention_months} months, "
-                f"LIVEPERSON_RETENTION_MONTHS): nothing fetched, nothing removed; the warehouse keeps what it has"
+                f"{variable('retention_months')}): nothing fetched, nothing removed; the warehouse keeps what it has"
             )
 
     def replacement(self, pipeline: dlt.Pipeline, resource: str, days: Sequence[Window]) -> Replacement:
@@ -197,7 +137,7 @@ class LivePersonWarehouse(ConfigurableResource):
         return Replacement(
             table=table, what=resource.replace("_", " "), stored=self._window_rows(pipeline, resource, table, days),
             days=tuple(days), max_removed_percent=self.max_removed_percent,
-            limit_setting="LIVEPERSON_MAX_REMOVED_PERCENT",
+            limit_setting=variable("max_removed_percent"),
         )
 
     def _window_rows(self, pipeline: dlt.Pipeline, table_name: str, table: ReplacedTable,
@@ -244,7 +184,7 @@ class LivePersonWarehouse(ConfigurableResource):
                     "password": credentials.password or "", "dbname": credentials.database}
         raise ValueError(
             f"the marts (liveperson_dbt) are built on duckdb or postgres, not {self.destination!r} "
-            "(LIVEPERSON_DESTINATION): add an output named like it to liveperson_dbt/profiles.yml"
+            f"({variable('destination')}): add an output named like it to liveperson_dbt/profiles.yml"
         )
 
     def _postgres_credentials(self):
@@ -284,33 +224,15 @@ def _open_and_close(database: Path) -> None:
         duckdb.connect(str(database)).close()
 
 
-# The settings a credentials resource takes from ProjectSettings (the rest of its HTTP settings keep their defaults).
-SETTINGS_OF_CREDENTIALS = (
-    "account_id", "csds_url", "max_concurrent_requests", "requests_per_second", "request_timeout_seconds", "max_attempts",
-    "ca_bundle", "request_slots_dir", "request_slot_timeout_seconds",
-)
-
-
-def _env_var(name: str, set_variables) -> Optional[EnvVar]:
-    return EnvVar(name) if name in set_variables else None
-
-
 def credentials_resource(settings: ProjectSettings, secret_variables: tuple) -> LivePersonCredentials:
     """The account's credentials: the secrets as EnvVars (read when a run starts, shown "from env" in the UI)
     for the variables that are set, everything else from the validated settings."""
     return LivePersonCredentials(
         named_by_variables=True,
-        **{name: getattr(settings, name) for name in SETTINGS_OF_CREDENTIALS},
-        **{name: _env_var(variable_name(name), secret_variables) for name in CREDENTIAL_FIELDS},
+        **{name: getattr(settings, name) for name in AccountSettings.model_fields},
+        **{name: EnvVar(variable(name)) if variable(name) in secret_variables else None for name in CREDENTIAL_FIELDS},
     )
 
 
-SETTINGS_OF_WAREHOUSE = (
-    "destination", "duckdb_path", "duckdb_memory_limit", "duckdb_lock_timeout_seconds", "postgres_lock_timeout_seconds",
-    "normalize_workers",
-    "retention_months", "max_removed_percent", "report_path",
-)
-
-
 def warehouse_resource(settings: ProjectSettings) -> LivePersonWarehouse:
-    return LivePersonWarehouse(**{name: getattr(settings, name) for name in SETTINGS_OF_WAREHOUSE})
+    return LivePersonWarehouse(**{name: getattr(settings, name) for name in WarehouseSettings.model_fields})

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional
 import dlt
 
 from .runs.dataset_lock import postgres_dataset_lock
-from .config import DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS
+from .config import WarehouseSettings, variable
 from .liveperson.columns import declared_types, variant_base
 from .liveperson.errors import LivePersonTypeError
 
@@ -136,10 +136,10 @@ def _update_stored_schema(pipeline: dlt.Pipeline, changes: List[Change]) -> None
 
 
 def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None] = print,
-                  lock_timeout_seconds: float = DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS) -> List[str]:
+                  lock_timeout_seconds: float = WarehouseSettings.model_fields["postgres_lock_timeout_seconds"].default) -> List[str]:
     """Migrates the dataset of `pipeline` (see the module's doc); returns what it changed, one line each."""
     if destination not in SQL_TYPES:
-        raise ValueError(f"migrate-types knows duckdb and postgres, not {destination!r} (LIVEPERSON_DESTINATION)")
+        raise ValueError(f"migrate-types knows duckdb and postgres, not {destination!r} ({variable('destination')})")
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return []

@@ -65,6 +65,27 @@ def test_the_dlt_source_imports_without_dagster():
     assert imported.stdout.strip() == "[]", imported.stdout
 
 
+def test_the_dlt_source_reads_no_environment_and_names_no_variable():
+    """Its settings are plain arguments; the Dagster project alone knows the LIVEPERSON_* variables (config.py)."""
+    def reads_or_names(node: ast.AST) -> bool:
+        return is_os_environ(node) or (isinstance(node, ast.Attribute) and node.attr == "getenv") or (
+            isinstance(node, ast.Constant) and isinstance(node.value, str) and "LIVEPERSON_" in node.value)
+
+    assert [place for place in findings(reads_or_names) if place.startswith("liveperson_dagster/liveperson/")] == []
+
+
+def test_each_setting_is_declared_once():
+    """A setting's declaration (its default, bounds and rule) is one `Field(...)`, which the models that hold it
+    inherit: the source's AccountSettings, the project's WarehouseSettings and ProjectSettings."""
+    from liveperson_dagster.config import ProjectSettings
+
+    declared = [node.target.id for _, tree in modules() for node in ast.walk(tree)
+                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and node.target.id in ProjectSettings.model_fields and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "id", None) == "Field"]
+    assert sorted(declared) == sorted(ProjectSettings.model_fields)
+
+
 def test_nothing_in_the_package_writes_the_process_environment():
     assert findings(writes_environment) == []
 

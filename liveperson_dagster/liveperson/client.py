@@ -59,9 +59,7 @@ class LivePersonClient:
         self._public_session = LivePersonSession(connection, self.stats, limiter, sleep)
         self._api_session = LivePersonSession(connection, self.stats, limiter, sleep)
         self.domains = ServiceDomains(
-            connection.csds_url, connection.account_id, self._public_session,
-            f"{connection.setting_name('account_id')} and {connection.setting_name('csds_url')}",
-        )
+            connection.csds_url, connection.account_id, self._public_session, connection.setting_name)
         self._auth_lock = threading.Lock()
 
     def __repr__(self) -> str:

@@ -19,9 +19,10 @@ from typing import Callable, Iterator, Optional
 
 import dlt
 
+from ..config import variable
 from ..liveperson.errors import causes
 
-TIMEOUT_SETTING = "LIVEPERSON_POSTGRES_LOCK_TIMEOUT_SECONDS"
+TIMEOUT_SETTING = variable("postgres_lock_timeout_seconds")
 POLL_SECONDS = 1.0
 REPORT_EVERY_SECONDS = 60.0
 # The session holding a bigint advisory lock: pg_locks splits the key into classid (high 32 bits) and objid (low).

@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypeVar
 
+from ..config import variable
 from ..liveperson.errors import causes
 
-TIMEOUT_SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
+TIMEOUT_SETTING = variable("duckdb_lock_timeout_seconds")
 UNKNOWN_HOLDER = "another process (it did not say which)"
 # A waiter says again who it waits for this often: a queued run is normal, a run silent for an hour is not.
 REPORT_EVERY_SECONDS = 60.0
