@@ -69,9 +69,8 @@ def _windowed_asset(name: str, destination: str, partitions_def: TimeWindowParti
         liveperson: LivePersonCredentials,
         warehouse: LivePersonWarehouse,
     ):
-        days = partition_windows(context) if name in REPLACED_TABLES else ()
         yield from load_resources(context, dlt, liveperson, warehouse, [name], window=Window(*context.partition_time_window),
-                                  days=days)
+                                  days=partition_windows(context) if name in REPLACED_TABLES else ())
 
     return _windowed
 
@@ -85,9 +84,9 @@ def _conversations_asset(destination: str, partitions_def: DailyPartitionsDefini
         warehouse: LivePersonWarehouse,
         config: ConversationsConfig,
     ):
-        window = Window(*context.partition_time_window)
-        yield from load_resources(context, dlt, liveperson, warehouse, ["conversations"], window=window,
-                                  content_parts=config.content_parts, days=partition_windows(context))
+        yield from load_resources(context, dlt, liveperson, warehouse, ["conversations"],
+                                  window=Window(*context.partition_time_window), content_parts=config.content_parts,
+                                  days=partition_windows(context))
 
     return liveperson_conversations
 

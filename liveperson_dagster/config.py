@@ -76,15 +76,18 @@ def _check_file_can_be_written(path: Path) -> None:
     _check_directory_can_be_made(path.parent)
 
 
-def duckdb_file_problem(value: str) -> Optional[str]:
-    """Why DuckDB or dbt cannot keep the warehouse in the file `value`, or None.
+def duckdb_file_problem(value: str, dataset: str = DATASET_NAME) -> Optional[str]:
+    """Why DuckDB or dbt cannot keep the warehouse of `dataset` in the file `value`, or None.
 
-    DuckDB names the database after the file name up to its first dot, and dbt (dbt-duckdb) quotes that name in
-    the marts' SQL and finds it by parsing the path as a URL: a quote breaks the SQL (`zero-length delimited
-    identifier`), `#` or `?` cut the URL short, and the names DuckDB keeps for itself are renamed (system_db)."""
+    DuckDB names the database after the file name up to its first dot (`liveperson.liveperson.t` would be an
+    ambiguous reference), and dbt (dbt-duckdb) quotes that name in the marts' SQL and finds it by parsing the path as
+    a URL: a quote breaks the SQL (`zero-length delimited identifier`), `#` or `?` cut the URL short, and the names
+    DuckDB keeps for itself are renamed (system_db)."""
     if value.strip() == ":memory:" or value.startswith(("md:", "motherduck:")):
         return f"{value} is not a file (DuckDB would keep nothing between runs, or connect elsewhere)"
     path = Path(value).expanduser().resolve()
+    if path.stem == dataset:
+        return f"{path.name} is named like the dataset"
     name = path.name.lstrip(".").split(".")[0]
     if any(character in str(path) for character in _DUCKDB_PATH_BREAKERS):
         return f"dbt cannot use a path with any of {' '.join(_DUCKDB_PATH_BREAKERS)} in it"
@@ -206,12 +209,9 @@ class ProjectSettings(AccountSettings, WarehouseSettings):
         # Nothing is created here: the first run creates the directory.
         if info.data.get("destination") != "duckdb":
             return value
-        path = Path(value).expanduser().resolve()
-        if path.stem == DATASET_NAME:
-            # As LivePersonWarehouse.duckdb_file(): DuckDB would name the database like the dataset (ambiguous).
-            raise Unusable(f"{path.name} is named like the dataset")
         if problem := duckdb_file_problem(value):
             raise Unusable(problem)
+        path = Path(value).expanduser().resolve()
         # The run writes the file and its lock file `<file>.lock` there (or creates the missing directories).
         _check_file_can_be_written(path)
         if os.path.exists(path) and not os.access(path, os.W_OK):

@@ -28,7 +28,7 @@ from .liveperson.errors import LivePersonOutOfRangeError
 from .liveperson.replacement import ReplacedTable, Replacement
 from .liveperson.source import REPLACED_TABLES
 from .runs.dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
-from .runs.warehouse_lock import retry_while_file_held, writer_lock
+from .runs import warehouse_lock
 from .runs.working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
 
 PIPELINE_NAME = "liveperson"
@@ -75,16 +75,9 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
         return "parquet" if self.destination == "duckdb" else None
 
     def duckdb_file(self) -> Path:
-        path = Path(self.duckdb_path).expanduser().resolve()
-        if path.stem == self.dataset_name:
-            # DuckDB names the database after the file: `liveperson.liveperson.t` would be an ambiguous reference.
-            raise ValueError(
-                f"duckdb_path {path.name!r} is named like the dataset {self.dataset_name!r} "
-                f"({variable('duckdb_path')}): choose another file name, e.g. liveperson_warehouse.duckdb"
-            )
-        if problem := duckdb_file_problem(self.duckdb_path):
+        if problem := duckdb_file_problem(self.duckdb_path, self.dataset_name):
             raise ValueError(f"duckdb_path {self.duckdb_path!r} cannot be used ({variable('duckdb_path')}): {problem}")
-        return path
+        return Path(self.duckdb_path).expanduser().resolve()
 
     def report_file(self) -> Path:
         if self.report_path:
@@ -95,13 +88,13 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
     def pipeline_for_run(self, run_id: str, log: Callable[[str], None]) -> Iterator[dlt.Pipeline]:
         """A pipeline with a working dir of its own (runs sharing one would load each other's pending packages),
         holding the DuckDB writer lock while it runs. Load it with `load`."""
-        with run_working_dir(run_id) as working_dir, self._writer_lock(f"run {run_id[:8]}", log):
+        with run_working_dir(run_id) as working_dir, self.writer_lock(f"run {run_id[:8]}", log):
             pipeline = self._pipeline(working_dir)
             if self.destination == "duckdb":
                 database = self.duckdb_file()
                 # A run starts by reading the destination's schema (dlt's sync, read-write): wait for a reader that
                 # holds the file now rather than fail.
-                retry_while_file_held(lambda: _open_and_close(database), database, self.duckdb_lock_timeout_seconds,
+                warehouse_lock.retry_while_file_held(lambda: _open_and_close(database), database, self.duckdb_lock_timeout_seconds,
                                       log)
             elif self.destination == "postgres":
                 with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
@@ -114,7 +107,7 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
         refused because a reader opened the file during the fetch waits for it, keeping the fetched data; on
         PostgreSQL, it loads alone in the dataset (see dataset_lock.py)."""
         if self.destination == "duckdb":
-            return retry_while_file_held(pipeline.load, self.duckdb_file(), self.duckdb_lock_timeout_seconds, log)
+            return warehouse_lock.retry_while_file_held(pipeline.load, self.duckdb_file(), self.duckdb_lock_timeout_seconds, log)
         if self.destination == "postgres":
             with postgres_dataset_lock(pipeline, log, self.postgres_lock_timeout_seconds):
                 return pipeline.load()
@@ -166,7 +159,7 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
         """A dlt SQL client on the dataset, for reading it (asset checks) on any SQL destination. Its pipeline
         never runs. On DuckDB it waits for the writer lock, as a load would, and reads the file read-only, which
         other readers (an analyst's notebook) do not prevent."""
-        with owned_temp_dir(READ_PREFIX) as working_dir, self._writer_lock(holder, log):
+        with owned_temp_dir(READ_PREFIX) as working_dir, self.writer_lock(holder, log):
             read_only = self.destination == "duckdb" and self.duckdb_file().exists()
             with self._pipeline(working_dir, read_only=read_only).sql_client() as client:
                 yield client
@@ -194,12 +187,6 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
         initial = PostgresClientConfiguration()._bind_dataset_name(dataset_name=self.dataset_name)
         return dlt.destinations.postgres().configuration(initial).credentials
 
-    @contextmanager
-    def writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:
-        """The DuckDB writer lock (see warehouse_lock.py) for a writer other than dlt (dbt); none elsewhere."""
-        with self._writer_lock(holder, log):
-            yield
-
     def _pipeline(self, working_dir: str, read_only: bool = False) -> dlt.Pipeline:
         return dlt.pipeline(
             pipeline_name=f"{PIPELINE_NAME}_reader" if read_only else PIPELINE_NAME,
@@ -209,13 +196,14 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
         )
 
     @contextmanager
-    def _writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:
-        # DuckDB allows one writing process per file. The Dagster pool serializes runs launched by one instance;
-        # this lock also covers runs from separate `dagster asset materialize` commands.
+    def writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:
+        """The DuckDB writer lock (runs/warehouse_lock.py) of a run, a check or dbt; none elsewhere. DuckDB allows
+        one writing process per file: the Dagster pool serializes the runs of one instance, this lock also separate
+        `dagster asset materialize` commands."""
         if self.destination != "duckdb":
             yield
             return
-        with writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
+        with warehouse_lock.writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
             yield
 
 

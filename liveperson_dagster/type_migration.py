@@ -10,7 +10,7 @@ Columns the declarations do not cover but that have variants become DOUBLE (whol
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
 import dlt
 
@@ -170,9 +170,3 @@ def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str],
 def _alone(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None], timeout_seconds: float):
     """Alone in the dataset: no load changes it meanwhile (PostgreSQL; DuckDB's writer lock is held by the caller)."""
     return postgres_dataset_lock(pipeline, log, timeout_seconds) if destination == "postgres" else nullcontext()
-
-
-def stored_types(pipeline: dlt.Pipeline) -> Optional[Dict[str, Dict[str, str]]]:
-    """The warehouse's columns, table -> column -> dlt type (None without a dataset)."""
-    with pipeline.sql_client() as client:
-        return _stored_columns(client) if client.has_dataset() else None

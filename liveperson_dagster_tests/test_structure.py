@@ -86,6 +86,15 @@ def test_each_setting_is_declared_once():
     assert sorted(declared) == sorted(ProjectSettings.model_fields)
 
 
+def test_every_liveperson_asset_body_is_one_call():
+    """The run path of an asset is load_resources (loading.py): a body does nothing else."""
+    tree = ast.parse((PACKAGE / "assets.py").read_text())
+    bodies = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and any(
+        isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "_liveperson_asset"
+        for decorator in node.decorator_list)]
+    assert len(bodies) == 3 and all(len(body.body) == 1 for body in bodies), [body.name for body in bodies]
+
+
 def test_nothing_in_the_package_writes_the_process_environment():
     assert findings(writes_environment) == []
 
