@@ -30,6 +30,7 @@ warnings.filterwarnings("ignore", message=r"Parameter `include_sources` of funct
 
 def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -> Definitions:
     """`secret_variables`: the credential variables that are set, referred to as EnvVars (read when a run starts)."""
+    # The partitions carry the time zone to everything that needs it (schedules, marts, report).
     days = daily_partitions(settings.start_date, settings.timezone)
     hours = hourly_partitions(settings.operations_start_date or settings.start_date, settings.timezone)
     # Account configuration + the last `lookback_days` days of history, daily at 02:00 local time.
@@ -43,7 +44,7 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -
     return Definitions(
         # The LivePerson assets, then the marts built on them (dbt, group liveperson_marts) and the report on those.
         assets=[*build_assets(days, hours, settings.destination),
-                *build_marts_assets(days), build_report_asset(settings.timezone)],
+                *build_marts_assets(days), build_report_asset(days.timezone)],
         asset_checks=build_checks(settings.max_unknown_percent),
         jobs=[liveperson_daily, liveperson_operations, liveperson_updates, liveperson_marts_refresh],
         schedules=[daily_schedule(liveperson_daily, days, settings.lookback_days), operations_schedule(liveperson_operations)],
