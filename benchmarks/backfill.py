@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
 from with_emulator import running_emulator  # noqa: E402
 
-from liveperson_dagster.liveperson import settings  # noqa: E402
+from liveperson_dagster.liveperson import HttpSettings, api_constants  # noqa: E402
 
 FIRST_DAY = date(2026, 10, 1)
 DAYS = 30
@@ -131,7 +131,7 @@ def backfill(env: dict, admin_url: str, runs: list, at_once: int) -> dict:
             walls = list(pool.map(lambda days: materialize(run_env, *days), runs))
         wall = time.monotonic() - started
         counts = conversations_per_run(url, runs)
-    pages = sum(max(1, -(-count // settings.SEARCH_PAGE_SIZE)) for count in counts)
+    pages = sum(max(1, -(-count // api_constants.SEARCH_PAGE_SIZE)) for count in counts)
     return {"wall_s": wall, "longest_s": max(walls), "conversations": sum(counts), "pages": pages}
 
 
@@ -152,7 +152,7 @@ def main() -> int:
     args = parser.parse_args()
     per_day = 60 if args.quick else 500
     sizes = [int(n) for n in args.days_per_run.split(",")]
-    budget = settings.MAX_CONCURRENT_REQUESTS
+    budget = HttpSettings().max_concurrent_requests
     emulator = ["--latency-ms", str(LATENCY_MS), "--conversations-per-day", str(per_day),
                 "--days", f"{FIRST_DAY}:{EMPTY_DAY}", "--empty-days", str(EMPTY_DAY)]
     rows = []

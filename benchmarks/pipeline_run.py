@@ -23,13 +23,13 @@ from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from dlt.sources.rest_api import rest_api_source
 from requests_oauthlib import OAuth1
 
-from liveperson_dagster.collector import startup_objects_frozen
-from liveperson_dagster.dlt_run_config import dlt_config_for_run
+from liveperson_dagster.runs.collector import startup_objects_frozen
+from liveperson_dagster.runs.dlt_run_config import dlt_config_for_run
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window, liveperson_source
 from liveperson_dagster.loading import DLT_RUN_DEFAULTS
-from liveperson_dagster.normalize_workers import NormalizeWorkers
+from liveperson_dagster.runs.normalize_workers import NormalizeWorkers
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.settings import ProjectSettings, connection_from_env
+from liveperson_dagster.config import ProjectSettings, connection_from_env
 
 
 @configspec

@@ -22,8 +22,9 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, datetime, time as day_time, timedelta, timezone
 from multiprocessing import get_context
 
-from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window
-from liveperson_dagster.liveperson import settings
+from liveperson_dagster.config import connection_from_variables
+from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, Window
+from liveperson_dagster.liveperson import api_constants
 from liveperson_dagster.liveperson.client import account_limiter
 from liveperson_dagster.liveperson.limiter import AccountLimiter
 from liveperson_emulator import Emulator, EmulatorConfig
@@ -35,11 +36,11 @@ def run(variables: dict, windows: list, concurrency: int, slots_dir) -> tuple:
     """One process fetching `windows` ((first day, days) each, a thread each) under one limiter; slots_dir None: the
     in-process limiter only. (started, ended, pages) of the fetch, domains resolved before it starts."""
     http = HttpSettings(max_concurrent_requests=concurrency, request_slots_dir=slots_dir)
-    connection = LivePersonConnection.from_variables(variables, http=http)
+    connection = connection_from_variables(variables, http=http)
     limiter = AccountLimiter(concurrency) if slots_dir is None else account_limiter(connection)
     clients = [LivePersonClient(connection, limiter=limiter) for _ in windows]
     for client in clients:
-        client.domains.base_url(settings.MESSAGING_HISTORY_SERVICE)
+        client.domains.base_url(api_constants.MESSAGING_HISTORY_SERVICE)
 
     def fetch(client: LivePersonClient, first: date, days: int) -> None:
         start = datetime.combine(first, day_time(), timezone.utc)

@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
 from with_emulator import running_emulator  # noqa: E402
 
-from liveperson_dagster.liveperson import settings  # noqa: E402
+from liveperson_dagster.liveperson import HttpSettings, api_constants  # noqa: E402
 
 FIRST_DAY = date(2026, 10, 1)
 
@@ -103,7 +103,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     scale = 0.05 if args.quick else 1.0
-    concurrency = settings.MAX_CONCURRENT_REQUESTS
+    concurrency = HttpSettings().max_concurrent_requests
     rows, checks = [], []
 
     # 1. 20,000 conversations with full content at 100 ms: sketch baseline, concurrency 1, default concurrency.
@@ -148,7 +148,7 @@ def main() -> int:
     cli_per_day = int(20_000 * scale)
     with running_emulator(emulator_args(200, cli_per_day, 1)) as env:
         cli = cli_end_to_end(env, FIRST_DAY)
-    cli_pages = -(-cli["conversations"] // settings.SEARCH_PAGE_SIZE)
+    cli_pages = -(-cli["conversations"] // api_constants.SEARCH_PAGE_SIZE)
     cli_bound = cli_pages * 0.2 / concurrency
     rows.append(["CLI end to end, 200 ms", cli["conversations"], cli_pages, f"{cli['wall_s']:.1f}", "-", "-", "-",
                  f"{cli['conversations'] / cli['wall_s']:.0f}", f"{cli['peak_rss_mb']:.0f}", f"{cli_bound:.1f}"])

@@ -21,9 +21,9 @@ from dagster import DagsterInstance, RunRequest, build_sensor_context, materiali
 from dagster_dlt import DagsterDltResource
 
 from liveperson_dagster.assets import build_assets
-from liveperson_dagster.partitions import daily_partitions, hourly_partitions
+from liveperson_dagster.runs.partitions import daily_partitions, hourly_partitions
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
-from liveperson_dagster.updates import updates_job
+from liveperson_dagster.jobs import updates_job
 from liveperson_dagster.updates_sensor import updates_sensor
 from liveperson_emulator import Emulator, EmulatorConfig
 

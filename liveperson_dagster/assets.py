@@ -18,15 +18,14 @@ from dagster_dlt import DagsterDltResource
 from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
+from .constants import POOL
 from .liveperson import Window, liveperson_source
 from .liveperson.source import REPLACED_TABLES
-from .liveperson import settings as api_settings
+from .liveperson import api_constants
 from .loading import load_resources
 from .resources import LivePersonCredentials, LivePersonWarehouse
 from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, LivePersonTranslator
 
-# Runs that call LivePerson and write the warehouse share this pool; its limit is set in the Dagster instance.
-POOL = "liveperson"
 # A range of partitions is one run: the CLI (`dg launch`, `dagster asset materialize`) demands it for --partition-range.
 SINGLE_RUN = BackfillPolicy.single_run()
 
@@ -44,7 +43,7 @@ def _liveperson_asset(name: str, destination: str, partitions_def=None):
 
 class ConversationsConfig(Config):
     content_parts: List[str] = Field(
-        default=list(api_settings.ALL_CONTENT_PARTS),
+        default=list(api_constants.ALL_CONTENT_PARTS),
         description="Conversation parts to fetch (contentToRetrieve); every documented part by default",
     )
 
@@ -70,9 +69,8 @@ def _windowed_asset(name: str, destination: str, partitions_def: TimeWindowParti
         liveperson: LivePersonCredentials,
         warehouse: LivePersonWarehouse,
     ):
-        days = partition_windows(context) if name in REPLACED_TABLES else ()
         yield from load_resources(context, dlt, liveperson, warehouse, [name], window=Window(*context.partition_time_window),
-                                  days=days)
+                                  days=partition_windows(context) if name in REPLACED_TABLES else ())
 
     return _windowed
 
@@ -86,9 +84,9 @@ def _conversations_asset(destination: str, partitions_def: DailyPartitionsDefini
         warehouse: LivePersonWarehouse,
         config: ConversationsConfig,
     ):
-        window = Window(*context.partition_time_window)
-        yield from load_resources(context, dlt, liveperson, warehouse, ["conversations"], window=window,
-                                  content_parts=config.content_parts, days=partition_windows(context))
+        yield from load_resources(context, dlt, liveperson, warehouse, ["conversations"],
+                                  window=Window(*context.partition_time_window), content_parts=config.content_parts,
+                                  days=partition_windows(context))
 
     return liveperson_conversations
 

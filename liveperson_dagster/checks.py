@@ -33,7 +33,7 @@ from dagster import (
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
-from .assets import POOL
+from .constants import POOL
 from .loading import is_table_or_child
 from .resources import LivePersonWarehouse
 from .liveperson.columns import VARIANT_MARK, variant_base

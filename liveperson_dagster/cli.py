@@ -8,8 +8,8 @@ from typing import List, Mapping, Optional, TextIO
 
 from .liveperson import HttpSettings, LivePersonClient, Window
 from .liveperson.client import CONFIG_COLLECTIONS
-from .liveperson import settings as api_settings
-from .settings import connection_from_env
+from .liveperson import api_constants
+from .config import connection_from_env
 
 # A diagnosis should answer within a minute: each request is tried at most twice.
 CHECK_HTTP = HttpSettings(request_timeout_seconds=30.0, max_attempts=2, backoff_base_seconds=1.0,
@@ -57,11 +57,11 @@ def check(variables: Optional[Mapping[str, str]], out: TextIO) -> int:
         print(f"credentials: {connection.auth_kind} ({', '.join(connection.credential_settings)})", file=out)
         print(f"CSDS:        {connection.csds_url}", file=out)
         client = LivePersonClient(connection)
-        services = [api_settings.ACCOUNT_CONFIG_SERVICE, api_settings.MESSAGING_HISTORY_SERVICE,
-                    api_settings.AGENT_ACTIVITY_SERVICE, api_settings.ENGAGEMENT_HISTORY_SERVICE,
-                    api_settings.OPERATIONS_SERVICE]
+        services = [api_constants.ACCOUNT_CONFIG_SERVICE, api_constants.MESSAGING_HISTORY_SERVICE,
+                    api_constants.AGENT_ACTIVITY_SERVICE, api_constants.ENGAGEMENT_HISTORY_SERVICE,
+                    api_constants.OPERATIONS_SERVICE]
         if connection.auth_kind == "oauth2":
-            services.append(api_settings.OAUTH2_TOKEN_SERVICE)
+            services.append(api_constants.OAUTH2_TOKEN_SERVICE)
         for service in services:
             print(f"  {service}: {client.domains.base_url(service)}", file=out)
         skills = sum(len(page) for page in client.fetch_collection("skills"))
@@ -120,7 +120,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 def migrate(variables: Optional[Mapping[str, str]], out: TextIO) -> int:
     """`migrate-types` on the warehouse the settings of `variables` (the process's own when None) name."""
     from .resources import warehouse_resource
-    from .settings import ProjectSettings
+    from .config import ProjectSettings
     from .type_migration import migrate_types
 
     try:

@@ -9,15 +9,15 @@ from dagster_dlt import DagsterDltResource
 from .assets import build_assets
 from .checks import build_checks
 from .marts import build_marts_assets
-from .marts_sensor import marts_after_updates_sensor, marts_job
-from .partitions import daily_partitions, hourly_partitions
+from .jobs import daily_job, marts_job, operations_job, updates_job
+from .marts_sensor import marts_after_updates_sensor
+from .runs.partitions import daily_partitions, hourly_partitions
 from .report import build_report_asset
 from .resources import credentials_resource, warehouse_resource
-from .run_owners import dead_runs_sensor
-from .schedules import daily_job, daily_schedule, operations_job, operations_schedule
-from .updates import updates_job
+from .runs.run_owners import dead_runs_sensor
+from .schedules import daily_schedule, operations_schedule
 from .updates_sensor import updates_sensor
-from .settings import ProjectSettings, SettingsError, print_settings_errors_without_traceback, secret_variables_set
+from .config import ProjectSettings, SettingsError, print_settings_errors_without_traceback, secret_variables_set
 
 # Dagster 1.13 warns of its own beta features on every command that loads these definitions: sensors with resources
 # are re-created passing `owners` (unset here), and a `group:` selection (`dg launch --assets 'group:liveperson'`)
@@ -30,6 +30,7 @@ warnings.filterwarnings("ignore", message=r"Parameter `include_sources` of funct
 
 def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -> Definitions:
     """`secret_variables`: the credential variables that are set, referred to as EnvVars (read when a run starts)."""
+    # The partitions carry the time zone to everything that needs it (schedules, marts, report).
     days = daily_partitions(settings.start_date, settings.timezone)
     hours = hourly_partitions(settings.operations_start_date or settings.start_date, settings.timezone)
     # Account configuration + the last `lookback_days` days of history, daily at 02:00 local time.
@@ -43,7 +44,7 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = ()) -
     return Definitions(
         # The LivePerson assets, then the marts built on them (dbt, group liveperson_marts) and the report on those.
         assets=[*build_assets(days, hours, settings.destination),
-                *build_marts_assets(days), build_report_asset(settings.timezone)],
+                *build_marts_assets(days), build_report_asset(days.timezone)],
         asset_checks=build_checks(settings.max_unknown_percent),
         jobs=[liveperson_daily, liveperson_operations, liveperson_updates, liveperson_marts_refresh],
         schedules=[daily_schedule(liveperson_daily, days, settings.lookback_days), operations_schedule(liveperson_operations)],

@@ -13,15 +13,15 @@ from dlt import Pipeline
 from dlt.common.pipeline import LoadInfo
 from dlt.extract import DltSource
 
-from .collector import startup_objects_frozen
-from .dlt_run_config import dlt_config_for_run
+from .runs.collector import startup_objects_frozen
+from .runs.dlt_run_config import dlt_config_for_run
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
 from .liveperson.columns import type_error_of
 from .liveperson.errors import LivePersonOutOfRangeError, causes
 from .liveperson.source import REPLACED_TABLES
-from .normalize_workers import NormalizeWorkers, workers_die_with_run
+from .runs.normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
-from .run_owners import claim_run
+from .runs.run_owners import claim_run
 from .translator import asset_key
 
 PROGRESS_EVERY_SECONDS = 10.0
@@ -97,7 +97,7 @@ def load_resources(
                    for name, resource in source.selected_resources.items()]
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
         packages = load_info.load_packages
-    progress.finish(client.stats)
+    progress.report(client.stats)
     stats = client.stats.snapshot()
     load_ids = [package.load_id for package in packages]
     schema_changes = new_columns_by_table(packages)
@@ -195,15 +195,12 @@ class ProgressLog:
         now = time.monotonic()
         if now - self._last_report >= PROGRESS_EVERY_SECONDS:
             self._last_report = now
-            self._report(stats)
+            self.report(stats)
 
-    def _report(self, stats: RequestStats) -> None:
+    def report(self, stats: RequestStats) -> None:
         records = ", ".join(f"{stats.count(name)} {name} ({self.rate(stats.count(name))}/s)"
                             for name in self._resource_names)
         self._log.info(f"Fetched {stats.count('pages')} page(s): {records}; {sum(stats.retries.values())} retries so far")
-
-    def finish(self, stats: RequestStats) -> None:
-        self._report(stats)
 
 
 class _RunLogHandler(logging.Handler):

@@ -31,12 +31,12 @@ from typing import Any, Iterator, Mapping, Optional
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, DailyPartitionsDefinition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from .assets import POOL
+from .constants import MARTS_GROUP, POOL
 from .dbt_profile import write_profile
 from .resources import LivePersonWarehouse
-from .run_owners import claim_run
-from .translator import MARTS_GROUP, asset_key
-from .working_dirs import owned_temp_dir
+from .runs.run_owners import claim_run
+from .translator import asset_key
+from .runs.working_dirs import owned_temp_dir
 
 MARTS_SCHEMA = "liveperson_marts"
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "liveperson_dbt"

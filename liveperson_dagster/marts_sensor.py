@@ -19,19 +19,10 @@ from dagster import (
     run_status_sensor,
 )
 
-from .schedules import RANGE_END_TAG, RANGE_START_TAG
-from .translator import MARTS_GROUP, asset_key
+from .constants import MARTS_JOB_NAME, RANGE_END_TAG, RANGE_START_TAG
+from .translator import asset_key
 
-MARTS_JOB_NAME = "liveperson_marts_refresh"
 MARTS_SENSOR_NAME = "liveperson_marts_after_updates"
-
-
-def marts_job():
-    return define_asset_job(
-        MARTS_JOB_NAME,
-        selection=AssetSelection.groups(MARTS_GROUP),
-        description="The marts of some days (dbt), rebuilt from what the warehouse holds now.",
-    )
 
 
 def touched_days(instance: DagsterInstance, run_id: str) -> List[str]:

@@ -17,12 +17,11 @@ from dagster import (
 )
 from pydantic import Field
 
-from .assets import POOL
+from .constants import MARTS_GROUP, POOL
 from .report_data import ReportData, read_report_data
 from .report_html import render_report
 from .resources import LivePersonWarehouse
-from .run_owners import claim_run
-from .translator import MARTS_GROUP
+from .runs.run_owners import claim_run
 
 REPORT_KEY = AssetKey([MARTS_GROUP, "contact_center_report"])
 READS = ("fct_conversations", "fct_skill_daily", "fct_agent_status_daily", "dim_skills", "dim_agents")

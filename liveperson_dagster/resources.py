@@ -1,6 +1,5 @@
 """Dagster resources: LivePerson credentials and the warehouse the dlt pipeline writes to."""
 
-import dataclasses
 from contextlib import contextmanager
 from pathlib import Path
 from datetime import datetime
@@ -15,108 +14,49 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
-from .liveperson import HttpSettings, LivePersonConnection, Window
+from .config import (
+    DATASET_NAME,
+    REPORT_FILE_NAME,
+    ProjectSettings,
+    WarehouseSettings,
+    duckdb_file_problem,
+    variable,
+)
+from .liveperson import LivePersonConnection, Window
+from .liveperson.connection import CREDENTIAL_FIELDS, AccountSettings, connection_from_settings
 from .liveperson.errors import LivePersonOutOfRangeError
 from .liveperson.replacement import ReplacedTable, Replacement
 from .liveperson.source import REPLACED_TABLES
-from .liveperson import settings as api_settings
-from .liveperson.connection import CREDENTIAL_FIELDS, connection_from_settings, variable_name
-from .settings import (
-    DATASET_NAME,
-    DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS,
-    DEFAULT_DUCKDB_MEMORY_LIMIT,
-    DEFAULT_DUCKDB_PATH,
-    REPORT_FILE_NAME,
-    DEFAULT_MAX_REMOVED_PERCENT,
-    DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS,
-    DEFAULT_RETENTION_MONTHS,
-    MAX_NORMALIZE_WORKERS,
-    MAX_RETENTION_MONTHS,
-    MAX_WAIT_SECONDS,
-    ProjectSettings,
-    duckdb_file_problem,
-)
-from .dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
-from .warehouse_lock import retry_while_file_held, writer_lock
-from .working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
+from .runs.dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
+from .runs import warehouse_lock
+from .runs.working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
 
 PIPELINE_NAME = "liveperson"
 
 
-class LivePersonCredentials(ConfigurableResource):
-    """The LivePerson account and its API credentials: the OAuth1 set (API keys) or the OAuth2 client pair."""
+class LivePersonCredentials(ConfigurableResource, AccountSettings):
+    """The LivePerson account (its id, CSDS URL and HTTP settings, declared by the source) and its API credentials:
+    the OAuth1 set (API keys) or the OAuth2 client pair."""
 
-    account_id: str = Field(default="", description="LivePerson account (site) id")
     app_key: Optional[str] = Field(default=None, description="OAuth1 app key")
     app_secret: Optional[str] = Field(default=None, description="OAuth1 app secret")
     access_token: Optional[str] = Field(default=None, description="OAuth1 access token")
     access_token_secret: Optional[str] = Field(default=None, description="OAuth1 access token secret")
     client_id: Optional[str] = Field(default=None, description="OAuth2 client id")
     client_secret: Optional[str] = Field(default=None, description="OAuth2 client secret")
-    csds_url: str = Field(default=api_settings.DEFAULT_CSDS_URL, description="Domain discovery (CSDS) URL")
-    max_concurrent_requests: int = Field(
-        default=api_settings.MAX_CONCURRENT_REQUESTS, ge=1,
-        description="Requests in flight against the account, all runs sharing request_slots_dir together",
-    )
-    request_slots_dir: Optional[str] = Field(
-        default=None, description="Where the runs on this machine share the account's request slots; the temp dir's "
-        "liveperson-request-slots when unset",
-    )
-    request_slot_timeout_seconds: float = Field(
-        default=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS, ge=1, le=api_settings.REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT,
-        description="How long a request waits for a request slot while other processes hold them all",
-    )
-    requests_per_second: Optional[float] = Field(default=None, gt=0, description="Request rate cap; none by default")
-    request_timeout_seconds: float = Field(default=api_settings.REQUEST_TIMEOUT_SECONDS, gt=0)
-    max_attempts: int = Field(default=api_settings.MAX_ATTEMPTS, ge=1)
-    backoff_base_seconds: float = Field(default=api_settings.BACKOFF_BASE_SECONDS, ge=0)
-    max_backoff_seconds: float = Field(default=api_settings.MAX_BACKOFF_SECONDS, ge=0)
-    min_rate_limit_wait_seconds: float = Field(default=api_settings.MIN_RATE_LIMIT_WAIT_SECONDS, ge=0)
-    ca_bundle: Optional[str] = Field(
-        default=None, description="PEM file of certificate authorities to trust instead of the system's"
-    )
     named_by_variables: bool = Field(
         default=False, description="Errors name LIVEPERSON_* variables (set when built from those variables)"
     )
 
     def connection(self) -> LivePersonConnection:
-        http = HttpSettings(**{setting.name: getattr(self, setting.name) for setting in dataclasses.fields(HttpSettings)})
         values = {name: getattr(self, name) for name in ("account_id", "csds_url", *CREDENTIAL_FIELDS)}
-        return connection_from_settings(values, http, named_by_variables=self.named_by_variables)
+        return connection_from_settings(values, self.http(), variable if self.named_by_variables else str)
 
 
-class LivePersonWarehouse(ConfigurableResource):
-    """Where the data lands: DuckDB by default, or any dlt destination configured the dlt way."""
+class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
+    """Where the data lands (WarehouseSettings): DuckDB by default, or any dlt destination configured the dlt way."""
 
-    destination: str = Field(default="duckdb", description="dlt destination name")
-    duckdb_path: str = Field(default=DEFAULT_DUCKDB_PATH, description="DuckDB file (duckdb destination only)")
     dataset_name: str = Field(default=DATASET_NAME)
-    duckdb_memory_limit: str = Field(
-        default=DEFAULT_DUCKDB_MEMORY_LIMIT, description="DuckDB memory_limit while loading (it spills beyond)"
-    )
-    duckdb_lock_timeout_seconds: float = Field(
-        default=DEFAULT_DUCKDB_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
-        description="How long to wait for another process's DuckDB writer lock",
-    )
-    postgres_lock_timeout_seconds: float = Field(
-        default=DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False,
-        description="How long a load waits for another run's load into the same PostgreSQL dataset",
-    )
-    normalize_workers: Optional[int] = Field(
-        default=None, ge=1, le=MAX_NORMALIZE_WORKERS, description="dlt normalize worker processes; chosen by the run's volume when unset"
-    )
-    retention_months: int = Field(
-        default=DEFAULT_RETENTION_MONTHS, ge=1, le=MAX_RETENTION_MONTHS,
-        description="How far back LivePerson keeps history: older days are refused (the warehouse is their archive)",
-    )
-    max_removed_percent: float = Field(
-        default=DEFAULT_MAX_REMOVED_PERCENT, ge=0, le=100,
-        description="Share of a day's rows a re-load may remove (records LivePerson no longer returns); 100 forces",
-    )
-    report_path: Optional[str] = Field(
-        default=None, description="Where the contact-center report (HTML) is written; next to the DuckDB file "
-                                  f"({REPORT_FILE_NAME}) when unset",
-    )
 
     def dlt_destination(self, read_only: bool = False):
         if self.destination == "duckdb":
@@ -135,16 +75,9 @@ class LivePersonWarehouse(ConfigurableResource):
         return "parquet" if self.destination == "duckdb" else None
 
     def duckdb_file(self) -> Path:
-        path = Path(self.duckdb_path).expanduser().resolve()
-        if path.stem == self.dataset_name:
-            # DuckDB names the database after the file: `liveperson.liveperson.t` would be an ambiguous reference.
-            raise ValueError(
-                f"duckdb_path {path.name!r} is named like the dataset {self.dataset_name!r} "
-                "(LIVEPERSON_DUCKDB_PATH): choose another file name, e.g. liveperson_warehouse.duckdb"
-            )
-        if problem := duckdb_file_problem(self.duckdb_path):
-            raise ValueError(f"duckdb_path {self.duckdb_path!r} cannot be used (LIVEPERSON_DUCKDB_PATH): {problem}")
-        return path
+        if problem := duckdb_file_problem(self.duckdb_path, self.dataset_name):
+            raise ValueError(f"duckdb_path {self.duckdb_path!r} cannot be used ({variable('duckdb_path')}): {problem}")
+        return Path(self.duckdb_path).expanduser().resolve()
 
     def report_file(self) -> Path:
         if self.report_path:
@@ -155,13 +88,13 @@ class LivePersonWarehouse(ConfigurableResource):
     def pipeline_for_run(self, run_id: str, log: Callable[[str], None]) -> Iterator[dlt.Pipeline]:
         """A pipeline with a working dir of its own (runs sharing one would load each other's pending packages),
         holding the DuckDB writer lock while it runs. Load it with `load`."""
-        with run_working_dir(run_id) as working_dir, self._writer_lock(f"run {run_id[:8]}", log):
+        with run_working_dir(run_id) as working_dir, self.writer_lock(f"run {run_id[:8]}", log):
             pipeline = self._pipeline(working_dir)
             if self.destination == "duckdb":
                 database = self.duckdb_file()
                 # A run starts by reading the destination's schema (dlt's sync, read-write): wait for a reader that
                 # holds the file now rather than fail.
-                retry_while_file_held(lambda: _open_and_close(database), database, self.duckdb_lock_timeout_seconds,
+                warehouse_lock.retry_while_file_held(lambda: _open_and_close(database), database, self.duckdb_lock_timeout_seconds,
                                       log)
             elif self.destination == "postgres":
                 with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
@@ -174,7 +107,7 @@ class LivePersonWarehouse(ConfigurableResource):
         refused because a reader opened the file during the fetch waits for it, keeping the fetched data; on
         PostgreSQL, it loads alone in the dataset (see dataset_lock.py)."""
         if self.destination == "duckdb":
-            return retry_while_file_held(pipeline.load, self.duckdb_file(), self.duckdb_lock_timeout_seconds, log)
+            return warehouse_lock.retry_while_file_held(pipeline.load, self.duckdb_file(), self.duckdb_lock_timeout_seconds, log)
         if self.destination == "postgres":
             with postgres_dataset_lock(pipeline, log, self.postgres_lock_timeout_seconds):
                 return pipeline.load()
@@ -188,7 +121,7 @@ class LivePersonWarehouse(ConfigurableResource):
         if too_old:
             raise LivePersonOutOfRangeError(
                 f"{', '.join(too_old)}: older than LivePerson keeps history ({self.retention_months} months, "
-                f"LIVEPERSON_RETENTION_MONTHS): nothing fetched, nothing removed; the warehouse keeps what it has"
+                f"{variable('retention_months')}): nothing fetched, nothing removed; the warehouse keeps what it has"
             )
 
     def replacement(self, pipeline: dlt.Pipeline, resource: str, days: Sequence[Window]) -> Replacement:
@@ -197,7 +130,7 @@ class LivePersonWarehouse(ConfigurableResource):
         return Replacement(
             table=table, what=resource.replace("_", " "), stored=self._window_rows(pipeline, resource, table, days),
             days=tuple(days), max_removed_percent=self.max_removed_percent,
-            limit_setting="LIVEPERSON_MAX_REMOVED_PERCENT",
+            limit_setting=variable("max_removed_percent"),
         )
 
     def _window_rows(self, pipeline: dlt.Pipeline, table_name: str, table: ReplacedTable,
@@ -226,7 +159,7 @@ class LivePersonWarehouse(ConfigurableResource):
         """A dlt SQL client on the dataset, for reading it (asset checks) on any SQL destination. Its pipeline
         never runs. On DuckDB it waits for the writer lock, as a load would, and reads the file read-only, which
         other readers (an analyst's notebook) do not prevent."""
-        with owned_temp_dir(READ_PREFIX) as working_dir, self._writer_lock(holder, log):
+        with owned_temp_dir(READ_PREFIX) as working_dir, self.writer_lock(holder, log):
             read_only = self.destination == "duckdb" and self.duckdb_file().exists()
             with self._pipeline(working_dir, read_only=read_only).sql_client() as client:
                 yield client
@@ -244,7 +177,7 @@ class LivePersonWarehouse(ConfigurableResource):
                     "password": credentials.password or "", "dbname": credentials.database}
         raise ValueError(
             f"the marts (liveperson_dbt) are built on duckdb or postgres, not {self.destination!r} "
-            "(LIVEPERSON_DESTINATION): add an output named like it to liveperson_dbt/profiles.yml"
+            f"({variable('destination')}): add an output named like it to liveperson_dbt/profiles.yml"
         )
 
     def _postgres_credentials(self):
@@ -253,12 +186,6 @@ class LivePersonWarehouse(ConfigurableResource):
 
         initial = PostgresClientConfiguration()._bind_dataset_name(dataset_name=self.dataset_name)
         return dlt.destinations.postgres().configuration(initial).credentials
-
-    @contextmanager
-    def writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:
-        """The DuckDB writer lock (see warehouse_lock.py) for a writer other than dlt (dbt); none elsewhere."""
-        with self._writer_lock(holder, log):
-            yield
 
     def _pipeline(self, working_dir: str, read_only: bool = False) -> dlt.Pipeline:
         return dlt.pipeline(
@@ -269,13 +196,14 @@ class LivePersonWarehouse(ConfigurableResource):
         )
 
     @contextmanager
-    def _writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:
-        # DuckDB allows one writing process per file. The Dagster pool serializes runs launched by one instance;
-        # this lock also covers runs from separate `dagster asset materialize` commands.
+    def writer_lock(self, holder: str, log: Callable[[str], None]) -> Iterator[None]:
+        """The DuckDB writer lock (runs/warehouse_lock.py) of a run, a check or dbt; none elsewhere. DuckDB allows
+        one writing process per file: the Dagster pool serializes the runs of one instance, this lock also separate
+        `dagster asset materialize` commands."""
         if self.destination != "duckdb":
             yield
             return
-        with writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
+        with warehouse_lock.writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
             yield
 
 
@@ -284,33 +212,15 @@ def _open_and_close(database: Path) -> None:
         duckdb.connect(str(database)).close()
 
 
-# The settings a credentials resource takes from ProjectSettings (the rest of its HTTP settings keep their defaults).
-SETTINGS_OF_CREDENTIALS = (
-    "account_id", "csds_url", "max_concurrent_requests", "requests_per_second", "request_timeout_seconds", "max_attempts",
-    "ca_bundle", "request_slots_dir", "request_slot_timeout_seconds",
-)
-
-
-def _env_var(name: str, set_variables) -> Optional[EnvVar]:
-    return EnvVar(name) if name in set_variables else None
-
-
 def credentials_resource(settings: ProjectSettings, secret_variables: tuple) -> LivePersonCredentials:
     """The account's credentials: the secrets as EnvVars (read when a run starts, shown "from env" in the UI)
     for the variables that are set, everything else from the validated settings."""
     return LivePersonCredentials(
         named_by_variables=True,
-        **{name: getattr(settings, name) for name in SETTINGS_OF_CREDENTIALS},
-        **{name: _env_var(variable_name(name), secret_variables) for name in CREDENTIAL_FIELDS},
+        **{name: getattr(settings, name) for name in AccountSettings.model_fields},
+        **{name: EnvVar(variable(name)) if variable(name) in secret_variables else None for name in CREDENTIAL_FIELDS},
     )
 
 
-SETTINGS_OF_WAREHOUSE = (
-    "destination", "duckdb_path", "duckdb_memory_limit", "duckdb_lock_timeout_seconds", "postgres_lock_timeout_seconds",
-    "normalize_workers",
-    "retention_months", "max_removed_percent", "report_path",
-)
-
-
 def warehouse_resource(settings: ProjectSettings) -> LivePersonWarehouse:
-    return LivePersonWarehouse(**{name: getattr(settings, name) for name in SETTINGS_OF_WAREHOUSE})
+    return LivePersonWarehouse(**{name: getattr(settings, name) for name in WarehouseSettings.model_fields})

@@ -21,25 +21,11 @@ from dagster import (
     schedule,
 )
 
-from .translator import CONFIG_RESOURCES, GROUP, MARTS_GROUP, OPERATIONS_GROUP, asset_key
+from .constants import RANGE_END_TAG, RANGE_START_TAG
+from .translator import CONFIG_RESOURCES, asset_key
 
-DAILY_JOB_NAME = "liveperson_daily"
 DEFAULT_CRON = "0 2 * * *"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 CONFIG_KEYS = [asset_key(name) for name in CONFIG_RESOURCES]
-
-
-def daily_job():
-    # One job for the LivePerson assets and the marts built on them (and their checks): the configuration is
-    # refreshed before the daily steps, the marts are built after the loads they read, and a partition range is
-    # one run, as the backfill policies want.
-    return define_asset_job(
-        DAILY_JOB_NAME,
-        selection=AssetSelection.groups(GROUP, MARTS_GROUP),
-        description="Account configuration snapshots, then the last complete days of history, then the marts of "
-                    "those days.",
-    )
 
 
 def daily_schedule(
@@ -76,17 +62,8 @@ def daily_schedule(
     return _daily
 
 
-OPERATIONS_JOB_NAME = "liveperson_operations_hourly"
 # Ten minutes past each hour: the hour before is over, and its metrics are in.
 OPERATIONS_MINUTE_OF_HOUR = 10
-
-
-def operations_job():
-    return define_asset_job(
-        OPERATIONS_JOB_NAME,
-        selection=AssetSelection.groups(OPERATIONS_GROUP),
-        description="Messaging Operations metrics of one hour (LivePerson keeps the last 24 hours).",
-    )
 
 
 def operations_schedule(job) -> ScheduleDefinition:

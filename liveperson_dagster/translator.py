@@ -7,13 +7,9 @@ from dagster import AssetKey
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from .constants import GROUP, KEY_PREFIX, OPERATIONS_GROUP
 from .liveperson.source import CONFIG_SNAPSHOTS
 
-GROUP = "liveperson"
-OPERATIONS_GROUP = "liveperson_operations"
-# The dbt models built on the tables (marts.py).
-MARTS_GROUP = "liveperson_marts"
-KEY_PREFIX = "liveperson"
 # Full snapshots of the account's configuration, replaced on each materialization.
 CONFIG_RESOURCES = tuple(CONFIG_SNAPSHOTS)
 # History partitioned by day; each depends on the configuration its records refer to.

@@ -10,12 +10,12 @@ Columns the declarations do not cover but that have variants become DOUBLE (whol
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
 import dlt
 
-from .dataset_lock import postgres_dataset_lock
-from .settings import DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS
+from .runs.dataset_lock import postgres_dataset_lock
+from .config import WarehouseSettings, variable
 from .liveperson.columns import declared_types, variant_base
 from .liveperson.errors import LivePersonTypeError
 
@@ -136,10 +136,10 @@ def _update_stored_schema(pipeline: dlt.Pipeline, changes: List[Change]) -> None
 
 
 def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None] = print,
-                  lock_timeout_seconds: float = DEFAULT_POSTGRES_LOCK_TIMEOUT_SECONDS) -> List[str]:
+                  lock_timeout_seconds: float = WarehouseSettings.model_fields["postgres_lock_timeout_seconds"].default) -> List[str]:
     """Migrates the dataset of `pipeline` (see the module's doc); returns what it changed, one line each."""
     if destination not in SQL_TYPES:
-        raise ValueError(f"migrate-types knows duckdb and postgres, not {destination!r} (LIVEPERSON_DESTINATION)")
+        raise ValueError(f"migrate-types knows duckdb and postgres, not {destination!r} ({variable('destination')})")
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return []
@@ -170,9 +170,3 @@ def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str],
 def _alone(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None], timeout_seconds: float):
     """Alone in the dataset: no load changes it meanwhile (PostgreSQL; DuckDB's writer lock is held by the caller)."""
     return postgres_dataset_lock(pipeline, log, timeout_seconds) if destination == "postgres" else nullcontext()
-
-
-def stored_types(pipeline: dlt.Pipeline) -> Optional[Dict[str, Dict[str, str]]]:
-    """The warehouse's columns, table -> column -> dlt type (None without a dataset)."""
-    with pipeline.sql_client() as client:
-        return _stored_columns(client) if client.has_dataset() else None

@@ -12,28 +12,26 @@ from dagster import (
     AssetMaterialization,
     Config,
     DailyPartitionsDefinition,
-    JobDefinition,
     MetadataValue,
+    OpDefinition,
     OpExecutionContext,
-    job,
     op,
 )
 from dateutil.relativedelta import relativedelta
 from pydantic import Field
 
+from .constants import POOL
 from .liveperson import LivePersonClient, Window, liveperson_source
-from .liveperson import settings as api_settings
+from .liveperson import api_constants
 from .liveperson.windows import utc_from_ms
 from .loading import extract_normalize_load, step_pipeline
 from .resources import LivePersonCredentials, LivePersonWarehouse
-from .run_owners import claim_run
+from .runs.run_owners import claim_run
 from .translator import asset_key
 
-UPDATES_JOB_NAME = "liveperson_conversation_updates"
 UPDATES_OP_NAME = "merge_conversation_updates"
 # The conversation search spans at most 3 months of start times: changes to older conversations cannot be found.
 SEARCH_MONTHS = 3
-POOL = "liveperson"
 
 
 class UpdatesConfig(Config):
@@ -41,7 +39,7 @@ class UpdatesConfig(Config):
                                       "to 10 minutes)")
     until_ms: int = Field(description="When the sensor looked: conversations that started before the end of the "
                                       "last complete day before it are searched")
-    content_parts: List[str] = Field(default=list(api_settings.ALL_CONTENT_PARTS),
+    content_parts: List[str] = Field(default=list(api_constants.ALL_CONTENT_PARTS),
                                      description="Conversation parts to fetch (contentToRetrieve)")
 
 
@@ -54,20 +52,14 @@ def search_window(partitions_def: DailyPartitionsDefinition, now: datetime) -> O
     return Window(start, end) if start < end else None
 
 
-def updates_job(partitions_def: DailyPartitionsDefinition) -> JobDefinition:
+def updates_op(partitions_def: DailyPartitionsDefinition) -> OpDefinition:
     @op(name=UPDATES_OP_NAME, pool=POOL, out={},
         description="Merges the conversations updated since `since_ms` into their day partitions.")
     def merge_updates(context: OpExecutionContext, config: UpdatesConfig, liveperson: LivePersonCredentials,
                       warehouse: LivePersonWarehouse):
         yield from load_updates(context, liveperson, warehouse, partitions_def, config)
 
-    @job(name=UPDATES_JOB_NAME,
-         description="Late changes: conversations updated since a time, merged into their day partitions "
-                     "(requested by liveperson_conversation_updates_sensor).")
-    def liveperson_conversation_updates():
-        merge_updates()
-
-    return liveperson_conversation_updates
+    return merge_updates
 
 
 def load_updates(context: OpExecutionContext, credentials: LivePersonCredentials, warehouse: LivePersonWarehouse,

@@ -28,6 +28,8 @@ from dagster import (
 from .liveperson import LivePersonClient, LivePersonError, LivePersonHTTPError
 from .liveperson.windows import utc_from_ms
 from .resources import LivePersonCredentials
+from .config import variable
+from .constants import RUN_KEY_TAG
 from .updates import UPDATES_OP_NAME, search_window
 
 SENSOR_NAME = "liveperson_conversation_updates_sensor"
@@ -37,7 +39,6 @@ STEP_BACK_MS = 12 * 60_000
 # A requested run not found after this long was never created (the daemon stopped between tick and launch).
 LOST_REQUEST_MS = 30 * 60_000
 DAY_MS = 86_400_000
-RUN_KEY_TAG = "dagster/run_key"
 
 
 class LivePersonUpdatesRejected(LivePersonError):
@@ -106,7 +107,7 @@ def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition
                 raise LivePersonUpdatesRejected(
                     f"The conversation search rejected the latestUpdateTime filter ({error}): late changes cannot be "
                     f"found this way on this account. Stop {SENSOR_NAME}; the daily schedule's re-load of the last "
-                    f"LIVEPERSON_LOOKBACK_DAYS days still brings the changes of those days."
+                    f"{variable('lookback_days')} days still brings the changes of those days."
                 ) from None
             raise
         since = utc_from_ms(since_ms).isoformat()

@@ -31,9 +31,9 @@ from liveperson_emulator import Emulator
 from liveperson_dagster.assets import build_assets
 from liveperson_dagster.checks import build_checks
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
-from liveperson_dagster.partitions import daily_partitions, hourly_partitions
+from liveperson_dagster.runs.partitions import daily_partitions, hourly_partitions
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
-from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.config import ProjectSettings, connection_from_variables
 from liveperson_dagster.translator import OPERATIONS_RESOURCES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def expected_message_records(emulator, first: str, last: str) -> int:
 # The LivePerson API and the Dagster resources
 
 def connection_for(emulator: Emulator, oauth2: bool = False, http: HttpSettings = FAST_HTTP) -> LivePersonConnection:
-    return LivePersonConnection.from_variables(emulator.env(oauth2=oauth2), http=http)
+    return connection_from_variables(emulator.env(oauth2=oauth2), http=http)
 
 
 def all_assets(settings: ProjectSettings = ProjectSettings()) -> list:

@@ -15,9 +15,9 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from liveperson_dagster import loading
 from liveperson_dagster.liveperson import LivePersonClient, Window
-from liveperson_dagster.liveperson import settings as api_settings
+from liveperson_dagster.liveperson import api_constants
 from liveperson_dagster.liveperson.errors import LivePersonOutOfRangeError
-from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.config import ProjectSettings
 from liveperson_emulator import Faults
 
 from .helpers import (assets_of, connection_for, project_assets, project_checks, query, resources_for,
@@ -379,7 +379,7 @@ def test_an_hour_of_asia_kathmandu_holds_exactly_its_intervals_of_both_operation
 def test_small_pages_are_fetched_concurrently_each_once_and_lose_nothing(start_emulator, monkeypatch,
                                                                          page_size_setting, fetch, expected, endpoint):
     emulator = start_emulator(latency_ms=40)  # answers that take time, so that concurrent requests overlap
-    monkeypatch.setattr(api_settings, page_size_setting, 7)
+    monkeypatch.setattr(api_constants, page_size_setting, 7)
     window = Window(*local_window("2026-11-03", "UTC", "2026-11-04"))
     client = LivePersonClient(connection_for(emulator))
     key_of = change_id if endpoint == "statusChanges" else (lambda record: record["info"]["engagementId"])

@@ -16,7 +16,7 @@ from liveperson_dagster.liveperson.errors import LivePersonWaitTimeout
 from liveperson_dagster.liveperson.limiter import AccountLimiter
 from liveperson_dagster.liveperson.slots import RequestSlots
 from liveperson_dagster.resources import credentials_resource
-from liveperson_dagster.settings import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
+from liveperson_dagster.config import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
 
 from .helpers import (
     CONVERSATIONS, FAST_HTTP, PROJECT_ROOT, cli_env, connection_for, conversation_ids, expected_ids, start_materialize,
@@ -66,7 +66,7 @@ HOLDER = """
 import sys
 from liveperson_dagster.liveperson.slots import RequestSlots
 from liveperson_dagster.resources import credentials_resource
-from liveperson_dagster.settings import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
+from liveperson_dagster.config import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
 slot = RequestSlots(sys.argv[1], int(sys.argv[2]), sys.argv[3]).take()
 print(slot.number, flush=True)
 sys.stdin.read()

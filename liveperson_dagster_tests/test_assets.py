@@ -77,7 +77,7 @@ def test_a_partition_loads_exactly_its_day_with_metadata(emulator, tmp_path):
 
 @pytest.mark.parametrize("chosen_by", [None, "environment", "resource"])
 def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator, tmp_path, monkeypatch, chosen_by):
-    from liveperson_dagster import normalize_workers
+    from liveperson_dagster.runs import normalize_workers
 
     monkeypatch.setattr(normalize_workers, "MIN_CONVERSATIONS_FOR_WORKERS", 10)
     monkeypatch.setenv("SOURCES__DATA_WRITER__FILE_MAX_ITEMS", "5")  # several extract files for the workers

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from dagster import AssetCheckKey, AssetKey, AssetCheckSeverity, AssetSelection, DagsterInstance, materialize
 
-from liveperson_dagster.settings import ProjectSettings, SettingsError
+from liveperson_dagster.config import ProjectSettings, SettingsError
 from liveperson_emulator import Emulator, EmulatorConfig
 
 from .helpers import FIRST_DAY, LAST_DAY, project_assets, project_checks, query, resources_for, utc_window

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from liveperson_dagster.settings import SettingsError, print_settings_errors_without_traceback
+from liveperson_dagster.config import SettingsError, print_settings_errors_without_traceback
 
 from .helpers import DAGSTER, DEFINITIONS, PROJECT_ROOT, free_port
 

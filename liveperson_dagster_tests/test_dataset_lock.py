@@ -7,10 +7,10 @@ import pytest
 from dagster import DagsterInstance, materialize
 from dagster_dlt import DagsterDltResource
 
-from liveperson_dagster import dataset_lock
-from liveperson_dagster.dataset_lock import DatasetLockTimeout, advisory_key, postgres_dataset_lock
+from liveperson_dagster.runs import dataset_lock
+from liveperson_dagster.runs.dataset_lock import DatasetLockTimeout, advisory_key, postgres_dataset_lock
 from liveperson_dagster.resources import LivePersonWarehouse, warehouse_resource
-from liveperson_dagster.settings import ProjectSettings, SettingsError
+from liveperson_dagster.config import ProjectSettings, SettingsError
 
 from .helpers import FakeTime, assets_of, credentials_for, fresh_postgres_database, require_postgres
 
@@ -111,7 +111,7 @@ def test_a_run_waiting_for_a_table_lock_names_the_session_holding_it_and_gives_u
     (failure,) = [event.step_failure_data.error.cause for event in result.all_node_events if event.is_step_failure]
     assert failure.cls_name == "DatasetLockTimeout"
     assert failure.message.strip() == (
-        "liveperson_dagster.dataset_lock.DatasetLockTimeout: Gave up after 3 s waiting for a PostgreSQL lock on "
+        "liveperson_dagster.runs.dataset_lock.DatasetLockTimeout: Gave up after 3 s waiting for a PostgreSQL lock on "
         "dataset liveperson that another session holds (an open transaction?): end that session, or raise "
         f"{SETTING} (now 3).")
     waiting = [entry.user_message for entry in instance.all_logs(result.run_id)

@@ -8,7 +8,7 @@ import pytest
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
-from liveperson_dagster.dlt_run_config import dlt_config_for_run
+from liveperson_dagster.runs.dlt_run_config import dlt_config_for_run
 
 ROWS, PER_YIELD = 40, 10
 

@@ -9,7 +9,7 @@ import pytest
 from dagster import materialize
 
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.warehouse_lock import retry_while_file_held
+from liveperson_dagster.runs.warehouse_lock import retry_while_file_held
 
 from .helpers import (
     CONVERSATIONS, assets_of, cli_env, expected_ids, resources_for, start_materialize, stop_group, tail, wait_until,

@@ -6,7 +6,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-from liveperson_dagster.liveperson.settings import ALL_CONTENT_PARTS as CLIENT_PARTS
+from liveperson_dagster.liveperson.api_constants import ALL_CONTENT_PARTS as CLIENT_PARTS
 
 # The conftest `emulator` serves 2026-11-01..2026-11-10; the last two days hold most OPEN conversations.
 FIRST = datetime(2026, 11, 1, tzinfo=timezone.utc)

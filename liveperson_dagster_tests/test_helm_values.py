@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 import yaml
 
-from liveperson_dagster.assets import POOL
-from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.constants import POOL
+from liveperson_dagster.config import ProjectSettings
 
 from .helpers import PROJECT_ROOT
 

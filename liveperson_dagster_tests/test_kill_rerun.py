@@ -12,7 +12,7 @@ import sys
 import psutil
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, build_sensor_context
 
-from liveperson_dagster import run_owners
+from liveperson_dagster.runs import run_owners
 from .helpers import (
     CONVERSATIONS, cli_env, day_keys, dlt_working_dirs, expected_ids, expected_message_records, jobs, kill_group,
     load_packages, process_tree, run_failure_message, run_materialize, runs_holding_pool, runs_of,

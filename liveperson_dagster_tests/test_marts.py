@@ -22,14 +22,16 @@ from dagster import (
 
 from liveperson_emulator import Emulator, EmulatorConfig
 from liveperson_dagster.marts import build_marts_assets
-from liveperson_dagster.marts_sensor import MARTS_JOB_NAME, MARTS_SENSOR_NAME, marts_after_updates_sensor, marts_job
-from liveperson_dagster.partitions import daily_partitions
+from liveperson_dagster.constants import MARTS_JOB_NAME
+from liveperson_dagster.jobs import marts_job, updates_job
+from liveperson_dagster.marts_sensor import MARTS_SENSOR_NAME, marts_after_updates_sensor
+from liveperson_dagster.runs.partitions import daily_partitions
 from liveperson_dagster.report import REPORT_KEY, build_report_asset
 from liveperson_dagster.report_data import RESPONSE_BUCKETS, UNASSIGNED_SKILL
 from liveperson_dagster.report_html import CHART_IDS
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.settings import ProjectSettings
-from liveperson_dagster.updates import UPDATES_OP_NAME, updates_job
+from liveperson_dagster.config import ProjectSettings
+from liveperson_dagster.updates import UPDATES_OP_NAME
 
 from .helpers import (
     FIRST_DAY, LAST_DAY, assets_of, cli_env, credentials_for, day_keys, fresh_postgres_database, postgres_query,

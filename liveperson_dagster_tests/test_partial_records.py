@@ -6,7 +6,7 @@ from math import ceil
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, AssetSelection, DagsterInstance, materialize
 
 from liveperson_dagster.liveperson import LivePersonClient, RequestStats, Window
-from liveperson_dagster.liveperson import settings as api_settings
+from liveperson_dagster.liveperson import api_constants
 from liveperson_dagster.liveperson.partial import completed
 from liveperson_dagster.liveperson.records import conversation_row
 
@@ -76,7 +76,7 @@ def test_records_served_partial_once_are_completed_by_the_search_by_ids(emulator
     assert query(database, "select count(*) from liveperson.conversations where info__is_partial") == [(0,)]
     metadata = conversation_metadata(result)
     assert (metadata["partial_records_refetched"], metadata["partial_records_loaded"]) == (5, 0)
-    assert by_ids_requests(emulator) == ceil(5 / api_settings.SEARCH_BY_IDS_BATCH_SIZE) == 1
+    assert by_ids_requests(emulator) == ceil(5 / api_constants.SEARCH_BY_IDS_BATCH_SIZE) == 1
     checks = checks_of(result)
     assert checks[COMPLETE].passed is True
     assert {name: entry.value for name, entry in checks[COMPLETE].metadata.items()} == {
@@ -97,7 +97,7 @@ def test_a_record_that_stays_partial_is_loaded_flagged_and_warned_about_until_a_
     assert messages_per_conversation(database)[stubborn_id] == len(stubborn["messageRecords"]) // 2
     metadata = conversation_metadata(result)
     assert (metadata["partial_records_refetched"], metadata["partial_records_loaded"]) == (0, 1)
-    assert by_ids_requests(emulator) == api_settings.PARTIAL_REFETCH_ATTEMPTS == 3
+    assert by_ids_requests(emulator) == api_constants.PARTIAL_REFETCH_ATTEMPTS == 3
     checks = checks_of(result)
     warning = checks[COMPLETE]
     assert warning.passed is False and warning.severity == AssetCheckSeverity.WARN
@@ -130,7 +130,7 @@ def test_more_than_a_hundred_partial_records_of_a_day_are_all_completed(start_em
     assert (metadata["partial_records_refetched"], metadata["partial_records_loaded"]) == (len(full), 0)
     # The day comes in two pages of the search (100 records at most each, its neighbours of the 10-minute rounding
     # left out): each page's partial records are asked for in one request.
-    assert by_ids_requests(emulator) == ceil(len(full) / api_settings.SEARCH_BY_IDS_BATCH_SIZE) == 2
+    assert by_ids_requests(emulator) == ceil(len(full) / api_constants.SEARCH_BY_IDS_BATCH_SIZE) == 2
 
 
 # The client and the completion step
@@ -192,7 +192,7 @@ def test_the_completion_keeps_the_order_and_stops_at_the_attempts():
     assert ids(result) == ["a", "b", "c", "d", "e", "f"]
     assert result == [page[0], record("b", False), page[2], record("d", True), page[4], record("f", False)]
     assert client.asked == [["b", "d", "e", "f"], ["d", "f"], ["d"]]
-    assert len(client.asked) == api_settings.PARTIAL_REFETCH_ATTEMPTS
+    assert len(client.asked) == api_constants.PARTIAL_REFETCH_ATTEMPTS
     assert (client.stats.count("partial_refetched"), client.stats.count("partial_remaining")) == (2, 2)
     assert [conversation_row(r)["is_partial"] for r in result] == [False, False, False, True, True, False]
     # A page without partial records is returned as it is, without a request.

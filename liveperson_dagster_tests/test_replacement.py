@@ -11,7 +11,7 @@ from dagster_dlt import DagsterDltResource
 from liveperson_dagster.liveperson import Window
 from liveperson_dagster.liveperson.replacement import LivePersonRemovalRefused, ReplacedTable, Replacement
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.settings import ProjectSettings
+from liveperson_dagster.config import ProjectSettings
 
 from .helpers import (
     assets_of, cli_env, credentials_for, fresh_postgres_database, postgres_query, query,

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from dagster import AssetKey, DagsterInstance, DailyPartitionsDefinition, Definitions, build_schedule_context
 
-from liveperson_dagster.schedules import daily_job, daily_schedule
-from liveperson_dagster.settings import ProjectSettings, SettingsError
+from liveperson_dagster.jobs import daily_job
+from liveperson_dagster.schedules import daily_schedule
+from liveperson_dagster.config import ProjectSettings, SettingsError
 
 from .helpers import conversation_ids, project_assets, project_checks, resources_for, utc_window
 

@@ -11,7 +11,7 @@ from dagster import AssetKey, EnvVar, materialize
 from liveperson_dagster.definitions import build_definitions
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConfigError
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse, warehouse_resource
-from liveperson_dagster.settings import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
+from liveperson_dagster.config import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
 from liveperson_emulator import Faults
 
 from .helpers import DAGSTER, PROJECT_ROOT, assets_of, resources_for

@@ -15,14 +15,13 @@ from liveperson_dagster.liveperson import (
     LivePersonAuthError,
     LivePersonClient,
     LivePersonConfigError,
-    LivePersonConnection,
     LivePersonHTTPError,
     LivePersonIncompleteDataError,
     LivePersonUnsafeURLError,
     Window,
     liveperson_source,
 )
-from liveperson_dagster.liveperson import settings as api_settings
+from liveperson_dagster.config import connection_from_variables
 
 from .helpers import FAST_HTTP, FIRST_DAY, connection_for, utc_window
 
@@ -165,7 +164,7 @@ def test_retry_after_is_honoured_and_at_least_one_second(start_emulator):
     emulator = start_emulator(faults=Faults(rate_429_retry_after=0.5))
     waits = []
     http = HttpSettings(max_attempts=20, backoff_base_seconds=0.01, max_backoff_seconds=30,
-                        min_rate_limit_wait_seconds=api_settings.MIN_RATE_LIMIT_WAIT_SECONDS)
+                        min_rate_limit_wait_seconds=HttpSettings().min_rate_limit_wait_seconds)
     client = LivePersonClient(connection_for(emulator, http=http), sleep=waits.append)
     window = day_window(FIRST_DAY, "UTC")
     assert set(fetched_ids(client, window)) == emulator.conversation_ids(window.start, window.end)
@@ -205,7 +204,7 @@ def test_broken_pagination_fails_loudly(start_emulator, faults, error, words):
 
 def test_wrong_oauth1_secret_is_a_clear_error_without_retries(emulator):
     env = {**emulator.env(), "LIVEPERSON_APP_SECRET": "not-the-secret"}
-    client = LivePersonClient(LivePersonConnection.from_variables(env, http=FAST_HTTP))
+    client = LivePersonClient(connection_from_variables(env, http=FAST_HTTP))
     with pytest.raises(LivePersonAuthError) as raised:
         list(client.fetch_collection("users"))
     assert raised.value.status == 401
@@ -216,7 +215,7 @@ def test_wrong_oauth1_secret_is_a_clear_error_without_retries(emulator):
 
 def test_wrong_oauth2_secret_is_a_clear_error(emulator):
     env = {**emulator.env(oauth2=True), "LIVEPERSON_CLIENT_SECRET": "not-the-secret"}
-    client = LivePersonClient(LivePersonConnection.from_variables(env, http=FAST_HTTP))
+    client = LivePersonClient(connection_from_variables(env, http=FAST_HTTP))
     with pytest.raises(LivePersonAuthError) as raised:
         list(client.fetch_collection("users"))
     assert "/sentinel/" in str(raised.value) and "LIVEPERSON_CLIENT_SECRET" in str(raised.value)
@@ -224,21 +223,21 @@ def test_wrong_oauth2_secret_is_a_clear_error(emulator):
 
 def test_unknown_account_names_the_setting(emulator):
     env = {**emulator.env(), "LIVEPERSON_ACCOUNT_ID": "999"}
-    client = LivePersonClient(LivePersonConnection.from_variables(env, http=FAST_HTTP))
+    client = LivePersonClient(connection_from_variables(env, http=FAST_HTTP))
     with pytest.raises(LivePersonConfigError, match="LIVEPERSON_ACCOUNT_ID"):
         list(client.fetch_collection("users"))
 
 
 def test_missing_credentials_name_the_missing_variables():
     with pytest.raises(LivePersonConfigError) as raised:
-        LivePersonConnection.from_variables({"LIVEPERSON_ACCOUNT_ID": "1", "LIVEPERSON_APP_KEY": "k"})
+        connection_from_variables({"LIVEPERSON_ACCOUNT_ID": "1", "LIVEPERSON_APP_KEY": "k"})
     assert "LIVEPERSON_APP_SECRET" in str(raised.value) and "LIVEPERSON_CLIENT_SECRET" in str(raised.value)
     assert "LIVEPERSON_APP_KEY," not in str(raised.value).split("missing:")[1]
 
 
 def test_plain_http_to_a_remote_host_is_refused_before_any_request(emulator):
     env = {**emulator.env(), "LIVEPERSON_CSDS_URL": "http://api.liveperson.net"}
-    client = LivePersonClient(LivePersonConnection.from_variables(env, http=FAST_HTTP))
+    client = LivePersonClient(connection_from_variables(env, http=FAST_HTTP))
     with pytest.raises(LivePersonUnsafeURLError, match="LIVEPERSON_CSDS_URL"):
         list(client.fetch_collection("users"))
     assert client.stats.count("requests") == 0

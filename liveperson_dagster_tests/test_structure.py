@@ -1,6 +1,7 @@
 """Promises of the package's shape, checked on its source: the dlt source imports without Dagster; nothing in the
 product writes the process environment or patches a dlt pipeline's steps (a run calls them in turn,
-loading.extract_normalize_load); no private Dagster module is imported."""
+loading.extract_normalize_load); no private Dagster module is imported; each module's name says what it holds, once,
+and the names the modules share (pool, groups, jobs, tags) are declared in constants.py only."""
 
 import ast
 import subprocess
@@ -64,6 +65,36 @@ def test_the_dlt_source_imports_without_dagster():
     assert imported.stdout.strip() == "[]", imported.stdout
 
 
+def test_the_dlt_source_reads_no_environment_and_names_no_variable():
+    """Its settings are plain arguments; the Dagster project alone knows the LIVEPERSON_* variables (config.py)."""
+    def reads_or_names(node: ast.AST) -> bool:
+        return is_os_environ(node) or (isinstance(node, ast.Attribute) and node.attr == "getenv") or (
+            isinstance(node, ast.Constant) and isinstance(node.value, str) and "LIVEPERSON_" in node.value)
+
+    assert [place for place in findings(reads_or_names) if place.startswith("liveperson_dagster/liveperson/")] == []
+
+
+def test_each_setting_is_declared_once():
+    """A setting's declaration (its default, bounds and rule) is one `Field(...)`, which the models that hold it
+    inherit: the source's AccountSettings, the project's WarehouseSettings and ProjectSettings."""
+    from liveperson_dagster.config import ProjectSettings
+
+    declared = [node.target.id for _, tree in modules() for node in ast.walk(tree)
+                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and node.target.id in ProjectSettings.model_fields and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "id", None) == "Field"]
+    assert sorted(declared) == sorted(ProjectSettings.model_fields)
+
+
+def test_every_liveperson_asset_body_is_one_call():
+    """The run path of an asset is load_resources (loading.py): a body does nothing else."""
+    tree = ast.parse((PACKAGE / "assets.py").read_text())
+    bodies = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and any(
+        isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "_liveperson_asset"
+        for decorator in node.decorator_list)]
+    assert len(bodies) == 3 and all(len(body.body) == 1 for body in bodies), [body.name for body in bodies]
+
+
 def test_nothing_in_the_package_writes_the_process_environment():
     assert findings(writes_environment) == []
 
@@ -74,6 +105,20 @@ def test_no_pipeline_step_is_patched():
 
 def test_no_private_dagster_module_is_imported():
     assert findings(imports_private_dagster) == []
+
+
+def test_no_two_modules_share_a_name():
+    names = [path.name for path in PACKAGE.rglob("*.py") if path.name != "__init__.py"]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
+
+
+def test_the_shared_names_are_declared_in_constants_only():
+    import liveperson_dagster.constants as constants
+
+    shared = {name for name in vars(constants) if name.isupper()}
+    declared = findings(lambda node: isinstance(node, ast.Assign) and any(
+        isinstance(target, ast.Name) and target.id in shared for target in node.targets))
+    assert {place.split(":")[0] for place in declared} == {"liveperson_dagster/constants.py"}
 
 
 def test_the_checks_find_what_they_look_for(tmp_path):

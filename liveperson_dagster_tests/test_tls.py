@@ -10,7 +10,7 @@ import pytest
 
 from liveperson_dagster import cli
 from liveperson_dagster.liveperson import LivePersonClient, LivePersonConfigError, LivePersonTLSError
-from liveperson_dagster.settings import ProjectSettings, SettingsError, connection_from_env
+from liveperson_dagster.config import ProjectSettings, SettingsError, connection_from_env
 
 from .helpers import FAST_HTTP
 

@@ -12,10 +12,12 @@ from dagster import (
 
 from liveperson_dagster.definitions import build_definitions
 from liveperson_dagster.liveperson import LivePersonClient
-from liveperson_dagster.partitions import daily_partitions
+from liveperson_dagster.runs.partitions import daily_partitions
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.settings import ProjectSettings, SettingsError
-from liveperson_dagster.updates import UPDATES_JOB_NAME, UPDATES_OP_NAME, search_window, updates_job
+from liveperson_dagster.config import ProjectSettings, SettingsError
+from liveperson_dagster.constants import UPDATES_JOB_NAME
+from liveperson_dagster.jobs import updates_job
+from liveperson_dagster.updates import UPDATES_OP_NAME, search_window
 from liveperson_dagster.updates_sensor import (
     SENSOR_NAME, STEP_BACK_MS, LivePersonUpdatesRejected, UpdatesCursor, updates_sensor,
 )

@@ -11,7 +11,7 @@ import pytest
 from dagster import AssetSelection, DagsterInstance, materialize
 
 from liveperson_dagster.resources import LivePersonWarehouse
-from liveperson_dagster.warehouse_lock import WarehouseLockTimeout, retry_while_file_held, writer_lock
+from liveperson_dagster.runs.warehouse_lock import WarehouseLockTimeout, retry_while_file_held, writer_lock
 
 from .helpers import FakeTime, assets_of, project_assets, project_checks, resources_for
 
@@ -136,7 +136,7 @@ def test_negative_timeout_is_refused(tmp_path):
 def test_another_process_is_named_and_its_lock_goes_when_it_ends(tmp_path):
     database = tmp_path / "x.duckdb"
     holder_code = (
-        "import sys; from pathlib import Path; from liveperson_dagster.warehouse_lock import writer_lock\n"
+        "import sys; from pathlib import Path; from liveperson_dagster.runs.warehouse_lock import writer_lock\n"
         "with writer_lock(Path(sys.argv[1]), 'run 0badf00d', 0, print):\n"
         "    print('held', flush=True); sys.stdin.read()\n"
     )

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from liveperson_dagster.working_dirs import (
+from liveperson_dagster.runs.working_dirs import (
     ABANDONED_AFTER_SECONDS, OWNER_LOCK, READ_PREFIX, RUN_PREFIX, remove_abandoned_dirs,
 )
 

@@ -15,9 +15,10 @@ from with_emulator import running_emulator  # noqa: E402
 
 import duckdb  # noqa: E402
 
-from liveperson_dagster.marts import MARTS_GROUP, MARTS_SCHEMA  # noqa: E402
+from liveperson_dagster.constants import MARTS_GROUP
+from liveperson_dagster.marts import MARTS_SCHEMA  # noqa: E402
 from liveperson_dagster.resources import DATASET_NAME, warehouse_resource  # noqa: E402
-from liveperson_dagster.settings import ProjectSettings, SettingsError  # noqa: E402
+from liveperson_dagster.config import ProjectSettings, SettingsError  # noqa: E402
 from liveperson_dagster.translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES  # noqa: E402
 
 DAGSTER = str(Path(sys.executable).with_name("dagster"))

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from with_emulator import running_emulator  # noqa: E402
 
-from liveperson_dagster.settings import ProjectSettings, SettingsError  # noqa: E402
+from liveperson_dagster.config import ProjectSettings, SettingsError  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

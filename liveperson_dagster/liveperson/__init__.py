@@ -1,15 +1,17 @@
-"""A dlt source for LivePerson's REST APIs. Usable without Dagster:
+"""A dlt source for LivePerson's REST APIs: plain typed arguments, no Dagster and no environment variable.
 
     import dlt
-    from liveperson_dagster.liveperson import Window, liveperson_source
-    from liveperson_dagster.settings import connection_from_env  # or LivePersonConnection(...) built in code
+    from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection, OAuth2ClientKeys, Window
+    from liveperson_dagster.liveperson import liveperson_source
 
-    source = liveperson_source(connection_from_env(), Window(start, end))
+    connection = LivePersonConnection(account_id="13350576", oauth2=OAuth2ClientKeys(client_id, client_secret),
+                                      http=HttpSettings(max_concurrent_requests=4))
+    source = liveperson_source(connection, Window(start, end))
     dlt.pipeline("liveperson", destination="duckdb", dataset_name="liveperson").run(source)
 """
 
 from .client import LivePersonClient
-from .connection import HttpSettings, LivePersonConnection, OAuth1Keys, OAuth2ClientKeys
+from .connection import AccountSettings, HttpSettings, LivePersonConnection, OAuth1Keys, OAuth2ClientKeys
 from .errors import (
     LivePersonAuthError,
     LivePersonConfigError,
@@ -25,6 +27,7 @@ from .stats import RequestStats
 from .windows import Window
 
 __all__ = [
+    "AccountSettings",
     "HttpSettings",
     "LivePersonAuthError",
     "LivePersonClient",

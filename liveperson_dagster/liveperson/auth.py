@@ -9,7 +9,7 @@ from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
 import oauthlib.oauth1  # noqa: F401  (its loggers exist before the filters below are added)
 from requests_oauthlib import OAuth1
 
-from . import settings
+from . import api_constants
 from .connection import LivePersonConnection
 
 
@@ -64,7 +64,7 @@ class LivePersonOAuth2(OAuth2ClientCredentials):
         self.session.add_secret(self.access_token)
         # Renew ahead of the expiry, by a margin that still leaves short-lived tokens usable.
         lifetime = (self.token_expiry - pendulum.now()).total_seconds()
-        margin = min(settings.OAUTH2_RENEW_MARGIN_SECONDS, lifetime / 10)
+        margin = min(api_constants.OAUTH2_RENEW_MARGIN_SECONDS, lifetime / 10)
         self.token_expiry = self.token_expiry.subtract(seconds=margin)
 
     def invalidate(self) -> None:

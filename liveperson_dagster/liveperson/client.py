@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from . import settings
+from . import api_constants
 from .auth import LivePersonOAuth1, LivePersonOAuth2
 from .connection import LivePersonConnection
 from .domains import ServiceDomains
@@ -26,13 +26,13 @@ logger = logging.getLogger(__name__)
 
 CONFIG_COLLECTIONS = {
     # dataset table -> (API path under /configuration/, API version or None)
-    "users": ("le-users/users", settings.USERS_API_VERSION),
-    "skills": ("le-users/skills", settings.SKILLS_API_VERSION),
-    "agent_groups": ("le-users/agentGroups", settings.AGENT_GROUPS_API_VERSION),
-    "agent_status_reasons": ("le-agents/status-reasons", settings.STATUS_REASONS_API_VERSION),
-    "profiles": ("le-users/profiles", settings.PROFILES_API_VERSION),
-    "lobs": ("le-users/lobs", settings.LOBS_API_VERSION),
-    "predefined_content": ("engagement-window/canned-responses", settings.PREDEFINED_CONTENT_API_VERSION),
+    "users": ("le-users/users", api_constants.USERS_API_VERSION),
+    "skills": ("le-users/skills", api_constants.SKILLS_API_VERSION),
+    "agent_groups": ("le-users/agentGroups", api_constants.AGENT_GROUPS_API_VERSION),
+    "agent_status_reasons": ("le-agents/status-reasons", api_constants.STATUS_REASONS_API_VERSION),
+    "profiles": ("le-users/profiles", api_constants.PROFILES_API_VERSION),
+    "lobs": ("le-users/lobs", api_constants.LOBS_API_VERSION),
+    "predefined_content": ("engagement-window/canned-responses", api_constants.PREDEFINED_CONTENT_API_VERSION),
 }
 # A collection answered in `{"data": [...]}` pages is followed at most this far (guards an endpoint that ignores paging).
 MAX_CONFIG_PAGES = 1000
@@ -59,9 +59,7 @@ class LivePersonClient:
         self._public_session = LivePersonSession(connection, self.stats, limiter, sleep)
         self._api_session = LivePersonSession(connection, self.stats, limiter, sleep)
         self.domains = ServiceDomains(
-            connection.csds_url, connection.account_id, self._public_session,
-            f"{connection.setting_name('account_id')} and {connection.setting_name('csds_url')}",
-        )
+            connection.csds_url, connection.account_id, self._public_session, connection.setting_name)
         self._auth_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -78,7 +76,7 @@ class LivePersonClient:
             return LivePersonOAuth1(self.connection)
         keys = self.connection.oauth2
         token_url = (
-            f"{self.domains.base_url(settings.OAUTH2_TOKEN_SERVICE)}"
+            f"{self.domains.base_url(api_constants.OAUTH2_TOKEN_SERVICE)}"
             f"/sentinel/api/v2/account/{self.connection.account_id}/app/token"
         )
         return LivePersonOAuth2(
@@ -96,7 +94,7 @@ class LivePersonClient:
         path, version = CONFIG_COLLECTIONS[collection]
         session = self._session()
         url = (
-            f"{self.domains.base_url(settings.ACCOUNT_CONFIG_SERVICE)}/api/account/{self.connection.account_id}"
+            f"{self.domains.base_url(api_constants.ACCOUNT_CONFIG_SERVICE)}/api/account/{self.connection.account_id}"
             f"/configuration/{path}"
         )
         params = {**({"v": version} if version else {}), "include_deleted": "true"}
@@ -132,8 +130,8 @@ class LivePersonClient:
                              updated_since_ms: Optional[int] = None) -> Iterator[list]:
         """Yields pages of conversation records whose start time lies in `window` (half-open), each once; with
         `updated_since_ms`, only those updated since then (the API rounds it down to 10 minutes)."""
-        url = self._conversation_search_url(settings.SEARCH_PAGE_SIZE)
-        for piece in window.slices(settings.MAX_SEARCH_SLICE_DAYS):
+        url = self._conversation_search_url(api_constants.SEARCH_PAGE_SIZE)
+        for piece in window.slices(api_constants.MAX_SEARCH_SLICE_DAYS):
             body = {"start": piece.search_range(), "contentToRetrieve": list(content_parts),
                     **_updated_since(updated_since_ms)}
             yield from self._records_in_window(piece, CONVERSATIONS, url, self._poster(body))
@@ -143,7 +141,7 @@ class LivePersonClient:
         counts them (`_metadata.count`: one request of one record per slice of the window)."""
         url = self._conversation_search_url(1)
         total = 0
-        for piece in window.slices(settings.MAX_SEARCH_SLICE_DAYS):
+        for piece in window.slices(api_constants.MAX_SEARCH_SLICE_DAYS):
             body = {"start": piece.search_range(), "contentToRetrieve": [], **_updated_since(updated_since_ms)}
             page = SearchPage(url, self._poster(body)(url), CONVERSATIONS.records_key)
             self.stats.add("requests_counting_updates")
@@ -151,28 +149,28 @@ class LivePersonClient:
         return total
 
     def _conversation_search_url(self, page_size: int) -> str:
-        base = self.domains.base_url(settings.MESSAGING_HISTORY_SERVICE)
+        base = self.domains.base_url(api_constants.MESSAGING_HISTORY_SERVICE)
         query = urlencode({
             "offset": 0,
             "limit": page_size,
-            "v": settings.SEARCH_API_VERSION,
-            "sort": settings.SEARCH_SORT,
-            "source": settings.SEARCH_CALLER_ID,
+            "v": api_constants.SEARCH_API_VERSION,
+            "sort": api_constants.SEARCH_SORT,
+            "source": api_constants.SEARCH_CALLER_ID,
         })
         return f"{base}/messaging_history/api/account/{self.connection.account_id}/conversations/search?{query}"
 
     def conversations_by_ids(self, conversation_ids: Sequence[str], content_parts: Sequence[str]) -> list:
         """The records of `conversation_ids` as the search by ids answers them now, asked in batches of at most
         SEARCH_BY_IDS_BATCH_SIZE ids; ids it does not find (unknown, deleted) are absent from the list."""
-        base = self.domains.base_url(settings.MESSAGING_HISTORY_SERVICE)
-        query = urlencode({"source": settings.SEARCH_CALLER_ID})
+        base = self.domains.base_url(api_constants.MESSAGING_HISTORY_SERVICE)
+        query = urlencode({"source": api_constants.SEARCH_CALLER_ID})
         url = (f"{base}/messaging_history/api/account/{self.connection.account_id}"
                f"/conversations/conversation/search?{query}")
         session = self._session()
         ids = list(dict.fromkeys(conversation_ids))
         records: list = []
-        for first in range(0, len(ids), settings.SEARCH_BY_IDS_BATCH_SIZE):
-            body = {"conversationIds": ids[first:first + settings.SEARCH_BY_IDS_BATCH_SIZE],
+        for first in range(0, len(ids), api_constants.SEARCH_BY_IDS_BATCH_SIZE):
+            body = {"conversationIds": ids[first:first + api_constants.SEARCH_BY_IDS_BATCH_SIZE],
                     "contentToRetrieve": list(content_parts)}
             records += SearchPage(url, session.post(url, json=body), CONVERSATIONS.records_key).records
             self.stats.add("pages")
@@ -181,31 +179,31 @@ class LivePersonClient:
 
     def search_chat_engagements(self, window: Window) -> Iterator[list]:
         """Yields pages of chat (Engagement History) records whose start time lies in `window`, each once."""
-        base = self.domains.base_url(settings.ENGAGEMENT_HISTORY_SERVICE)
+        base = self.domains.base_url(api_constants.ENGAGEMENT_HISTORY_SERVICE)
         query = urlencode({
             "offset": 0,
-            "limit": settings.CHAT_SEARCH_PAGE_SIZE,
-            "sort": settings.SEARCH_SORT,
-            "source": settings.SEARCH_CALLER_ID,
+            "limit": api_constants.CHAT_SEARCH_PAGE_SIZE,
+            "sort": api_constants.SEARCH_SORT,
+            "source": api_constants.SEARCH_CALLER_ID,
         })
         url = f"{base}/interaction_history/api/account/{self.connection.account_id}/interactions/search?{query}"
-        for piece in window.slices(settings.MAX_CHAT_SLICE_DAYS):
+        for piece in window.slices(api_constants.MAX_CHAT_SLICE_DAYS):
             body = {"start": piece.search_range()}
             yield from self._records_in_window(piece, CHAT_ENGAGEMENTS, url, self._poster(body))
 
     def status_changes(self, window: Window) -> Iterator[list]:
         """Yields pages of agent status changes whose `time` lies in `window` (half-open), each once."""
-        base = self.domains.base_url(settings.AGENT_ACTIVITY_SERVICE)
+        base = self.domains.base_url(api_constants.AGENT_ACTIVITY_SERVICE)
         session = self._session()
-        for piece in window.slices(settings.MAX_STATUS_CHANGES_SLICE_DAYS):
+        for piece in window.slices(api_constants.MAX_STATUS_CHANGES_SLICE_DAYS):
             query = urlencode({
-                "source": settings.SEARCH_CALLER_ID,
-                "v": settings.STATUS_CHANGES_API_VERSION,
+                "source": api_constants.SEARCH_CALLER_ID,
+                "v": api_constants.STATUS_CHANGES_API_VERSION,
                 # One millisecond wider on each side, whichever bounds the API includes; the records outside the
                 # half-open window are dropped below.
                 "from": rfc3339_ms(piece.start_ms - 1),
                 "to": rfc3339_ms(piece.end_ms),
-                "limit": settings.STATUS_CHANGES_PAGE_SIZE,
+                "limit": api_constants.STATUS_CHANGES_PAGE_SIZE,
                 "offset": 0,
             })
             url = f"{base}/api/v2/account/{self.connection.account_id}/status-changes?{query}"
@@ -224,7 +222,7 @@ class LivePersonClient:
                                 agent_metrics_rows, "messaging_agent_metrics")
 
     def _operations(self, method: str, query: dict, window: Window, rows_of, name: str) -> list:
-        base = self.domains.base_url(settings.OPERATIONS_SERVICE)
+        base = self.domains.base_url(api_constants.OPERATIONS_SERVICE)
         url = f"{base}/operations/api/account/{self.connection.account_id}/{method}?{urlencode(query)}"
         body = self._session().get(url).json()
         self.stats.add("pages")
@@ -245,7 +243,7 @@ class LivePersonClient:
         # The APIs round bounds outward and include them: records outside the half-open window are dropped, and a
         # window fetched again (its count did not fill) yields only what it had not yielded yet.
         yielded: set = set()
-        for attempt in range(1, settings.INCOMPLETE_SLICE_ATTEMPTS + 1):
+        for attempt in range(1, api_constants.INCOMPLETE_SLICE_ATTEMPTS + 1):
             search = WindowSearch(fetch, url, query.records_key, query.page_size(),
                                   self.connection.http.max_concurrent_requests, method)
             for records in search.pages_of_records():
@@ -266,11 +264,11 @@ class LivePersonClient:
             self.stats.retried("count_not_filled")
             logger.warning(
                 "%s: window %s: received %d records of the %d that _metadata.count promised (attempt %d of %d)",
-                search.endpoint, window, search.received, search.promised, attempt, settings.INCOMPLETE_SLICE_ATTEMPTS,
+                search.endpoint, window, search.received, search.promised, attempt, api_constants.INCOMPLETE_SLICE_ATTEMPTS,
             )
         raise LivePersonIncompleteDataError(
             f"{search.endpoint}: window {window}: received {search.received} records of the {search.promised} that "
-            f"_metadata.count promised, {settings.INCOMPLETE_SLICE_ATTEMPTS} times; the window was not loaded"
+            f"_metadata.count promised, {api_constants.INCOMPLETE_SLICE_ATTEMPTS} times; the window was not loaded"
         )
 
     def _report_progress(self) -> None:

@@ -1,6 +1,7 @@
 """Domain discovery: the per-account host of each LivePerson service, resolved through CSDS once per run."""
 
 import threading
+from typing import Callable
 
 import requests
 
@@ -10,9 +11,10 @@ from .urls import service_base_url
 
 class ServiceDomains:
     def __init__(self, csds_url: str, account_id: str, session: requests.Session,
-                 settings_to_check: str = "LIVEPERSON_ACCOUNT_ID and LIVEPERSON_CSDS_URL") -> None:
+                 setting_name: Callable[[str], str] = str) -> None:
         self._csds_url = csds_url.rstrip("/")
-        self._settings_to_check = settings_to_check
+        self._csds_setting = setting_name("csds_url")
+        self._settings_to_check = f"{setting_name('account_id')} and {self._csds_setting}"
         self._account_id = account_id
         self._session = session
         self._lock = threading.Lock()
@@ -29,7 +31,7 @@ class ServiceDomains:
                 f"CSDS at {self._csds_url} knows no {service!r} service for account {self._account_id} "
                 f"(check {self._settings_to_check})"
             )
-        return service_base_url(self._csds_url, host, service)
+        return service_base_url(self._csds_url, host, service, self._csds_setting)
 
     def _fetch_all(self) -> dict:
         url = f"{self._csds_url}/api/account/{self._account_id}/service/baseURI.json"

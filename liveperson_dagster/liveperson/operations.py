@@ -9,7 +9,7 @@ each interval); conversation metrics are counted in 5-minute buckets (the timest
 import math
 from typing import Iterator, Optional
 
-from . import settings
+from . import api_constants
 from .errors import LivePersonOutOfRangeError
 from .records import as_int
 from .windows import Window, utc_from_ms
@@ -25,11 +25,11 @@ def timeframe_minutes(window: Window, now_ms: int) -> int:
             f"Messaging Operations: the hour {window} is not over yet (now {utc_from_ms(now_ms).isoformat()}); "
             "load it once it has ended"
         )
-    step = settings.OPERATIONS_INTERVAL_MINUTES
+    step = api_constants.OPERATIONS_INTERVAL_MINUTES
     minutes = math.ceil((now_ms - window.start_ms) / MINUTE_MS / step) * step
-    if minutes > settings.OPERATIONS_MAX_TIMEFRAME_MINUTES:
+    if minutes > api_constants.OPERATIONS_MAX_TIMEFRAME_MINUTES:
         raise LivePersonOutOfRangeError(
-            f"Messaging Operations: the hour {window} is older than the {settings.OPERATIONS_MAX_TIMEFRAME_MINUTES // 60}"
+            f"Messaging Operations: the hour {window} is older than the {api_constants.OPERATIONS_MAX_TIMEFRAME_MINUTES // 60}"
             " hours LivePerson keeps, so it can no longer be loaded (nothing was fetched or changed); such hours stay "
             "missing in the asset's partitions"
         )
@@ -43,7 +43,7 @@ def _intervals(body) -> list:
 
 def queue_health_rows(body, window: Window) -> Iterator[dict]:
     """One row per skill and interval that starts inside the window."""
-    interval_ms = settings.OPERATIONS_INTERVAL_MINUTES * MINUTE_MS
+    interval_ms = api_constants.OPERATIONS_INTERVAL_MINUTES * MINUTE_MS
     for interval in _intervals(body):
         start_ms = interval["timestamp"]
         if not window.contains_ms(start_ms):
@@ -56,7 +56,7 @@ def queue_health_rows(body, window: Window) -> Iterator[dict]:
 
 def agent_metrics_rows(body, window: Window) -> Iterator[dict]:
     """One row per agent and 5-minute bucket that ends inside (window.start, window.end]."""
-    interval_ms = settings.OPERATIONS_INTERVAL_MINUTES * MINUTE_MS
+    interval_ms = api_constants.OPERATIONS_INTERVAL_MINUTES * MINUTE_MS
     for interval in _intervals(body):
         end_ms = interval["timestamp"]
         if not window.start_ms < end_ms <= window.end_ms:
@@ -70,8 +70,8 @@ def agent_metrics_rows(body, window: Window) -> Iterator[dict]:
 def operations_query(timeframe: int, **ids: Optional[str]) -> dict:
     return {
         "timeframe": timeframe,
-        "v": settings.OPERATIONS_API_VERSION,
-        "interval": settings.OPERATIONS_INTERVAL_MINUTES,
+        "v": api_constants.OPERATIONS_API_VERSION,
+        "interval": api_constants.OPERATIONS_INTERVAL_MINUTES,
         **{name: value for name, value in ids.items() if value},
-        "source": settings.SEARCH_CALLER_ID,
+        "source": api_constants.SEARCH_CALLER_ID,
     }

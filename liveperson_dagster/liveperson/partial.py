@@ -13,7 +13,7 @@ schedule's re-load of the last days asks for it again hours later.
 import logging
 from typing import TYPE_CHECKING, Sequence
 
-from . import settings
+from . import api_constants
 from .records import CONVERSATIONS, is_partial
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def completed(client: "LivePersonClient", page: list, content_parts: Sequence[st
         return page
     page = list(page)
     pending = served_partial
-    for _ in range(settings.PARTIAL_REFETCH_ATTEMPTS):
+    for _ in range(api_constants.PARTIAL_REFETCH_ATTEMPTS):
         answer = client.conversations_by_ids([CONVERSATIONS.key_of(page[index]) for index in pending], content_parts)
         by_id = {CONVERSATIONS.key_of(record): record for record in answer}
         still = []
@@ -57,6 +57,6 @@ def completed(client: "LivePersonClient", page: list, content_parts: Sequence[st
     if remaining:
         logger.warning(
             "%d conversation(s) still partial after up to %d searches by id, loaded flagged (is_partial): %s",
-            len(remaining), settings.PARTIAL_REFETCH_ATTEMPTS, ", ".join(remaining[:10]),
+            len(remaining), api_constants.PARTIAL_REFETCH_ATTEMPTS, ", ".join(remaining[:10]),
         )
     return page

@@ -4,7 +4,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
-from . import settings
+from . import api_constants
 from .columns import AGENT_ID, columns_of
 from .windows import ms_of_time, utc_from_ms
 
@@ -249,9 +249,9 @@ def _info(field: str) -> Callable[[dict], object]:
     return lambda record: (record.get("info") or {}).get(field)
 
 
-CONVERSATIONS = WindowedRecords("conversations", "conversationHistoryRecords", lambda: settings.SEARCH_PAGE_SIZE,
+CONVERSATIONS = WindowedRecords("conversations", "conversationHistoryRecords", lambda: api_constants.SEARCH_PAGE_SIZE,
                                 _info("conversationId"), start_ms_of)
 CHAT_ENGAGEMENTS = WindowedRecords("chat_engagements", "interactionHistoryRecords",
-                                   lambda: settings.CHAT_SEARCH_PAGE_SIZE, _info("engagementId"), start_ms_of)
-STATUS_CHANGES = WindowedRecords("agent_status_changes", "stateChanges", lambda: settings.STATUS_CHANGES_PAGE_SIZE,
+                                   lambda: api_constants.CHAT_SEARCH_PAGE_SIZE, _info("engagementId"), start_ms_of)
+STATUS_CHANGES = WindowedRecords("agent_status_changes", "stateChanges", lambda: api_constants.STATUS_CHANGES_PAGE_SIZE,
                                  status_change_id, lambda record: ms_of_time(record.get("time")))

@@ -18,7 +18,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from . import settings
+from . import api_constants
 from .connection import HttpSettings, LivePersonConnection
 from .errors import LivePersonAuthError, LivePersonHTTPError, LivePersonIncompleteDataError, LivePersonTLSError
 from .limiter import AccountLimiter
@@ -64,7 +64,7 @@ class LivePersonSession(requests.Session):
 
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
         endpoint = describe_endpoint(request)
-        require_safe_url(request.url, endpoint)
+        require_safe_url(request.url, endpoint, self._connection.setting_name("csds_url"))
         kwargs["timeout"] = kwargs.get("timeout") or self._settings.request_timeout_seconds
         renewed_token = False
         attempt = 1
@@ -141,7 +141,8 @@ class LivePersonSession(requests.Session):
         if failure == "partial":
             return LivePersonIncompleteDataError(f"{endpoint}: {cause}; nothing from this window was accepted")
         if failure == "http_429":
-            hint = "lower max_concurrent_requests or set requests_per_second (LIVEPERSON_MAX_CONCURRENT_REQUESTS, LIVEPERSON_REQUESTS_PER_SECOND)"
+            name = self._connection.setting_name
+            hint = f"lower {name('max_concurrent_requests')} or set {name('requests_per_second')}"
         elif failure == "timeout":
             hint = f"the request timeout is {self._settings.request_timeout_seconds:g} s"
         else:
@@ -204,7 +205,7 @@ def classify(response: requests.Response) -> Optional[str]:
 
 
 def permission_hint(endpoint: str) -> str:
-    for path, api, permission in settings.API_PERMISSIONS:
+    for path, api, permission in api_constants.API_PERMISSIONS:
         if path in endpoint:
             return (f"the credentials are valid but may not read the {api}: ask for the \"{permission}\" permission "
                     "on the API key (or for the feature on the account)")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Tuple
 from urllib.parse import quote
 
-from . import settings
+from .connection import HttpSettings
 from .errors import LivePersonConfigError, LivePersonWaitTimeout
 
 DEFAULT_DIR_NAME = "liveperson-request-slots"
@@ -82,12 +82,10 @@ class RequestSlots:
     def __init__(self, account_id: str, count: int, parent: Optional[str] = None,
                  setting: str = "request_slots_dir", sleep: Callable[[float], None] = time.sleep,
                  poll_seconds: Tuple[float, float] = POLL_SECONDS,
-                 timeout_seconds: float = settings.REQUEST_SLOT_TIMEOUT_SECONDS,
+                 timeout_seconds: float = HttpSettings.model_fields["request_slot_timeout_seconds"].default,
                  timeout_setting: str = "request_slot_timeout_seconds",
                  clock: Callable[[], float] = time.monotonic,
                  report_every_seconds: float = REPORT_EVERY_SECONDS) -> None:
-        if count < 1:
-            raise LivePersonConfigError("max_concurrent_requests must be at least 1")
         parent_dir = Path(parent).expanduser() if parent else default_parent()
         self.directory = parent_dir / directory_name(str(account_id))
         self.count = count

@@ -4,7 +4,7 @@ from typing import Iterator, Mapping, Optional, Sequence
 
 import dlt
 
-from . import settings
+from . import api_constants
 from .client import LivePersonClient
 from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
@@ -32,7 +32,7 @@ from .windows import Window
 def liveperson_source(
     connection: Optional[LivePersonConnection] = None,
     window: Optional[Window] = None,
-    content_parts: Sequence[str] = settings.ALL_CONTENT_PARTS,
+    content_parts: Sequence[str] = api_constants.ALL_CONTENT_PARTS,
     client: Optional[LivePersonClient] = None,
     replacements: Optional[Mapping[str, Replacement]] = None,
     updated_since_ms: Optional[int] = None,
@@ -113,7 +113,7 @@ def config_snapshot(collection: str):
 def conversations(
     client: Optional[LivePersonClient] = None,
     window: Optional[Window] = None,
-    content_parts: Sequence[str] = settings.ALL_CONTENT_PARTS,
+    content_parts: Sequence[str] = api_constants.ALL_CONTENT_PARTS,
     replacement: Optional[Replacement] = None,
     updated_since_ms: Optional[int] = None,
 ):

@@ -18,8 +18,9 @@ def is_loopback(hostname: str) -> bool:
         return False
 
 
-def require_safe_url(url: str, what: str) -> None:
-    """Refuses anything but https, or plain http to a loopback host (the local emulator)."""
+def require_safe_url(url: str, what: str, setting: str = "csds_url") -> None:
+    """Refuses anything but https, or plain http to a loopback host (the local emulator); `setting` is the name of
+    the CSDS URL's setting, which the error asks to check."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
@@ -28,18 +29,18 @@ def require_safe_url(url: str, what: str) -> None:
         return
     raise LivePersonUnsafeURLError(
         f"{what}: refusing {parts.scheme or '(no scheme)'}://{host or '(no host)'}: credentials are only sent over "
-        "https, or plain http to a loopback host (check LIVEPERSON_CSDS_URL)"
+        f"https, or plain http to a loopback host (check {setting})"
     )
 
 
-def service_base_url(csds_url: str, host: str, service: str) -> str:
+def service_base_url(csds_url: str, host: str, service: str, setting: str = "csds_url") -> str:
     """Joins a host that CSDS returned (host[:port], no scheme) with the CSDS URL's scheme."""
     if not isinstance(host, str) or not _HOST_PORT.match(host):
         raise LivePersonUnsafeURLError(
             f"CSDS answered an invalid host for service {service!r}: {str(host)[:80]!r}"
         )
     url = f"{urlsplit(csds_url).scheme}://{host}"
-    require_safe_url(url, f"host of service {service!r} from CSDS")
+    require_safe_url(url, f"host of service {service!r} from CSDS", setting)
     return url
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
-from . import settings
+from . import api_constants
 from .errors import LivePersonConfigError
 
 
@@ -40,7 +40,7 @@ class Window:
         """The body's `start` filter. The API's bounds are inclusive (and rounded outward), so `to` is end - 1 ms."""
         return {"from": self.start_ms, "to": self.end_ms - 1}
 
-    def slices(self, max_days: int = settings.MAX_SEARCH_SLICE_DAYS) -> list:
+    def slices(self, max_days: int = api_constants.MAX_SEARCH_SLICE_DAYS) -> list:
         """Splits the window into consecutive windows of at most `max_days` (the API caps a search at 3 months)."""
         pieces, cursor, step = [], self.start, timedelta(days=max_days)
         while cursor < self.end:

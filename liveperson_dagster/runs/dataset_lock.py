@@ -19,9 +19,11 @@ from typing import Callable, Iterator, Optional
 
 import dlt
 
-from .liveperson.errors import causes
+from ..config import variable
+from ..liveperson.errors import causes
+from .warehouse_lock import seconds_text
 
-TIMEOUT_SETTING = "LIVEPERSON_POSTGRES_LOCK_TIMEOUT_SECONDS"
+TIMEOUT_SETTING = variable("postgres_lock_timeout_seconds")
 POLL_SECONDS = 1.0
 REPORT_EVERY_SECONDS = 60.0
 # The session holding a bigint advisory lock: pg_locks splits the key into classid (high 32 bits) and objid (low).
@@ -55,10 +57,6 @@ def advisory_key(dataset_name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _seconds(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")
-
-
 def describe_holder(client, key: int) -> str:
     """The session holding the lock `key`, as PostgreSQL knows it (gone already if it was released meanwhile)."""
     rows = client.execute_sql(_HOLDER, (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)
@@ -83,17 +81,17 @@ def postgres_dataset_lock(pipeline: dlt.Pipeline, log: Callable[[str], None], ti
             lock = f"another run's load into dataset {dataset} (PostgreSQL advisory lock {key})"
             if waited >= timeout_seconds:
                 raise DatasetLockTimeout(
-                    f"Gave up after {_seconds(waited)} s waiting for {lock}: held by {holder}. Wait for it to finish "
-                    f"(or end that session), or raise {TIMEOUT_SETTING} (now {_seconds(timeout_seconds)}).")
+                    f"Gave up after {seconds_text(waited)} s waiting for {lock}: held by {holder}. Wait for it to finish "
+                    f"(or end that session), or raise {TIMEOUT_SETTING} (now {seconds_text(timeout_seconds)}).")
             if not waiting or waited >= next_report:
                 next_report = waited + report_every_seconds
                 log(f"{'Still waiting' if waiting else 'Waiting'} for {lock}"
-                    f"{f' after {_seconds(waited)} s' if waiting else ''}: held by {holder}; giving up after "
-                    f"{_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
+                    f"{f' after {seconds_text(waited)} s' if waiting else ''}: held by {holder}; giving up after "
+                    f"{seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
                 waiting = True
             sleep(min(poll_seconds, timeout_seconds - waited))
         if waiting:
-            log(f"Loading into dataset {dataset} after waiting {_seconds(clock() - start)} s: the other run's load "
+            log(f"Loading into dataset {dataset} after waiting {seconds_text(clock() - start)} s: the other run's load "
                 f"has ended")
         try:
             yield
@@ -140,9 +138,9 @@ def postgres_lock_waits(pipeline: dlt.Pipeline, log: Callable[[str], None], time
         if not _is_lock_timeout(error):
             raise
         raise DatasetLockTimeout(
-            f"Gave up after {_seconds(timeout_seconds)} s waiting for a PostgreSQL lock on dataset "
+            f"Gave up after {seconds_text(timeout_seconds)} s waiting for a PostgreSQL lock on dataset "
             f"{pipeline.dataset_name} that another session holds (an open transaction?): end that session, or raise "
-            f"{TIMEOUT_SETTING} (now {_seconds(timeout_seconds)}).") from error
+            f"{TIMEOUT_SETTING} (now {seconds_text(timeout_seconds)}).") from error
     finally:
         stop.set()
         watcher.join(timeout=30)
@@ -163,7 +161,7 @@ def _report_lock_waits(connect: dict, dataset: str, application: str, log: Calla
         if holders and not stop.is_set():
             named = "; ".join(_describe_session(*holder) for holder in holders)
             log(f"Waiting for a PostgreSQL lock on dataset {dataset} held by session {named}; giving up after "
-                f"{_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
+                f"{seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
 
 
 def _describe_session(pid: int, application: Optional[str], state: Optional[str], since) -> str:

@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypeVar
 
-from .liveperson.errors import causes
+from ..config import variable
+from ..liveperson.errors import causes
 
-TIMEOUT_SETTING = "LIVEPERSON_DUCKDB_LOCK_TIMEOUT_SECONDS"
+TIMEOUT_SETTING = variable("duckdb_lock_timeout_seconds")
 UNKNOWN_HOLDER = "another process (it did not say which)"
 # A waiter says again who it waits for this often: a queued run is normal, a run silent for an hour is not.
 REPORT_EVERY_SECONDS = 60.0
@@ -32,7 +33,8 @@ class WarehouseLockTimeout(Exception):
     """The DuckDB writer lock stayed held by another process for longer than the timeout."""
 
 
-def _seconds(value: float) -> str:
+def seconds_text(value: float) -> str:
+    """Seconds as the wait messages write them: one decimal, none when whole."""
     return f"{value:.1f}".removesuffix(".0")
 
 
@@ -70,20 +72,20 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
             who, waited = describe_holder(lock_path), clock() - start
             if waited >= timeout_seconds:
                 raise WarehouseLockTimeout(
-                    f"Gave up after {_seconds(waited)} s waiting for the DuckDB writer lock on {database}: held by "
-                    f"{who}. Wait for it to finish, or raise {TIMEOUT_SETTING} (now {_seconds(timeout_seconds)})."
+                    f"Gave up after {seconds_text(waited)} s waiting for the DuckDB writer lock on {database}: held by "
+                    f"{who}. Wait for it to finish, or raise {TIMEOUT_SETTING} (now {seconds_text(timeout_seconds)})."
                 )
             if not waiting:
                 waiting = True
                 log(f"Waiting for the DuckDB writer lock on {database}: held by {who}; "
-                    f"giving up after {_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
+                    f"giving up after {seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
             elif waited >= next_report:
                 next_report = waited + report_every_seconds
-                log(f"Still waiting for the DuckDB writer lock on {database} after {_seconds(waited)} s: held by "
-                    f"{who}; giving up after {_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
+                log(f"Still waiting for the DuckDB writer lock on {database} after {seconds_text(waited)} s: held by "
+                    f"{who}; giving up after {seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
             sleep(min(poll_seconds, timeout_seconds - waited))
         if waiting:
-            log(f"Got the DuckDB writer lock on {database} after {_seconds(clock() - start)} s")
+            log(f"Got the DuckDB writer lock on {database} after {seconds_text(clock() - start)} s")
         try:
             since = datetime.now(timezone.utc).isoformat(timespec="seconds")
             me = {"holder": holder, "pid": os.getpid(), "hostname": socket.gethostname(), "since": since}
@@ -123,21 +125,21 @@ def retry_while_file_held(load: Callable[[], T], database: Path, timeout_seconds
             waited = clock() - start
             if waited >= timeout_seconds:
                 raise WarehouseLockTimeout(
-                    f"Gave up after {_seconds(waited)} s waiting to load into {database}: DuckDB says {holder} holds "
+                    f"Gave up after {seconds_text(waited)} s waiting to load into {database}: DuckDB says {holder} holds "
                     f"the file (a read-only connection such as a notebook's or DBeaver's keeps it). Close it and run "
-                    f"the partitions again, or raise {TIMEOUT_SETTING} (now {_seconds(timeout_seconds)})."
+                    f"the partitions again, or raise {TIMEOUT_SETTING} (now {seconds_text(timeout_seconds)})."
                 ) from None
             if not waiting:
                 waiting = True
                 log(f"Waiting to load into {database}: DuckDB says {holder} holds the file; what was fetched stays "
-                    f"pending and is loaded once it is free (giving up after {_seconds(timeout_seconds)} s, "
+                    f"pending and is loaded once it is free (giving up after {seconds_text(timeout_seconds)} s, "
                     f"{TIMEOUT_SETTING})")
             elif waited >= next_report:
                 next_report = waited + report_every_seconds
-                log(f"Still waiting to load into {database} after {_seconds(waited)} s: DuckDB says {holder} holds "
-                    f"the file; giving up after {_seconds(timeout_seconds)} s ({TIMEOUT_SETTING})")
+                log(f"Still waiting to load into {database} after {seconds_text(waited)} s: DuckDB says {holder} holds "
+                    f"the file; giving up after {seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
             sleep(min(poll_seconds, timeout_seconds - waited))
             continue
         if waiting:
-            log(f"Loaded into {database} after waiting {_seconds(clock() - start)} s for {holder}")
+            log(f"Loaded into {database} after waiting {seconds_text(clock() - start)} s for {holder}")
         return result

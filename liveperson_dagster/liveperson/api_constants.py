@@ -1,6 +1,4 @@
-"""LivePerson API constants and the defaults of the source's settings."""
-
-DEFAULT_CSDS_URL = "https://api.liveperson.net"
+"""LivePerson API constants: services, versions, page sizes, slices, content parts, permissions."""
 
 # CSDS service names (the per-account host of each API is resolved through CSDS).
 ACCOUNT_CONFIG_SERVICE = "accountConfigReadOnly"
@@ -82,28 +80,6 @@ API_PERMISSIONS = (
     ("/le-users/agentGroups", "agent groups (Account Configuration API)", "Agent Groups: read"),
 )
 
-# HTTP behaviour.
-REQUEST_TIMEOUT_SECONDS = 60.0
-MAX_ATTEMPTS = 6
-BACKOFF_BASE_SECONDS = 5.0  # LivePerson suggests pauses of 5, 10, 15 s on 5xx
-MAX_BACKOFF_SECONDS = 60.0
-MIN_RATE_LIMIT_WAIT_SECONDS = 1.0  # "429: wait at least 1 s"
 OAUTH2_RENEW_MARGIN_SECONDS = 60
 # How often a search slice is fetched again when the records do not add up to `_metadata.count`.
 INCOMPLETE_SLICE_ATTEMPTS = 3
-
-# Concurrency against one LivePerson account (its limits are account-specific and unpublished).
-MAX_CONCURRENT_REQUESTS = 4
-REQUESTS_PER_SECOND = None  # no cap by default
-# How long a request waits for one of the machine's slots of the account (slots.py). A slot is held for one attempt
-# (at most the request timeout), so runs queued for slots get one within seconds; every slot taken for 10 minutes is
-# a process that stalls holding them (stopped, or leaked by a test), and waiting on would stall this run silently.
-REQUEST_SLOT_TIMEOUT_SECONDS = 600.0
-
-# Upper bounds of the settings above: beyond them a value is a typo, and it costs (a connection pool sized by the
-# concurrency, a timeout that overflows a timestamp).
-MAX_CONCURRENT_REQUESTS_LIMIT = 100
-REQUESTS_PER_SECOND_LIMIT = 1000
-REQUEST_TIMEOUT_SECONDS_LIMIT = 3600
-MAX_ATTEMPTS_LIMIT = 20
-REQUEST_SLOT_TIMEOUT_SECONDS_LIMIT = 86400

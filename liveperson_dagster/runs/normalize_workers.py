@@ -16,7 +16,7 @@ from typing import ClassVar, Iterator, Optional
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.base_configuration import ContainerInjectableContext, configspec
 
-from .liveperson import RequestStats
+from ..liveperson import RequestStats
 from .dlt_run_config import DltRunConfig
 
 WORKERS_VARIABLE = "NORMALIZE__WORKERS"

@@ -26,6 +26,8 @@ from dagster import (
     sensor,
 )
 
+from ..constants import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
+
 HOST_TAG = "liveperson/owner_host"
 # Containers may share a host name (host networking) but not their pids: the pid namespace tells them apart.
 PID_NAMESPACE_TAG = "liveperson/owner_pid_namespace"
@@ -38,9 +40,6 @@ UNFINISHED = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 RUN_PROCESS_EXECUTORS = frozenset({"in_process", "execute_in_process_executor"})
 # Process start times are in clock ticks (10 ms); a pid used again belongs to a process started later.
 SAME_START_SECONDS = 1.0
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-PARTITION_TAG = "dagster/partition"
 
 
 def claim_run(context) -> None:

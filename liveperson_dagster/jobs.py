@@ -1,0 +1,55 @@
+"""The project's jobs: the daily load with its marts, the hourly Messaging Operations, late changes, and the marts of
+the days late changes touched."""
+
+from dagster import AssetSelection, DailyPartitionsDefinition, JobDefinition, define_asset_job, job
+
+from .constants import (
+    DAILY_JOB_NAME,
+    GROUP,
+    MARTS_GROUP,
+    MARTS_JOB_NAME,
+    OPERATIONS_GROUP,
+    OPERATIONS_JOB_NAME,
+    UPDATES_JOB_NAME,
+)
+from .updates import updates_op
+
+
+def daily_job():
+    # One job for the LivePerson assets and the marts built on them (and their checks): the configuration is
+    # refreshed before the daily steps, the marts are built after the loads they read, and a partition range is
+    # one run, as the backfill policies want.
+    return define_asset_job(
+        DAILY_JOB_NAME,
+        selection=AssetSelection.groups(GROUP, MARTS_GROUP),
+        description="Account configuration snapshots, then the last complete days of history, then the marts of "
+                    "those days.",
+    )
+
+
+def operations_job():
+    return define_asset_job(
+        OPERATIONS_JOB_NAME,
+        selection=AssetSelection.groups(OPERATIONS_GROUP),
+        description="Messaging Operations metrics of one hour (LivePerson keeps the last 24 hours).",
+    )
+
+
+def updates_job(partitions_def: DailyPartitionsDefinition) -> JobDefinition:
+    merge_updates = updates_op(partitions_def)
+
+    @job(name=UPDATES_JOB_NAME,
+         description="Late changes: conversations updated since a time, merged into their day partitions "
+                     "(requested by liveperson_conversation_updates_sensor).")
+    def liveperson_conversation_updates():
+        merge_updates()
+
+    return liveperson_conversation_updates
+
+
+def marts_job():
+    return define_asset_job(
+        MARTS_JOB_NAME,
+        selection=AssetSelection.groups(MARTS_GROUP),
+        description="The marts of some days (dbt), rebuilt from what the warehouse holds now.",
+    )
