@@ -6,7 +6,8 @@ from dagster import build_schedule_context
 from liveperson_dagster.definitions import defs
 from liveperson_dagster.report import REPORT_KEY
 
-CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content")
+CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content",
+                 "workdays", "special_occasions")
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in CONFIG_TABLES]
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
 DAILY_DEPENDENCIES = {

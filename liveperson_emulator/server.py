@@ -246,6 +246,14 @@ class Emulator:
     def agent_groups(self, include_deleted: bool = True) -> list[dict]:
         return self._dataset.directory.listing("agentGroups", include_deleted)
 
+    def workdays(self, include_deleted: bool = True) -> list[dict]:
+        """The full workdays objects (each as its by-id method serves it)."""
+        return self._dataset.business_hours.full("workingHours", include_deleted)
+
+    def special_occasions(self, include_deleted: bool = True) -> list[dict]:
+        """The full special-occasion objects (each as its by-id method serves it)."""
+        return self._dataset.business_hours.full("specialOccasion", include_deleted)
+
     def _headers(self, start: datetime, end: datetime, updated_since: datetime | None = None):
         low, high = datetime_to_ms(start), datetime_to_ms(end)
         if high <= low:
