@@ -31,20 +31,26 @@ from liveperson_dagster.resources import LivePersonWarehouse
 from liveperson_dagster.settings import ProjectSettings
 from liveperson_dagster.updates import UPDATES_OP_NAME, updates_job
 
+from .business_hours import UNASSIGNED, BusinessCalendar, from_ms
 from .helpers import (
     FIRST_DAY, LAST_DAY, assets_of, cli_env, credentials_for, day_keys, fresh_postgres_database, postgres_query,
     query, require_postgres, resources_for, run_materialize,
 )
 
-DAYS = ("2026-11-02", "2026-11-04")
+# Friday to Monday: a weekend, and New York's change to winter time (Sunday 2026-11-01) inside the schedules.
+DAYS = ("2026-10-30", "2026-11-02")
 LOADED = ("users", "skills", "agent_groups", "agent_status_reasons", "conversations", "agent_status_changes")
-START_DATE = date(2026, 11, 1)
+SCHEDULES = ("workdays", "special_occasions")
+START_DATE = date(2026, 10, 26)
 STATUS_OF_SUB_TYPE = {1: "OFFLINE", 2: "ONLINE", 3: "OCCUPIED", 4: "AWAY"}
 CONVERSATION_COLUMNS = (
     "conversation_id", "day", "started_at", "ended_at", "status", "duration_seconds", "latest_agent_id",
     "latest_skill_id", "latest_agent_group_id", "consumer_message_count", "agent_message_count",
     "first_response_seconds", "transfer_count", "csat", "mcs", "close_reason", "channel",
 )
+BUSINESS_COLUMNS = ("conversation_id", "first_response_seconds", "first_response_business_seconds",
+                    "within_service_level", "abandoned", "started_in_business_hours")
+SERVICE_LEVEL_SECONDS = 300  # the dbt var's default
 
 
 # Building
@@ -83,7 +89,7 @@ CASES = [("duckdb", "UTC"), ("duckdb", "Asia/Kathmandu"), ("postgres", "UTC"), (
 
 @pytest.fixture(scope="module")
 def emulator_of_module():
-    emulator = Emulator(EmulatorConfig(first_day=FIRST_DAY, last_day=LAST_DAY, conversations_per_day=30))
+    emulator = Emulator(EmulatorConfig(first_day=date(2026, 10, 30), last_day=LAST_DAY, conversations_per_day=30))
     emulator.start()
     yield emulator
     emulator.stop()
@@ -96,7 +102,7 @@ def built(request, emulator_of_module, tmp_path_factory) -> Built:
     if destination == "duckdb":
         database = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
         result = load_and_build(emulator, LivePersonWarehouse(duckdb_path=str(database)), database, tz, *DAYS,
-                                report=True)
+                                tables=LOADED + SCHEDULES, report=True)
         yield Built(emulator, tz, DAYS, lambda sql: query(database, sql), result,
                     result.get_asset_check_evaluations())
         return
@@ -106,7 +112,7 @@ def built(request, emulator_of_module, tmp_path_factory) -> Built:
         env.setenv("DESTINATION__POSTGRES__CREDENTIALS", f"postgresql://postgres:unused@127.0.0.1:5432/{name}")
         report = tmp_path_factory.mktemp("report") / "contact_center.html"
         result = load_and_build(emulator, LivePersonWarehouse(destination="postgres", report_path=str(report)),
-                                "unused.duckdb", tz, *DAYS, report=True)
+                                "unused.duckdb", tz, *DAYS, tables=LOADED + SCHEDULES, report=True)
         env.undo()
         yield Built(emulator, tz, DAYS, lambda sql: postgres_query(name, sql), result,
                     result.get_asset_check_evaluations())
@@ -125,9 +131,17 @@ def day_of_ms(ms: int, tz: str) -> date:
     return datetime.fromtimestamp(ms / 1000, ZoneInfo(tz)).date()
 
 
+def calendar_of(emulator, first: str, last: str) -> BusinessCalendar:
+    """The skills' open intervals over the local dates around the days first..last (a first response may come
+    three days after the start)."""
+    return BusinessCalendar(emulator, date.fromisoformat(first) - timedelta(days=3),
+                            date.fromisoformat(last) + timedelta(days=6))
+
+
 def expected_conversations(emulator, tz: str, first: str, last: str) -> dict:
     """conversation_id -> the fct_conversations row, by the definitions of the model's docs (the issue's)."""
     rows = {}
+    calendar = calendar_of(emulator, first, last)
     for record in emulator.conversations(*local_window(tz, first, last)):
         info = record["info"]
         messages = record.get("messageRecords") or []
@@ -155,7 +169,17 @@ def expected_conversations(emulator, tz: str, first: str, last: str) -> dict:
             "close_reason": info.get("closeReason"),
             "channel": info["source"],
             "_agent_messages": [int(m["participantId"]) for m in messages if m["sentBy"] == "Agent"],
+            "_first_consumer": first_consumer,
+            "_first_agent": first_agent,
         }
+        row = rows[info["conversationId"]]
+        business = (calendar.business_seconds(info["latestSkillId"], first_consumer, first_agent)
+                    if first_agent is not None else None)
+        row["first_response_business_seconds"] = business
+        row["within_service_level"] = (None if not consumer
+                                       else business is not None and business <= SERVICE_LEVEL_SECONDS)
+        row["abandoned"] = info["status"] == "CLOSE" and bool(consumer) and not agent
+        row["started_in_business_hours"] = calendar.is_open(info["latestSkillId"], info["startTimeL"])
     return rows
 
 
@@ -194,13 +218,19 @@ def expected_skill_daily(conversations: dict) -> dict:
         "median_first_response_seconds": median([r["first_response_seconds"] for r in rows]),
         "avg_csat": mean([r["csat"] for r in rows if r["csat"] >= 1]),
         "transfers": sum(r["transfer_count"] for r in rows),
+        "service_level_share": mean([1.0 if r["within_service_level"] else 0.0 for r in rows
+                                     if r["within_service_level"] is not None]),
+        "abandoned": sum(1 for r in rows if r["abandoned"]),
+        "median_first_response_business_seconds": median([r["first_response_business_seconds"] for r in rows]),
     } for key, rows in by_skill.items()}
 
 
 def expected_status_seconds(emulator, tz: str, first: str, last: str) -> dict:
     """(day, agent, status) -> seconds, from the status changes of the loaded days only (what came before the
     first day is not in the warehouse): each change's status lasts until the agent's next record, or to the end
-    of its day when there is none; pieces cut at local midnights."""
+    of its day when there is none; pieces cut at local midnights, on loaded days only (days with a change of any
+    agent). A piece carried into a day whose previous day was not loaded is UNKNOWN, and so is the time before
+    an agent's first record of such a day."""
     zone = ZoneInfo(tz)
     start, end = local_window(tz, first, last)
     by_agent = defaultdict(list)
@@ -208,9 +238,14 @@ def expected_status_seconds(emulator, tz: str, first: str, last: str) -> dict:
         at = datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
         by_agent[record["agentId"]].append((at, 1 if record["sessionId"] == -1 else 0, record["sequenceNumber"],
                                             record))
+    loaded = {entry[0].astimezone(zone).date() for records in by_agent.values() for entry in records}
     seconds = defaultdict(float)
     for agent, records in by_agent.items():
         records.sort(key=lambda entry: entry[:3])
+        first_of_day = {}
+        for at, _, _, _ in records:
+            first_of_day.setdefault(at.astimezone(zone).date(), at)
+        carried_unknown = set()
         for index, (at, _, _, record) in enumerate(records):
             if record["statusType"] != 1:
                 continue
@@ -222,12 +257,29 @@ def expected_status_seconds(emulator, tz: str, first: str, last: str) -> dict:
                 day_start = datetime.combine(day, time(), zone)
                 day_end = datetime.combine(day + timedelta(days=1), time(), zone)
                 piece = (min(until, day_end) - max(at, day_start)).total_seconds()
-                if piece > 0 and start <= day_start < end:
-                    seconds[(day, agent, STATUS_OF_SUB_TYPE[record["statusSubType"]])] += piece
+                if piece > 0 and start <= day_start < end and day in loaded:
+                    known = day == local_day or day - timedelta(days=1) in loaded
+                    status = STATUS_OF_SUB_TYPE[record["statusSubType"]] if known else "UNKNOWN"
+                    seconds[(day, agent, status)] += piece
+                    if not known:
+                        carried_unknown.add(day)
                 if until <= day_end:
                     break
                 day += timedelta(days=1)
+        for day, first_at in first_of_day.items():
+            if day - timedelta(days=1) not in loaded and day not in carried_unknown:
+                piece = (first_at - datetime.combine(day, time(), zone)).total_seconds()
+                if piece > 0:
+                    seconds[(day, agent, "UNKNOWN")] += piece
     return dict(seconds)
+
+
+def unknown_seconds_of(seconds: dict) -> dict:
+    """(day, agent) -> the UNKNOWN seconds of that agent and day (0 when none)."""
+    unknown = defaultdict(float)
+    for (day, agent, status), value in seconds.items():
+        unknown[(day, agent)] += value if status == "UNKNOWN" else 0.0
+    return unknown
 
 
 # Comparing
@@ -272,6 +324,80 @@ def test_fct_conversations_holds_each_conversation_with_the_definitions_of_the_i
         close(got["first_response_seconds"], want["first_response_seconds"], (conversation_id, "first_response"))
 
 
+def test_fct_conversations_measures_the_first_response_in_the_latest_skill_s_business_hours(built):
+    expected = expected_conversations(built.emulator, built.tz, *built.days)
+    rows = {row[0]: dict(zip(BUSINESS_COLUMNS, row)) for row in mart_rows(built, "fct_conversations",
+                                                                           BUSINESS_COLUMNS)}
+    assert sorted(rows) == sorted(expected)
+    for conversation_id, want in expected.items():
+        got = rows[conversation_id]
+        close(got["first_response_business_seconds"], want["first_response_business_seconds"],
+              (conversation_id, "first_response_business_seconds"))
+        for column in ("within_service_level", "abandoned", "started_in_business_hours"):
+            assert got[column] == want[column], (conversation_id, column)
+    # The data exercises every definition: answered while closed (0 business seconds), answered across a closed
+    # time (business < calendar), answered in open time (equal), over and within the service level, abandoned,
+    # started outside the hours.
+    values = list(expected.values())
+    answered = [row for row in values if row["first_response_seconds"] is not None]
+    assert any(row["first_response_business_seconds"] == 0 < row["first_response_seconds"] for row in answered)
+    assert any(0 < row["first_response_business_seconds"] < row["first_response_seconds"] - 3600 for row in answered)
+    assert any(row["first_response_business_seconds"] == row["first_response_seconds"] > 0 for row in answered)
+    # (Every emulated conversation starts with a consumer message: None, no consumer message, is not in the data.)
+    assert {row["within_service_level"] for row in values} == {True, False}
+    assert any(row["abandoned"] for row in values)
+    assert {row["started_in_business_hours"] for row in values} == {True, False}
+
+
+def weekend_answers(built) -> list:
+    """Conversations whose first-response interval spans a Saturday or Sunday in UTC, with both figures."""
+    expected = expected_conversations(built.emulator, built.tz, *built.days)
+    found = []
+    for row in expected.values():
+        if row["_first_agent"] is None:
+            continue
+        days = {from_ms(ms).date().weekday() for ms in range(row["_first_consumer"], row["_first_agent"], 3_600_000)}
+        if days & {5, 6} and row["first_response_seconds"] > row["first_response_business_seconds"]:
+            found.append(row)
+    return found
+
+
+def test_a_conversation_answered_over_the_weekend_counts_only_its_business_time(built):
+    found = weekend_answers(built)
+    assert found
+    rows = {row[0]: dict(zip(BUSINESS_COLUMNS, row)) for row in mart_rows(built, "fct_conversations",
+                                                                           BUSINESS_COLUMNS)}
+    for want in found:
+        got = rows[want["conversation_id"]]
+        close(got["first_response_seconds"], want["first_response_seconds"], want["conversation_id"])
+        close(got["first_response_business_seconds"], want["first_response_business_seconds"],
+              want["conversation_id"])
+
+
+def test_business_calendar_holds_each_skill_s_open_intervals_in_utc(built):
+    calendar = calendar_of(built.emulator, *built.days)
+    start, end = local_window("UTC", built.days[0], built.days[1])
+    start, end = start - timedelta(days=1), end + timedelta(days=1)
+    rows = defaultdict(list)
+    for skill, opens, closes in built.rows("select skill_id, opens_at, closes_at from liveperson_marts.business_calendar"):
+        if closes > start and opens < end:
+            rows[skill].append((opens, closes))
+    wanted = {skill: [(opens, closes) for opens, closes in intervals if closes > start and opens < end]
+              for skill, intervals in calendar.intervals.items()}
+    assert {skill: sorted(intervals) for skill, intervals in rows.items()} == {
+        skill: intervals for skill, intervals in wanted.items() if intervals}
+    # New York's Monday opens an hour later in UTC than its Thursday before the change to winter time.
+    new_york = [opens for opens, _ in calendar.intervals[UNASSIGNED]]
+    thursday = next(opens for opens in new_york if opens.date() == date(2026, 10, 29))
+    monday = next(opens for opens in new_york if opens.date() == date(2026, 11, 2))
+    assert (thursday.hour, monday.hour) == (13, 14)
+    # The Paris day off closes Monday for the skill that has it; the changed hours of Friday replace its hours.
+    schedules = {row[0]: row[1:] for row in built.rows(
+        "select skill_id, workdays_from, is_always_open from liveperson_marts.dim_skill_schedules")}
+    assert {origin for origin, _ in schedules.values()} == {"skill", "account default"}
+    assert sorted(schedules) == sorted(calendar.schedules)
+
+
 def test_fct_agent_daily_counts_conversations_messages_response_and_csat_per_agent(built):
     expected = expected_agent_daily(expected_conversations(built.emulator, built.tz, *built.days))
     columns = ("day", "agent_id", "conversations", "messages_sent", "median_first_response_seconds", "avg_csat")
@@ -287,15 +413,18 @@ def test_fct_agent_daily_counts_conversations_messages_response_and_csat_per_age
 def test_fct_skill_daily_has_a_row_per_skill_and_one_for_the_unassigned(built):
     expected = expected_skill_daily(expected_conversations(built.emulator, built.tz, *built.days))
     columns = ("day", "skill_id", "conversations", "closed", "avg_duration_seconds", "median_first_response_seconds",
-               "avg_csat", "transfers")
+               "avg_csat", "transfers", "service_level_share", "abandoned", "median_first_response_business_seconds")
     rows = {(row[0], row[1]): dict(zip(columns[2:], row[2:])) for row in mart_rows(built, "fct_skill_daily", columns)}
     assert sorted(rows) == sorted(expected)
     assert any(skill == -1 for _, skill in rows)
     for key, want in expected.items():
-        for column in ("conversations", "closed", "transfers"):
+        for column in ("conversations", "closed", "transfers", "abandoned"):
             assert rows[key][column] == want[column], (key, column)
-        for column in ("avg_duration_seconds", "median_first_response_seconds", "avg_csat"):
+        for column in ("avg_duration_seconds", "median_first_response_seconds", "avg_csat", "service_level_share",
+                       "median_first_response_business_seconds"):
             close(rows[key][column], want[column], (key, column))
+    assert {0.0 < want["service_level_share"] < 1.0 for want in expected.values()
+            if want["service_level_share"] is not None} == {True, False}
 
 
 def test_fct_agent_status_daily_splits_each_status_at_the_days_of_the_time_zone(built):
@@ -308,6 +437,14 @@ def test_fct_agent_status_daily_splits_each_status_at_the_days_of_the_time_zone(
     # A status carried over midnight counts on both days: some agent works across one.
     assert any(rows.get((day + timedelta(days=1), agent, status)) for day, agent, status in rows)
     assert max(sum(s for (d, a, _), s in rows.items() if (d, a) == (day, agent)) for day, agent, _ in rows) <= 86400
+    # The day before the first day was not loaded: what the agents did before their first record is UNKNOWN then,
+    # and only then; `unknown_seconds` repeats it on each of the agent's rows of the day.
+    first_day = date.fromisoformat(built.days[0])
+    assert {day for day, _, status in rows if status == "UNKNOWN"} == {first_day}
+    unknown = unknown_seconds_of(expected)
+    for day, agent, _, value in mart_rows(built, "fct_agent_status_daily", ("day", "agent_id", "status",
+                                                                             "unknown_seconds")):
+        close(value, unknown[(day, agent)], (day, agent, "unknown_seconds"))
 
 
 def test_the_dimensions_hold_every_user_skill_and_group_with_the_group_path(built):
@@ -364,7 +501,7 @@ def test_ids_of_one_kind_have_one_type_in_every_table_and_mart(built):
 
 def test_every_dbt_test_is_an_asset_check_that_passed(built):
     marts_checks = [check for check in built.checks if check.asset_key.path[0] == "liveperson_marts"]
-    assert len(marts_checks) == 45
+    assert len(marts_checks) == 53
     assert [check.check_name for check in marts_checks if not check.passed] == []
 
 
@@ -386,7 +523,7 @@ def expected_report(emulator, tz: str, first: str, last: str) -> dict:
     answers = {day: [row["csat"] for row in conversations if row["day"] == day and row["csat"] >= 1] for day in days}
     hours = {status: dict.fromkeys(days, 0.0) for status in STATUS_OF_SUB_TYPE.values()}
     for (day, _, status), seconds in expected_status_seconds(emulator, tz, first, last).items():
-        hours[status][day] += seconds / 3600
+        hours.setdefault(status, dict.fromkeys(days, 0.0))[day] += seconds / 3600
     names = {user["id"]: user.get("fullName") or user.get("nickname") or user.get("loginName")
              for user in emulator.users()}
     of_agent = defaultdict(list)
@@ -559,6 +696,11 @@ def test_the_cli_builds_every_mart_of_a_day(emulator, tmp_path):
         assert query(database, f"select distinct day from liveperson_marts.{table}") == [(date(2026, 11, 3),)], table
     assert query(database, "select count(*) from liveperson_marts.fct_conversations") == [
         (len(emulator.conversation_ids(*local_window("UTC", day, day))),)]
+    # No workdays loaded: every skill is always open, so business time is calendar time.
+    assert query(database, "select count(*) from liveperson_marts.fct_conversations where not started_in_business_hours "
+                           "or first_response_business_seconds is distinct from first_response_seconds") == [(0,)]
+    assert query(database, "select distinct workdays_from from liveperson_marts.dim_skill_schedules") == [
+        ("always open",)]
     # The report, next to the warehouse.
     assert (tmp_path / "liveperson_report.html").is_file()
 
@@ -671,3 +813,15 @@ def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_p
     assert sorted(rows) == sorted(expected)
     for key, want in expected.items():
         close(rows[key], want["avg_csat"], key)
+
+    # Three days later, after two days never loaded: an agent's status carried across the gap is UNKNOWN until the
+    # agent's first record (it counted as hours AWAY or ONLINE before), and the missing days have no rows.
+    gap_day = "2026-11-08"
+    load_and_build(emulator, warehouse, database, "UTC", gap_day, gap_day, tables=("agent_status_changes",))
+    expected = expected_status_seconds(emulator, "UTC", gap_day, gap_day)
+    rows = {(row[0], row[1], row[2]): row[3] for row in query(
+        database, "select day, agent_id, status, seconds from liveperson_marts.fct_agent_status_daily "
+                  f"where day > date '2026-11-05'")}
+    assert sorted(rows) == sorted(expected) and any(status == "UNKNOWN" for _, _, status in rows)
+    for key, seconds in expected.items():
+        close(rows[key], seconds, key)
