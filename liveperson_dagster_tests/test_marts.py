@@ -25,8 +25,8 @@ from liveperson_dagster.marts import build_marts_assets
 from liveperson_dagster.marts_sensor import MARTS_JOB_NAME, MARTS_SENSOR_NAME, marts_after_updates_sensor, marts_job
 from liveperson_dagster.partitions import daily_partitions
 from liveperson_dagster.report import REPORT_KEY, build_report_asset
-from liveperson_dagster.report_data import RESPONSE_BUCKETS, UNASSIGNED_SKILL
-from liveperson_dagster.report_html import CHART_IDS
+from liveperson_dagster.report_data import RESPONSE_BUCKETS, UNASSIGNED_SKILL, read_report_data
+from liveperson_dagster.report_html import CHART_IDS, render_report
 from liveperson_dagster.resources import LivePersonWarehouse
 from liveperson_dagster.settings import ProjectSettings
 from liveperson_dagster.updates import UPDATES_OP_NAME, updates_job
@@ -532,7 +532,13 @@ def expected_report(emulator, tz: str, first: str, last: str) -> dict:
             of_agent[row["latest_agent_id"]].append(row)
     busiest = sorted(of_agent.items(), key=lambda item: (-len(item[1]), item[0]))[:10]
     all_answers = [csat for day in days for csat in answers[day]]
+    service_level = defaultdict(lambda: dict.fromkeys(days))
+    for (day, skill), row in expected_skill_daily({row["conversation_id"]: row for row in conversations}).items():
+        if row["service_level_share"] is not None:
+            name = UNASSIGNED_SKILL if skill == -1 else skill_names[skill]
+            service_level[name][day] = row["service_level_share"] * 100
     return {
+        "service_level_by_skill": dict(service_level),
         "days": days,
         "conversations_by_skill": dict(by_skill),
         "first_response": buckets,
@@ -543,6 +549,8 @@ def expected_report(emulator, tz: str, first: str, last: str) -> dict:
             "conversations": len(conversations),
             "closed": sum(1 for row in conversations if row["status"] == "CLOSE"),
             "median_first_response_seconds": median(responses),
+            "median_first_response_business_seconds": median(
+                [row["first_response_business_seconds"] for row in conversations]),
             "avg_csat": mean(all_answers),
             "csat_answers": len(all_answers),
             "agent_hours_online": sum(hours["ONLINE"].values()),
@@ -563,6 +571,8 @@ def test_the_report_metadata_holds_the_headline_figures_and_the_page(built):
     assert (metadata["conversations"], metadata["closed"], metadata["csat_answers"]) == (
         headline["conversations"], headline["closed"], headline["csat_answers"])
     assert metadata["median_first_response_seconds"] == round(headline["median_first_response_seconds"], 1)
+    assert metadata["median_first_response_business_seconds"] == round(
+        headline["median_first_response_business_seconds"], 1)
     assert metadata["avg_csat"] == round(headline["avg_csat"], 2)
     assert metadata["agent_hours_online"] == round(headline["agent_hours_online"], 1)
     page = Path(metadata["report"])
@@ -637,8 +647,17 @@ def test_the_report_page_draws_the_charts_with_the_marts_numbers(built, browser_
     headline = expected["headline"]
     assert int(float(figures["conversations"])) == headline["conversations"]
     close(float(figures["closed_percent"]), headline["closed"] / headline["conversations"] * 100, "closed %")
-    for name in ("median_first_response_seconds", "avg_csat", "agent_hours_online"):
+    for name in ("median_first_response_seconds", "avg_csat", "agent_hours_online",
+                 "median_first_response_business_seconds"):
         close(float(figures[name]), headline[name], name)
+    # The service level by day and skill (percent; a day without a conversation of the skill is a gap), and no day
+    # marked not loaded: every day of the period was.
+    service_level = {trace["name"]: by_day(trace) for trace in charts["service_level"]["traces"]}
+    assert set(service_level) == set(expected["service_level_by_skill"])
+    for name, shares in expected["service_level_by_skill"].items():
+        for day, value in shares.items():
+            close(service_level[name][day.isoformat()], value, f"service level of {name} on {day}")
+    assert page.query_selector("#days-not-loaded") is None
     table = [(row.query_selector("td:nth-child(1)").inner_text(),
               int(row.query_selector("td:nth-child(3)").inner_text().replace(",", "")))
              for row in page.query_selector_all("#top-agents tbody tr")]
@@ -817,11 +836,19 @@ def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, tmp_p
     # Three days later, after two days never loaded: an agent's status carried across the gap is UNKNOWN until the
     # agent's first record (it counted as hours AWAY or ONLINE before), and the missing days have no rows.
     gap_day = "2026-11-08"
-    load_and_build(emulator, warehouse, database, "UTC", gap_day, gap_day, tables=("agent_status_changes",))
+    load_and_build(emulator, warehouse, database, "UTC", gap_day, gap_day,
+                   tables=("conversations", "agent_status_changes"))
     expected = expected_status_seconds(emulator, "UTC", gap_day, gap_day)
     rows = {(row[0], row[1], row[2]): row[3] for row in query(
         database, "select day, agent_id, status, seconds from liveperson_marts.fct_agent_status_daily "
-                  f"where day > date '2026-11-05'")}
+                  "where day > date '2026-11-05'")}
     assert sorted(rows) == sorted(expected) and any(status == "UNKNOWN" for _, _, status in rows)
     for key, seconds in expected.items():
         close(rows[key], seconds, key)
+    # The report marks the two days it has nothing of.
+    with warehouse.sql_client("test", print) as client:
+        data = read_report_data(client, 30)
+    assert (data.first_day, data.last_day) == (date(2026, 11, 3), date(2026, 11, 8))
+    assert data.days_not_loaded == [date(2026, 11, 6), date(2026, 11, 7)]
+    page = render_report(data, "UTC", datetime.now(timezone.utc))
+    assert 'id="days-not-loaded" data-days="2026-11-06, 2026-11-07"' in page

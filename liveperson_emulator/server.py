@@ -129,7 +129,7 @@ class _Server(ThreadingHTTPServer):
 
 class Emulator:
     """A local LivePerson on one port: CSDS, account configuration (users, skills, agent groups, status reasons,
-    profiles, LOBs, predefined content), conversation search (and search by ids), OAuth2, agent status changes
+    profiles, LOBs, predefined content, workdays, special occasions), conversation search (and search by ids), OAuth2, agent status changes
     (Agent Activity), chat search (Engagement History) and Messaging Operations. Tests can change conversations
     after they were served (update_conversation) and have them served as partial records (make_partial)."""
 
