@@ -57,6 +57,7 @@ def report_metadata(data: ReportData, path: Path) -> dict:
         "conversations": headline.conversations,
         "closed": headline.closed,
         "median_first_response_seconds": _rounded(headline.median_first_response_seconds, 1),
+        "median_first_response_business_seconds": _rounded(headline.median_first_response_business_seconds, 1),
         "avg_csat": _rounded(headline.avg_csat),
         "csat_answers": headline.csat_answers,
         "agent_hours_online": round(headline.agent_hours_online, 1),
@@ -77,7 +78,8 @@ def build_report_asset(timezone: str):
             group_name=MARTS_GROUP,
             deps=[AssetKey([MARTS_GROUP, name]) for name in READS],
             description="An HTML page of the contact center's last days (conversations per day and skill, "
-                        "first-response times, CSAT trend, agent time by status, busiest agents), self-contained "
+                        "first-response times in calendar and business hours, service level by day and skill, CSAT "
+                        "trend, agent time by status, busiest agents, days not loaded), self-contained "
                         "(opens offline), written next to the warehouse (LIVEPERSON_REPORT_PATH); its path and "
                         "headline figures are in the metadata.",
             kinds={"html"},

@@ -3,7 +3,9 @@
 The period is the `days` days that end with the latest day of `fct_conversations` (so a report built after a
 backfill of old days still shows the newest ones), or fewer when the marts begin later. Every figure comes from a mart, by the marts' own definitions:
 CSAT averages the answers (1 to 5; 0 is no answer), first-response times are `fct_conversations`'
-`first_response_seconds`. The SQL runs unchanged on DuckDB and PostgreSQL.
+`first_response_seconds` (calendar time) and `first_response_business_seconds` (open time of the skill's schedule),
+the service level is `fct_skill_daily.service_level_share`. A day of the period with no conversation and no agent
+status is a day not loaded. The SQL runs unchanged on DuckDB and PostgreSQL.
 """
 
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ class Headline:
     avg_csat: Optional[float]
     csat_answers: int
     agent_hours_online: float
+    median_first_response_business_seconds: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class ReportData:
     # status -> agent hours per day
     status_hours: dict = field(default_factory=dict)
     top_agents: List[AgentRow] = field(default_factory=list)
+    # skill name -> share of its conversations (with a consumer message) within the service level, per day (None:
+    # none that day)
+    service_level_by_skill: dict = field(default_factory=dict)
+    # days of the period the marts hold nothing of (no conversation, no agent status): never loaded
+    days_not_loaded: List[date] = field(default_factory=list)
 
 
 def read_report_data(client: SqlClientBase, days: int) -> ReportData:
@@ -83,6 +91,8 @@ def read_report_data(client: SqlClientBase, days: int) -> ReportData:
         **_csat_by_day(client, period, day_list),
         status_hours=_status_hours(client, period, day_list),
         top_agents=_top_agents(client, period),
+        service_level_by_skill=_service_level_by_skill(client, period, day_list),
+        days_not_loaded=_days_not_loaded(client, period, day_list),
     )
 
 
@@ -96,17 +106,18 @@ def _float(value) -> Optional[float]:
 
 
 def _headline(client: SqlClientBase, period: tuple) -> Headline:
-    ((conversations, closed, median_response, avg_csat, answers),) = client.execute_sql(
+    ((conversations, closed, median_response, avg_csat, answers, median_business),) = client.execute_sql(
         f"""select count(*), sum(case when status = 'CLOSE' then 1 else 0 end),
                    percentile_cont(0.5) within group (order by first_response_seconds),
                    avg(case when csat >= 1 then cast(csat as double precision) end),
-                   sum(case when csat >= 1 then 1 else 0 end)
+                   sum(case when csat >= 1 then 1 else 0 end),
+                   percentile_cont(0.5) within group (order by first_response_business_seconds)
             from {MARTS}.fct_conversations where day between %s and %s""", *period)
     ((online_seconds,),) = client.execute_sql(
         f"select coalesce(sum(seconds), 0) from {MARTS}.fct_agent_status_daily "
         "where day between %s and %s and status = 'ONLINE'", *period)
     return Headline(int(conversations), int(closed or 0), _float(median_response), _float(avg_csat),
-                    int(answers or 0), float(online_seconds) / 3600)
+                    int(answers or 0), float(online_seconds) / 3600, _float(median_business))
 
 
 def _conversations_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
@@ -117,7 +128,7 @@ def _conversations_by_skill(client: SqlClientBase, period: tuple, day_list: list
     index = {day: position for position, day in enumerate(day_list)}
     series: dict = {}
     for day, skill_id, skill_name, conversations in rows:
-        name = UNASSIGNED_SKILL if skill_id == -1 else (skill_name or f"skill {skill_id}")
+        name = _skill_name(skill_id, skill_name)
         series.setdefault(name, [0] * len(day_list))[index[day]] += int(conversations)
     # Busiest skills first, so the legend reads in order of size.
     return dict(sorted(series.items(), key=lambda item: (-sum(item[1]), item[0])))
@@ -172,3 +183,27 @@ def _top_agents(client: SqlClientBase, period: tuple) -> List[AgentRow]:
             limit {TOP_AGENTS}""", *period)
     return [AgentRow(int(agent_id), name or f"agent {agent_id}", int(count), _float(median), _float(csat))
             for agent_id, name, count, median, csat in rows]
+
+
+def _skill_name(skill_id: int, skill_name: Optional[str]) -> str:
+    return UNASSIGNED_SKILL if skill_id == -1 else (skill_name or f"skill {skill_id}")
+
+
+def _service_level_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
+    rows = client.execute_sql(
+        f"""select s.day, s.skill_id, k.skill_name, s.service_level_share
+            from {MARTS}.fct_skill_daily s left join {MARTS}.dim_skills k on k.skill_id = s.skill_id
+            where s.day between %s and %s and s.service_level_share is not null""", *period)
+    index = {day: position for position, day in enumerate(day_list)}
+    series: dict = {}
+    for day, skill_id, skill_name, share in rows:
+        series.setdefault(_skill_name(skill_id, skill_name), [None] * len(day_list))[index[day]] = float(share)
+    return dict(sorted(series.items()))
+
+
+def _days_not_loaded(client: SqlClientBase, period: tuple, day_list: list) -> List[date]:
+    rows = client.execute_sql(
+        f"""select day from {MARTS}.fct_conversations where day between %s and %s
+            union select day from {MARTS}.fct_agent_status_daily where day between %s and %s""", *period, *period)
+    held = {day for (day,) in rows}
+    return [day for day in day_list if day not in held]

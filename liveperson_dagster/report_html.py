@@ -18,8 +18,10 @@ CHART_IDS = {
     "first_response": "chart-first-response",
     "csat_trend": "chart-csat-trend",
     "agent_status": "chart-agent-status",
+    "service_level": "chart-service-level",
 }
-STATUS_COLOURS = {"ONLINE": "#2e9d5b", "OCCUPIED": "#e0a526", "AWAY": "#d9534f", "OFFLINE": "#9aa5b1"}
+STATUS_COLOURS = {"ONLINE": "#2e9d5b", "OCCUPIED": "#e0a526", "AWAY": "#d9534f", "OFFLINE": "#9aa5b1",
+                  "UNKNOWN": "#d7cce8"}
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 
 _STYLE = """
@@ -48,6 +50,8 @@ table { width: 100%; border-collapse: collapse; background: #fff; }
 th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); }
 th { color: var(--muted); font-weight: 600; font-size: 13px; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+.not-loaded { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 8px; padding: 10px 16px;
+              margin: 0 0 16px; }
 .empty { background: #fff; border: 1px dashed var(--line); border-radius: 8px; padding: 40px; text-align: center; }
 footer { color: var(--muted); font-size: 12px; padding: 16px 32px 32px; text-align: center; }
 """
@@ -82,7 +86,11 @@ def _tiles(data: ReportData) -> str:
         _tile("closed_percent", "Closed", closed_share, "n/a" if closed_share is None else f"{closed_share:.1f}%",
               f"{headline.closed:,} closed"),
         _tile("median_first_response_seconds", "Median first response",
-              headline.median_first_response_seconds, duration(headline.median_first_response_seconds)),
+              headline.median_first_response_seconds, duration(headline.median_first_response_seconds),
+              "calendar time"),
+        _tile("median_first_response_business_seconds", "Median first response, business hours",
+              headline.median_first_response_business_seconds,
+              duration(headline.median_first_response_business_seconds), "open time of each skill's schedule"),
         _tile("avg_csat", "Average CSAT", headline.avg_csat, _number(headline.avg_csat),
               f"{headline.csat_answers:,} answers, 1 to 5"),
         _tile("agent_hours_online", "Agent hours online", headline.agent_hours_online,
@@ -113,8 +121,13 @@ def _figures(data: ReportData) -> dict:
         [go.Bar(name=name, x=days, y=hours, marker_color=STATUS_COLOURS.get(name))
          for name, hours in data.status_hours.items()],
         _layout(barmode="stack", yaxis_title="agent hours", xaxis_type="category"))
+    service_level = go.Figure(
+        [go.Scatter(name=name, x=days, y=[None if share is None else share * 100 for share in shares],
+                    mode="lines+markers", connectgaps=False, hovertemplate="%{y:.1f}%")
+         for name, shares in data.service_level_by_skill.items()],
+        _layout(yaxis_title="% within the service level", yaxis_range=[0, 105], xaxis_type="category"))
     return {"conversations_by_skill": by_skill, "first_response": response, "csat_trend": csat,
-            "agent_status": status}
+            "agent_status": status, "service_level": service_level}
 
 
 _CHART_TEXT = {
@@ -122,7 +135,11 @@ _CHART_TEXT = {
     "first_response": ("First-response time", "Conversations by the time from the first consumer message to the "
                                               "first agent message after it."),
     "csat_trend": ("CSAT trend", "Average of the answers per day (conversations without an answer are left out)."),
-    "agent_status": ("Agent time by status", "Hours per status, split at midnight of the report's time zone."),
+    "agent_status": ("Agent time by status", "Hours per status, split at midnight of the report's time zone; "
+                                             "UNKNOWN: before an agent's first record after a day not loaded."),
+    "service_level": ("Service level by day and skill", "Share of the conversations with a consumer message whose "
+                                                        "first response took at most the service level (dbt var "
+                                                        "service_level_seconds) in business hours."),
 }
 
 
@@ -147,6 +164,16 @@ def _agents_table(data: ReportData) -> str:
             f'<th class="number">average CSAT</th></tr></thead><tbody>{rows}</tbody></table></section>')
 
 
+def _not_loaded(data: ReportData) -> str:
+    """The days of the period the marts hold nothing of, named above the figures (the charts show them empty)."""
+    if not data.days_not_loaded:
+        return ""
+    days = ", ".join(day.isoformat() for day in data.days_not_loaded)
+    return (f'<p class="not-loaded" id="days-not-loaded" data-days="{html.escape(days)}">Not loaded: '
+            f'{html.escape(days)}. These days hold no conversation and no agent status: load them to complete '
+            f'the figures.</p>')
+
+
 def render_report(data: ReportData, timezone: str, generated_at: datetime) -> str:
     """The whole page. With no conversation in the marts yet, it says so instead of drawing empty charts."""
     if data.first_day is None:
@@ -156,7 +183,7 @@ def render_report(data: ReportData, timezone: str, generated_at: datetime) -> st
     else:
         period = f"{data.first_day.isoformat()} to {data.last_day.isoformat()} ({timezone})"
         charts = "".join(_chart(key, figure) for key, figure in _figures(data).items())
-        body = f'{_tiles(data)}<div class="charts">{charts}</div>{_agents_table(data)}'
+        body = f'{_not_loaded(data)}{_tiles(data)}<div class="charts">{charts}</div>{_agents_table(data)}'
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -34,6 +34,10 @@ DESCRIPTIONS = {
     "profiles": f"Every user profile (role and permission packages) of the account. {_SNAPSHOT}",
     "lobs": f"Every line of business of the account. {_SNAPSHOT}",
     "predefined_content": f"Every predefined content item (canned response) of the account. {_SNAPSHOT}",
+    "workdays": "Every workdays object (hours of operation: weekly events with their time zone) of the account; "
+    f"its events in `workdays__events`. {_SNAPSHOT}",
+    "special_occasions": "Every special occasion (days off and changed hours) of the account; its events in "
+    f"`special_occasions__events`. {_SNAPSHOT}",
     "conversations": "LivePerson messaging conversations, one row per conversation (`conversation_id`), "
     "partitioned by the day the conversation started. Messages, participants, transfers, surveys and the other "
     "parts land in child tables `conversations__*`. Re-loading a day updates its rows in place.",

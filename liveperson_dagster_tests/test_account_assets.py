@@ -26,7 +26,8 @@ from .helpers import (assets_of, connection_for, project_assets, project_checks,
 # table -> the emulator's listing of it
 NEW_CONFIG = {"agent_status_reasons": "status_reasons", "profiles": "profiles", "lobs": "lobs",
               "predefined_content": "predefined_content"}
-ALL_CONFIG = {"users": "users", "skills": "skills", "agent_groups": "agent_groups", **NEW_CONFIG}
+ALL_CONFIG = {"users": "users", "skills": "skills", "agent_groups": "agent_groups", **NEW_CONFIG,
+              "workdays": "workdays", "special_occasions": "special_occasions"}
 ZONES = ["UTC", "Asia/Kathmandu"]
 DAY, NEXT_DAY = "2026-11-03", "2026-11-04"
 IDENTITY = ("agentId", "time", "statusType", "statusSubType", "sessionId", "sequenceNumber", "statusReasonId")

@@ -35,7 +35,8 @@ HISTORY_AND_OPERATIONS = ("conversations", "agent_status_changes", "chat_engagem
 def configuration_of(emulator) -> list:
     return [("users", emulator.users()), ("skills", emulator.skills()), ("agent_groups", emulator.agent_groups()),
             ("agent_status_reasons", emulator.status_reasons()), ("profiles", emulator.profiles()),
-            ("lobs", emulator.lobs()), ("predefined_content", emulator.predefined_content())]
+            ("lobs", emulator.lobs()), ("predefined_content", emulator.predefined_content()),
+            ("workdays", emulator.workdays()), ("special_occasions", emulator.special_occasions())]
 
 
 def secrets_of(emulator) -> list:

@@ -62,12 +62,12 @@ def test_webserver_serves_every_asset_and_their_dependencies(emulator, tmp_path)
             "messaging_agent_metrics": {"users"},
         }
         configuration = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs",
-                         "predefined_content")
+                         "predefined_content", "workdays", "special_occasions")
         marts = {name: node for name, node in nodes.items() if name.startswith("liveperson_marts/")}
         assert set(nodes) - set(marts) == {f"liveperson/{name}" for name in (*configuration, *dependencies)}
         # The dbt models (make dev shows them in the graph), downstream of the tables they read.
-        # 14 dbt models and the report on them.
-        assert len(marts) == 15 and all(node["groupName"] == "liveperson_marts" for node in marts.values())
+        # 20 dbt models and the report on them.
+        assert len(marts) == 21 and all(node["groupName"] == "liveperson_marts" for node in marts.values())
         assert "liveperson_marts/fct_skill_daily" in {
             "/".join(d["path"]) for d in marts["liveperson_marts/contact_center_report"]["dependencyKeys"]}
         assert {"/".join(d["path"]) for d in marts["liveperson_marts/stg_conversations"]["dependencyKeys"]} == {

@@ -46,9 +46,10 @@ FRACTIONAL_HOUR = Window(datetime(2026, 11, 29, 12, tzinfo=timezone.utc),
                          datetime(2026, 11, 29, 13, tzinfo=timezone.utc))
 AVERAGES = ("avgTime_resolvedConversations_byCCP", "avgTime_resolvedConversations_byConsumer",
             "avgTime_resolvedConversations_bySystem", "avgTime_resolvedConversations")
-DUCKDB_TYPES = {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE"}
+DUCKDB_TYPES = {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
+                "bool": "BOOLEAN"}
 POSTGRES_TYPES = {"bigint": "bigint", "double": "double precision", "text": "character varying",
-                  "timestamp": "timestamp with time zone"}
+                  "timestamp": "timestamp with time zone", "bool": "boolean"}
 COLUMNS_SQL = ("select table_name, column_name, data_type from information_schema.columns "
                "where table_schema = 'liveperson'")
 
@@ -401,7 +402,7 @@ def test_every_declared_column_of_every_table_has_its_declared_type(emulator_at_
     client = client_at_now(emulator_at_now)
     warehouse.run(liveperson_source(client=client, window=day).with_resources(
         "users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content",
-        "conversations", "agent_status_changes", "chat_engagements"))
+        "workdays", "special_occasions", "conversations", "agent_status_changes", "chat_engagements"))
     warehouse.run(liveperson_source(client=client, window=FRACTIONAL_HOUR).with_resources(
         "messaging_queue_health", "messaging_agent_metrics"))
     columns = warehouse.columns()

@@ -6,7 +6,8 @@ from dagster import build_schedule_context
 from liveperson_dagster.definitions import defs
 from liveperson_dagster.report import REPORT_KEY
 
-CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content")
+CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content",
+                 "workdays", "special_occasions")
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in CONFIG_TABLES]
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
 DAILY_DEPENDENCIES = {
@@ -26,8 +27,17 @@ MART_DEPENDENCIES = {
     "stg_agent_status_changes": {"liveperson/agent_status_changes"},
     "dim_agents": {"liveperson_marts/stg_users", "liveperson_marts/stg_agent_groups"},
     "dim_skills": {"liveperson_marts/stg_skills"}, "dim_agent_groups": {"liveperson_marts/stg_agent_groups"},
+    "stg_workdays": {"liveperson/workdays"}, "stg_workday_events": {"liveperson/workdays"},
+    "stg_special_occasions": {"liveperson/special_occasions"},
+    "stg_special_occasion_events": {"liveperson/special_occasions"},
+    "dim_skill_schedules": {"liveperson_marts/stg_skills", "liveperson_marts/stg_workdays",
+                            "liveperson_marts/stg_special_occasions"},
+    "business_calendar": {"liveperson_marts/dim_skill_schedules", "liveperson_marts/stg_conversations",
+                          "liveperson_marts/stg_message_records", "liveperson_marts/stg_workday_events",
+                          "liveperson_marts/stg_special_occasion_events"},
     "fct_conversations": {"liveperson_marts/stg_conversations", "liveperson_marts/stg_message_records",
-                          "liveperson_marts/stg_transfers"},
+                          "liveperson_marts/stg_transfers", "liveperson_marts/dim_skill_schedules",
+                          "liveperson_marts/business_calendar"},
     "fct_agent_daily": {"liveperson_marts/fct_conversations", "liveperson_marts/stg_message_records"},
     "fct_skill_daily": {"liveperson_marts/fct_conversations"},
     "fct_agent_status_daily": {"liveperson_marts/stg_agent_status_changes"},
@@ -169,7 +179,7 @@ def test_the_dbt_tests_are_asset_checks_of_the_marts():
         "liveperson_marts/fct_agent_status_daily:at_most_one_day_fct_agent_status_daily_seconds__agent_id",
         "liveperson_marts/dim_agent_groups:not_null_dim_agent_groups_group_path",
     } <= checks
-    assert len(checks) == 45
+    assert len(checks) == 53
 
 
 def test_late_changes_are_followed_by_a_refresh_of_the_marts_of_their_days():

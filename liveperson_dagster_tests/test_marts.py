@@ -27,26 +27,32 @@ from liveperson_dagster.jobs import marts_job, updates_job
 from liveperson_dagster.marts_sensor import MARTS_SENSOR_NAME, marts_after_updates_sensor
 from liveperson_dagster.runs.partitions import daily_partitions
 from liveperson_dagster.report import REPORT_KEY, build_report_asset
-from liveperson_dagster.report_data import RESPONSE_BUCKETS, UNASSIGNED_SKILL
-from liveperson_dagster.report_html import CHART_IDS
+from liveperson_dagster.report_data import RESPONSE_BUCKETS, UNASSIGNED_SKILL, read_report_data
+from liveperson_dagster.report_html import CHART_IDS, render_report
 from liveperson_dagster.resources import LivePersonWarehouse
 from liveperson_dagster.config import ProjectSettings
 from liveperson_dagster.updates import UPDATES_OP_NAME
 
+from .business_hours import UNASSIGNED, BusinessCalendar, from_ms
 from .helpers import (
     FIRST_DAY, LAST_DAY, assets_of, cli_env, credentials_for, day_keys, fresh_postgres_database, postgres_query,
     query, require_postgres, resources_for, run_materialize,
 )
 
-DAYS = ("2026-11-02", "2026-11-04")
+# Friday to Monday: a weekend, and New York's change to winter time (Sunday 2026-11-01) inside the schedules.
+DAYS = ("2026-10-30", "2026-11-02")
 LOADED = ("users", "skills", "agent_groups", "agent_status_reasons", "conversations", "agent_status_changes")
-START_DATE = date(2026, 11, 1)
+SCHEDULES = ("workdays", "special_occasions")
+START_DATE = date(2026, 10, 26)
 STATUS_OF_SUB_TYPE = {1: "OFFLINE", 2: "ONLINE", 3: "OCCUPIED", 4: "AWAY"}
 CONVERSATION_COLUMNS = (
     "conversation_id", "day", "started_at", "ended_at", "status", "duration_seconds", "latest_agent_id",
     "latest_skill_id", "latest_agent_group_id", "consumer_message_count", "agent_message_count",
     "first_response_seconds", "transfer_count", "csat", "mcs", "close_reason", "channel",
 )
+BUSINESS_COLUMNS = ("conversation_id", "first_response_seconds", "first_response_business_seconds",
+                    "within_service_level", "abandoned", "started_in_business_hours")
+SERVICE_LEVEL_SECONDS = 300  # the dbt var's default
 
 
 # Building
@@ -85,7 +91,7 @@ CASES = [("duckdb", "UTC"), ("duckdb", "Asia/Kathmandu"), ("postgres", "UTC"), (
 
 @pytest.fixture(scope="module")
 def emulator_of_module():
-    emulator = Emulator(EmulatorConfig(first_day=FIRST_DAY, last_day=LAST_DAY, conversations_per_day=30))
+    emulator = Emulator(EmulatorConfig(first_day=date(2026, 10, 30), last_day=LAST_DAY, conversations_per_day=30))
     emulator.start()
     yield emulator
     emulator.stop()
@@ -94,7 +100,7 @@ def emulator_of_module():
 def build_on_duckdb(emulator, tz: str, tmp_path_factory) -> tuple:
     database = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
     result = load_and_build(emulator, LivePersonWarehouse(duckdb_path=str(database)), database, tz, *DAYS,
-                            report=True)
+                            tables=LOADED + SCHEDULES, report=True)
     return database, Built(emulator, tz, DAYS, lambda sql: query(database, sql), result,
                            result.get_asset_check_evaluations())
 
@@ -130,7 +136,7 @@ def built(request, emulator_of_module, tmp_path_factory) -> Built:
         env.setenv("DESTINATION__POSTGRES__CREDENTIALS", f"postgresql://postgres:unused@127.0.0.1:5432/{name}")
         report = tmp_path_factory.mktemp("report") / "contact_center.html"
         result = load_and_build(emulator, LivePersonWarehouse(destination="postgres", report_path=str(report)),
-                                "unused.duckdb", tz, *DAYS, report=True)
+                                "unused.duckdb", tz, *DAYS, tables=LOADED + SCHEDULES, report=True)
         env.undo()
         yield Built(emulator, tz, DAYS, lambda sql: postgres_query(name, sql), result,
                     result.get_asset_check_evaluations())
@@ -149,9 +155,17 @@ def day_of_ms(ms: int, tz: str) -> date:
     return datetime.fromtimestamp(ms / 1000, ZoneInfo(tz)).date()
 
 
+def calendar_of(emulator, first: str, last: str) -> BusinessCalendar:
+    """The skills' open intervals over the local dates around the days first..last (a first response may come
+    three days after the start)."""
+    return BusinessCalendar(emulator, date.fromisoformat(first) - timedelta(days=3),
+                            date.fromisoformat(last) + timedelta(days=6))
+
+
 def expected_conversations(emulator, tz: str, first: str, last: str) -> dict:
     """conversation_id -> the fct_conversations row, by the definitions of the model's docs (the issue's)."""
     rows = {}
+    calendar = calendar_of(emulator, first, last)
     for record in emulator.conversations(*local_window(tz, first, last)):
         info = record["info"]
         messages = record.get("messageRecords") or []
@@ -179,7 +193,17 @@ def expected_conversations(emulator, tz: str, first: str, last: str) -> dict:
             "close_reason": info.get("closeReason"),
             "channel": info["source"],
             "_agent_messages": [int(m["participantId"]) for m in messages if m["sentBy"] == "Agent"],
+            "_first_consumer": first_consumer,
+            "_first_agent": first_agent,
         }
+        row = rows[info["conversationId"]]
+        business = (calendar.business_seconds(info["latestSkillId"], first_consumer, first_agent)
+                    if first_agent is not None else None)
+        row["first_response_business_seconds"] = business
+        row["within_service_level"] = (None if not consumer
+                                       else business is not None and business <= SERVICE_LEVEL_SECONDS)
+        row["abandoned"] = info["status"] == "CLOSE" and bool(consumer) and not agent
+        row["started_in_business_hours"] = calendar.is_open(info["latestSkillId"], info["startTimeL"])
     return rows
 
 
@@ -218,13 +242,19 @@ def expected_skill_daily(conversations: dict) -> dict:
         "median_first_response_seconds": median([r["first_response_seconds"] for r in rows]),
         "avg_csat": mean([r["csat"] for r in rows if r["csat"] >= 1]),
         "transfers": sum(r["transfer_count"] for r in rows),
+        "service_level_share": mean([1.0 if r["within_service_level"] else 0.0 for r in rows
+                                     if r["within_service_level"] is not None]),
+        "abandoned": sum(1 for r in rows if r["abandoned"]),
+        "median_first_response_business_seconds": median([r["first_response_business_seconds"] for r in rows]),
     } for key, rows in by_skill.items()}
 
 
 def expected_status_seconds(emulator, tz: str, first: str, last: str) -> dict:
     """(day, agent, status) -> seconds, from the status changes of the loaded days only (what came before the
     first day is not in the warehouse): each change's status lasts until the agent's next record, or to the end
-    of its day when there is none; pieces cut at local midnights."""
+    of its day when there is none; pieces cut at local midnights, on loaded days only (days with a change of any
+    agent). A piece carried into a day whose previous day was not loaded is UNKNOWN, and so is the time before
+    an agent's first record of such a day."""
     zone = ZoneInfo(tz)
     start, end = local_window(tz, first, last)
     by_agent = defaultdict(list)
@@ -232,9 +262,14 @@ def expected_status_seconds(emulator, tz: str, first: str, last: str) -> dict:
         at = datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
         by_agent[record["agentId"]].append((at, 1 if record["sessionId"] == -1 else 0, record["sequenceNumber"],
                                             record))
+    loaded = {entry[0].astimezone(zone).date() for records in by_agent.values() for entry in records}
     seconds = defaultdict(float)
     for agent, records in by_agent.items():
         records.sort(key=lambda entry: entry[:3])
+        first_of_day = {}
+        for at, _, _, _ in records:
+            first_of_day.setdefault(at.astimezone(zone).date(), at)
+        carried_unknown = set()
         for index, (at, _, _, record) in enumerate(records):
             if record["statusType"] != 1:
                 continue
@@ -246,12 +281,29 @@ def expected_status_seconds(emulator, tz: str, first: str, last: str) -> dict:
                 day_start = datetime.combine(day, time(), zone)
                 day_end = datetime.combine(day + timedelta(days=1), time(), zone)
                 piece = (min(until, day_end) - max(at, day_start)).total_seconds()
-                if piece > 0 and start <= day_start < end:
-                    seconds[(day, agent, STATUS_OF_SUB_TYPE[record["statusSubType"]])] += piece
+                if piece > 0 and start <= day_start < end and day in loaded:
+                    known = day == local_day or day - timedelta(days=1) in loaded
+                    status = STATUS_OF_SUB_TYPE[record["statusSubType"]] if known else "UNKNOWN"
+                    seconds[(day, agent, status)] += piece
+                    if not known:
+                        carried_unknown.add(day)
                 if until <= day_end:
                     break
                 day += timedelta(days=1)
+        for day, first_at in first_of_day.items():
+            if day - timedelta(days=1) not in loaded and day not in carried_unknown:
+                piece = (first_at - datetime.combine(day, time(), zone)).total_seconds()
+                if piece > 0:
+                    seconds[(day, agent, "UNKNOWN")] += piece
     return dict(seconds)
+
+
+def unknown_seconds_of(seconds: dict) -> dict:
+    """(day, agent) -> the UNKNOWN seconds of that agent and day (0 when none)."""
+    unknown = defaultdict(float)
+    for (day, agent, status), value in seconds.items():
+        unknown[(day, agent)] += value if status == "UNKNOWN" else 0.0
+    return unknown
 
 
 # Comparing
@@ -296,6 +348,80 @@ def test_fct_conversations_holds_each_conversation_with_the_definitions_of_the_i
         close(got["first_response_seconds"], want["first_response_seconds"], (conversation_id, "first_response"))
 
 
+def test_fct_conversations_measures_the_first_response_in_the_latest_skill_s_business_hours(built):
+    expected = expected_conversations(built.emulator, built.tz, *built.days)
+    rows = {row[0]: dict(zip(BUSINESS_COLUMNS, row)) for row in mart_rows(built, "fct_conversations",
+                                                                           BUSINESS_COLUMNS)}
+    assert sorted(rows) == sorted(expected)
+    for conversation_id, want in expected.items():
+        got = rows[conversation_id]
+        close(got["first_response_business_seconds"], want["first_response_business_seconds"],
+              (conversation_id, "first_response_business_seconds"))
+        for column in ("within_service_level", "abandoned", "started_in_business_hours"):
+            assert got[column] == want[column], (conversation_id, column)
+    # The data exercises every definition: answered while closed (0 business seconds), answered across a closed
+    # time (business < calendar), answered in open time (equal), over and within the service level, abandoned,
+    # started outside the hours.
+    values = list(expected.values())
+    answered = [row for row in values if row["first_response_seconds"] is not None]
+    assert any(row["first_response_business_seconds"] == 0 < row["first_response_seconds"] for row in answered)
+    assert any(0 < row["first_response_business_seconds"] < row["first_response_seconds"] - 3600 for row in answered)
+    assert any(row["first_response_business_seconds"] == row["first_response_seconds"] > 0 for row in answered)
+    # (Every emulated conversation starts with a consumer message: None, no consumer message, is not in the data.)
+    assert {row["within_service_level"] for row in values} == {True, False}
+    assert any(row["abandoned"] for row in values)
+    assert {row["started_in_business_hours"] for row in values} == {True, False}
+
+
+def weekend_answers(built) -> list:
+    """Conversations whose first-response interval spans a Saturday or Sunday in UTC, with both figures."""
+    expected = expected_conversations(built.emulator, built.tz, *built.days)
+    found = []
+    for row in expected.values():
+        if row["_first_agent"] is None:
+            continue
+        days = {from_ms(ms).date().weekday() for ms in range(row["_first_consumer"], row["_first_agent"], 3_600_000)}
+        if days & {5, 6} and row["first_response_seconds"] > row["first_response_business_seconds"]:
+            found.append(row)
+    return found
+
+
+def test_a_conversation_answered_over_the_weekend_counts_only_its_business_time(built):
+    found = weekend_answers(built)
+    assert found
+    rows = {row[0]: dict(zip(BUSINESS_COLUMNS, row)) for row in mart_rows(built, "fct_conversations",
+                                                                           BUSINESS_COLUMNS)}
+    for want in found:
+        got = rows[want["conversation_id"]]
+        close(got["first_response_seconds"], want["first_response_seconds"], want["conversation_id"])
+        close(got["first_response_business_seconds"], want["first_response_business_seconds"],
+              want["conversation_id"])
+
+
+def test_business_calendar_holds_each_skill_s_open_intervals_in_utc(built):
+    calendar = calendar_of(built.emulator, *built.days)
+    start, end = local_window("UTC", built.days[0], built.days[1])
+    start, end = start - timedelta(days=1), end + timedelta(days=1)
+    rows = defaultdict(list)
+    for skill, opens, closes in built.rows("select skill_id, opens_at, closes_at from liveperson_marts.business_calendar"):
+        if closes > start and opens < end:
+            rows[skill].append((opens, closes))
+    wanted = {skill: [(opens, closes) for opens, closes in intervals if closes > start and opens < end]
+              for skill, intervals in calendar.intervals.items()}
+    assert {skill: sorted(intervals) for skill, intervals in rows.items()} == {
+        skill: intervals for skill, intervals in wanted.items() if intervals}
+    # New York's Monday opens an hour later in UTC than its Thursday before the change to winter time.
+    new_york = [opens for opens, _ in calendar.intervals[UNASSIGNED]]
+    thursday = next(opens for opens in new_york if opens.date() == date(2026, 10, 29))
+    monday = next(opens for opens in new_york if opens.date() == date(2026, 11, 2))
+    assert (thursday.hour, monday.hour) == (13, 14)
+    # The Paris day off closes Monday for the skill that has it; the changed hours of Friday replace its hours.
+    schedules = {row[0]: row[1:] for row in built.rows(
+        "select skill_id, workdays_from, is_always_open from liveperson_marts.dim_skill_schedules")}
+    assert {origin for origin, _ in schedules.values()} == {"skill", "account default"}
+    assert sorted(schedules) == sorted(calendar.schedules)
+
+
 def test_fct_agent_daily_counts_conversations_messages_response_and_csat_per_agent(built):
     expected = expected_agent_daily(expected_conversations(built.emulator, built.tz, *built.days))
     columns = ("day", "agent_id", "conversations", "messages_sent", "median_first_response_seconds", "avg_csat")
@@ -311,15 +437,18 @@ def test_fct_agent_daily_counts_conversations_messages_response_and_csat_per_age
 def test_fct_skill_daily_has_a_row_per_skill_and_one_for_the_unassigned(built):
     expected = expected_skill_daily(expected_conversations(built.emulator, built.tz, *built.days))
     columns = ("day", "skill_id", "conversations", "closed", "avg_duration_seconds", "median_first_response_seconds",
-               "avg_csat", "transfers")
+               "avg_csat", "transfers", "service_level_share", "abandoned", "median_first_response_business_seconds")
     rows = {(row[0], row[1]): dict(zip(columns[2:], row[2:])) for row in mart_rows(built, "fct_skill_daily", columns)}
     assert sorted(rows) == sorted(expected)
     assert any(skill == -1 for _, skill in rows)
     for key, want in expected.items():
-        for column in ("conversations", "closed", "transfers"):
+        for column in ("conversations", "closed", "transfers", "abandoned"):
             assert rows[key][column] == want[column], (key, column)
-        for column in ("avg_duration_seconds", "median_first_response_seconds", "avg_csat"):
+        for column in ("avg_duration_seconds", "median_first_response_seconds", "avg_csat", "service_level_share",
+                       "median_first_response_business_seconds"):
             close(rows[key][column], want[column], (key, column))
+    assert {0.0 < want["service_level_share"] < 1.0 for want in expected.values()
+            if want["service_level_share"] is not None} == {True, False}
 
 
 def test_fct_agent_status_daily_splits_each_status_at_the_days_of_the_time_zone(built):
@@ -332,6 +461,14 @@ def test_fct_agent_status_daily_splits_each_status_at_the_days_of_the_time_zone(
     # A status carried over midnight counts on both days: some agent works across one.
     assert any(rows.get((day + timedelta(days=1), agent, status)) for day, agent, status in rows)
     assert max(sum(s for (d, a, _), s in rows.items() if (d, a) == (day, agent)) for day, agent, _ in rows) <= 86400
+    # The day before the first day was not loaded: what the agents did before their first record is UNKNOWN then,
+    # and only then; `unknown_seconds` repeats it on each of the agent's rows of the day.
+    first_day = date.fromisoformat(built.days[0])
+    assert {day for day, _, status in rows if status == "UNKNOWN"} == {first_day}
+    unknown = unknown_seconds_of(expected)
+    for day, agent, _, value in mart_rows(built, "fct_agent_status_daily", ("day", "agent_id", "status",
+                                                                             "unknown_seconds")):
+        close(value, unknown[(day, agent)], (day, agent, "unknown_seconds"))
 
 
 def test_the_dimensions_hold_every_user_skill_and_group_with_the_group_path(built):
@@ -388,7 +525,7 @@ def test_ids_of_one_kind_have_one_type_in_every_table_and_mart(built):
 
 def test_every_dbt_test_is_an_asset_check_that_passed(built):
     marts_checks = [check for check in built.checks if check.asset_key.path[0] == "liveperson_marts"]
-    assert len(marts_checks) == 45
+    assert len(marts_checks) == 53
     assert [check.check_name for check in marts_checks if not check.passed] == []
 
 
@@ -410,7 +547,7 @@ def expected_report(emulator, tz: str, first: str, last: str) -> dict:
     answers = {day: [row["csat"] for row in conversations if row["day"] == day and row["csat"] >= 1] for day in days}
     hours = {status: dict.fromkeys(days, 0.0) for status in STATUS_OF_SUB_TYPE.values()}
     for (day, _, status), seconds in expected_status_seconds(emulator, tz, first, last).items():
-        hours[status][day] += seconds / 3600
+        hours.setdefault(status, dict.fromkeys(days, 0.0))[day] += seconds / 3600
     names = {user["id"]: user.get("fullName") or user.get("nickname") or user.get("loginName")
              for user in emulator.users()}
     of_agent = defaultdict(list)
@@ -419,7 +556,13 @@ def expected_report(emulator, tz: str, first: str, last: str) -> dict:
             of_agent[row["latest_agent_id"]].append(row)
     busiest = sorted(of_agent.items(), key=lambda item: (-len(item[1]), item[0]))[:10]
     all_answers = [csat for day in days for csat in answers[day]]
+    service_level = defaultdict(lambda: dict.fromkeys(days))
+    for (day, skill), row in expected_skill_daily({row["conversation_id"]: row for row in conversations}).items():
+        if row["service_level_share"] is not None:
+            name = UNASSIGNED_SKILL if skill == -1 else skill_names[skill]
+            service_level[name][day] = row["service_level_share"] * 100
     return {
+        "service_level_by_skill": dict(service_level),
         "days": days,
         "conversations_by_skill": dict(by_skill),
         "first_response": buckets,
@@ -430,6 +573,8 @@ def expected_report(emulator, tz: str, first: str, last: str) -> dict:
             "conversations": len(conversations),
             "closed": sum(1 for row in conversations if row["status"] == "CLOSE"),
             "median_first_response_seconds": median(responses),
+            "median_first_response_business_seconds": median(
+                [row["first_response_business_seconds"] for row in conversations]),
             "avg_csat": mean(all_answers),
             "csat_answers": len(all_answers),
             "agent_hours_online": sum(hours["ONLINE"].values()),
@@ -450,6 +595,8 @@ def test_the_report_metadata_holds_the_headline_figures_and_the_page(built):
     assert (metadata["conversations"], metadata["closed"], metadata["csat_answers"]) == (
         headline["conversations"], headline["closed"], headline["csat_answers"])
     assert metadata["median_first_response_seconds"] == round(headline["median_first_response_seconds"], 1)
+    assert metadata["median_first_response_business_seconds"] == round(
+        headline["median_first_response_business_seconds"], 1)
     assert metadata["avg_csat"] == round(headline["avg_csat"], 2)
     assert metadata["agent_hours_online"] == round(headline["agent_hours_online"], 1)
     page = Path(metadata["report"])
@@ -524,8 +671,17 @@ def test_the_report_page_draws_the_charts_with_the_marts_numbers(built, browser_
     headline = expected["headline"]
     assert int(float(figures["conversations"])) == headline["conversations"]
     close(float(figures["closed_percent"]), headline["closed"] / headline["conversations"] * 100, "closed %")
-    for name in ("median_first_response_seconds", "avg_csat", "agent_hours_online"):
+    for name in ("median_first_response_seconds", "avg_csat", "agent_hours_online",
+                 "median_first_response_business_seconds"):
         close(float(figures[name]), headline[name], name)
+    # The service level by day and skill (percent; a day without a conversation of the skill is a gap), and no day
+    # marked not loaded: every day of the period was.
+    service_level = {trace["name"]: by_day(trace) for trace in charts["service_level"]["traces"]}
+    assert set(service_level) == set(expected["service_level_by_skill"])
+    for name, shares in expected["service_level_by_skill"].items():
+        for day, value in shares.items():
+            close(service_level[name][day.isoformat()], value, f"service level of {name} on {day}")
+    assert page.query_selector("#days-not-loaded") is None
     table = [(row.query_selector("td:nth-child(1)").inner_text(),
               int(row.query_selector("td:nth-child(3)").inner_text().replace(",", "")))
              for row in page.query_selector_all("#top-agents tbody tr")]
@@ -584,6 +740,11 @@ def test_the_cli_builds_every_mart_of_a_day(emulator, tmp_path):
         assert query(database, f"select distinct day from liveperson_marts.{table}") == [(date(2026, 11, 3),)], table
     assert query(database, "select count(*) from liveperson_marts.fct_conversations") == [
         (len(emulator.conversation_ids(*local_window("UTC", day, day))),)]
+    # No workdays loaded: every skill is always open, so business time is calendar time.
+    assert query(database, "select count(*) from liveperson_marts.fct_conversations where not started_in_business_hours "
+                           "or first_response_business_seconds is distinct from first_response_seconds") == [(0,)]
+    assert query(database, "select distinct workdays_from from liveperson_marts.dim_skill_schedules") == [
+        ("always open",)]
     # The report, next to the warehouse.
     assert (tmp_path / "liveperson_report.html").is_file()
 
@@ -695,6 +856,26 @@ def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, built
     assert sorted(rows) == sorted(expected)
     for key, want in expected.items():
         close(rows[key], want["avg_csat"], key)
+
+    # Three days later, after two days never loaded: an agent's status carried across the gap is UNKNOWN until the
+    # agent's first record (it counted as hours AWAY or ONLINE before), and the missing days have no rows.
+    gap_day = "2026-11-07"
+    load_and_build(emulator, warehouse, database, "UTC", gap_day, gap_day,
+                   tables=("conversations", "agent_status_changes"))
+    expected = expected_status_seconds(emulator, "UTC", gap_day, gap_day)
+    rows = {(row[0], row[1], row[2]): row[3] for row in query(
+        database, "select day, agent_id, status, seconds from liveperson_marts.fct_agent_status_daily "
+                  "where day > date '2026-11-04'")}
+    assert sorted(rows) == sorted(expected) and any(status == "UNKNOWN" for _, _, status in rows)
+    for key, seconds in expected.items():
+        close(rows[key], seconds, key)
+    # The report marks the two days it has nothing of.
+    with warehouse.sql_client("test", print) as client:
+        data = read_report_data(client, 30)
+    assert (data.first_day, data.last_day) == (date(2026, 11, 2), date(2026, 11, 7))
+    assert data.days_not_loaded == [date(2026, 11, 5), date(2026, 11, 6)]
+    page = render_report(data, "UTC", datetime.now(timezone.utc))
+    assert 'id="days-not-loaded" data-days="2026-11-05, 2026-11-06"' in page
 
 
 def test_the_dbt_version_is_the_installed_package_s_as_dbt_itself_reports_it():

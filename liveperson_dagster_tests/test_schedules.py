@@ -13,7 +13,8 @@ from liveperson_dagster.config import ProjectSettings, SettingsError
 from .helpers import conversation_ids, project_assets, project_checks, resources_for, utc_window
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content")
+CONFIG_TABLES = ("users", "skills", "agent_groups", "agent_status_reasons", "profiles", "lobs", "predefined_content",
+                 "workdays", "special_occasions")
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in CONFIG_TABLES]
 DAILY_TABLES = ("conversations", "agent_status_changes", "chat_engagements")
 PARIS = ZoneInfo("Europe/Paris")

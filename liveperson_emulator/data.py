@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from .business_hours import BusinessHours
 from .days import AWKWARD_STARTS_MS, DAY_MS, DailyHeaders, start_times
 
 # Every conversation part the emulator can produce, in the order a record lists them. This is the emulator's
@@ -843,5 +844,7 @@ class Dataset:
         self.account = account
         self.credentials = make_credentials(account, seed)
         self.directory = Directory(account, seed, first_day)
+        self.business_hours = BusinessHours(account, seed, first_day)
+        self.business_hours.assign(self.directory.skills)
         self.conversations = ConversationStore(account, seed, first_day, last_day,
                                                conversations_per_day, empty_days, self.directory)

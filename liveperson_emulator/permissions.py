@@ -16,6 +16,8 @@ PERMISSIONS = {
     "profiles": "Profiles API: Read",
     "lobs": "LOBs API: Read",
     "predefinedContent": "Predefined Content API: Read",
+    "workingHours": "Workdays API: Read",
+    "specialOccasion": "Special Occasions API: Read",
     "agentActivity": "Data → Workforce Management → Agent Status Changes",
     "engHist": "Engagement History API: Read (OAuth2 scope data.services.enghist)",
     "operations": "Operational Realtime API: Read (Messaging Operations)",

@@ -11,6 +11,7 @@ from . import faults as kinds
 from .agent_activity import BadStatusQuery, bad_request, matching_changes, parse_status_query, references
 from .agent_activity import timeframe, v1_agents
 from .auth import OAuth1Verifier, TokenStore
+from .business_hours import SPECIAL_OCCASION_VERSIONS, WORKDAYS_VERSIONS
 from .catalogs import (LOB_VERSIONS, PREDEFINED_CONTENT_VERSIONS, PROFILE_VERSIONS, STATUS_REASON_VERSIONS,
                        filter_predefined_content)
 from .changes import LiveConversations
@@ -42,6 +43,9 @@ _SEARCH = re.compile(r"/messaging_history/api/account/([^/]+)/conversations/sear
 _SEARCH_BY_IDS = re.compile(r"/messaging_history/api/account/([^/]+)/conversations/conversation/search")
 _TOKEN = re.compile(r"/sentinel/api/v2/account/([^/]+)/app/token")
 _STATUS_REASONS = re.compile(r"/api/account/([^/]+)/configuration/le-agents/status-reasons")
+_AC_COMMON = re.compile(r"/api/account/([^/]+)/configuration/ac-common/(workinghours|specialoccasion)(?:/([^/]+))?")
+_AC_COMMON_KINDS = {"workinghours": ("workingHours", WORKDAYS_VERSIONS),
+                    "specialoccasion": ("specialOccasion", SPECIAL_OCCASION_VERSIONS)}
 _CONFIG_MORE = re.compile(r"/api/account/([^/]+)/configuration/le-users/(profiles|lobs)")
 _PREDEFINED_CONTENT = re.compile(r"/api/account/([^/]+)/configuration/engagement-window/canned-responses")
 _STATUS_CHANGES = re.compile(r"/api/v2/account/([^/]+)/status-changes")
@@ -96,6 +100,7 @@ class Api:
             (_SEARCH, ("POST",), "search", self._search),
             (_TOKEN, ("POST",), "token", self._token),
             (_SEARCH_BY_IDS, ("POST",), "searchByIds", self._search_by_ids),
+            (_AC_COMMON, ("GET",), None, self._business_hours),
         )
         if extra is not None:
             self._routes += (
@@ -324,6 +329,27 @@ class Api:
                     return error(400, "skill_ids and ids must be comma-separated numbers")
             revision = str(catalogs.revisions[kind])
             return json_response(200, self._paged(request, records), {"ETag": revision, "ac-revision": revision})
+
+        return self._serve_data(request, account, False, produce, kind)
+
+    # Workdays and special occasions: the list names the objects, the by-id method answers each in full.
+
+    def _business_hours(self, request: Request, account: str, path_kind: str, item_id: str | None) -> Response:
+        kind, versions = _AC_COMMON_KINDS[path_kind]
+
+        def produce(_partial: bool) -> Response:
+            version = request.param("v")
+            if version not in versions:
+                return error(400, f"Unsupported version {version!r}; use v={versions[-1]}")
+            hours = self._data.business_hours
+            headers = {"ac-revision": str(hours.revisions[kind])}
+            if item_id is None:
+                include_deleted = (request.param("include_deleted") or "").lower() == "true"
+                return json_response(200, hours.listing(kind, include_deleted), headers)
+            found = hours.by_id(kind, item_id)
+            if found is None:
+                return error(404, f"Data not found: no {kind} object {item_id}")
+            return json_response(200, found, headers)
 
         return self._serve_data(request, account, False, produce, kind)
 

@@ -129,7 +129,7 @@ class _Server(ThreadingHTTPServer):
 
 class Emulator:
     """A local LivePerson on one port: CSDS, account configuration (users, skills, agent groups, status reasons,
-    profiles, LOBs, predefined content), conversation search (and search by ids), OAuth2, agent status changes
+    profiles, LOBs, predefined content, workdays, special occasions), conversation search (and search by ids), OAuth2, agent status changes
     (Agent Activity), chat search (Engagement History) and Messaging Operations. Tests can change conversations
     after they were served (update_conversation) and have them served as partial records (make_partial)."""
 
@@ -245,6 +245,14 @@ class Emulator:
 
     def agent_groups(self, include_deleted: bool = True) -> list[dict]:
         return self._dataset.directory.listing("agentGroups", include_deleted)
+
+    def workdays(self, include_deleted: bool = True) -> list[dict]:
+        """The full workdays objects (each as its by-id method serves it)."""
+        return self._dataset.business_hours.full("workingHours", include_deleted)
+
+    def special_occasions(self, include_deleted: bool = True) -> list[dict]:
+        """The full special-occasion objects (each as its by-id method serves it)."""
+        return self._dataset.business_hours.full("specialOccasion", include_deleted)
 
     def _headers(self, start: datetime, end: datetime, updated_since: datetime | None = None):
         low, high = datetime_to_ms(start), datetime_to_ms(end)

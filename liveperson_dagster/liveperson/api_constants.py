@@ -15,6 +15,9 @@ STATUS_REASONS_API_VERSION = "2.0"
 PROFILES_API_VERSION = "4.0"
 LOBS_API_VERSION = "4.0"
 PREDEFINED_CONTENT_API_VERSION = "2.0"
+# The Workdays and Special Occasions docs require `v` but give no value; LivePerson's community code sends 1.0.
+WORKDAYS_API_VERSION = "1.0"
+SPECIAL_OCCASIONS_API_VERSION = "1.0"
 SEARCH_API_VERSION = "2"
 
 SEARCH_PAGE_SIZE = 100  # the API's maximum
@@ -75,6 +78,8 @@ API_PERMISSIONS = (
     ("/le-users/lobs", "lines of business (Account Configuration API)", "LOBs: read"),
     ("/engagement-window/canned-responses", "predefined content (Account Configuration API)",
      "Predefined Content: read"),
+    ("/ac-common/workinghours", "workdays (Account Configuration API)", "Workdays: read"),
+    ("/ac-common/specialoccasion", "special occasions (Account Configuration API)", "Special Occasions: read"),
     ("/le-users/users", "users (Account Configuration API)", "Users: read"),
     ("/le-users/skills", "skills (Account Configuration API)", "Skills: read"),
     ("/le-users/agentGroups", "agent groups (Account Configuration API)", "Agent Groups: read"),

@@ -33,7 +33,12 @@ CONFIG_COLLECTIONS = {
     "profiles": ("le-users/profiles", api_constants.PROFILES_API_VERSION),
     "lobs": ("le-users/lobs", api_constants.LOBS_API_VERSION),
     "predefined_content": ("engagement-window/canned-responses", api_constants.PREDEFINED_CONTENT_API_VERSION),
+    "workdays": ("ac-common/workinghours", api_constants.WORKDAYS_API_VERSION),
+    "special_occasions": ("ac-common/specialoccasion", api_constants.SPECIAL_OCCASIONS_API_VERSION),
 }
+# Collections whose list answers only id, name, deleted and isDefault (LivePerson's Workdays and Special Occasions
+# docs): each full object is read by its id.
+LISTED_BY_NAME = ("workdays", "special_occasions")
 # A collection answered in `{"data": [...]}` pages is followed at most this far (guards an endpoint that ignores paging).
 MAX_CONFIG_PAGES = 1000
 
@@ -125,6 +130,21 @@ class LivePersonClient:
             previous_ids = page_ids
             params = {**params, "limit": limit, "offset": offset}
         raise LivePersonIncompleteDataError(f"GET {url}: more than {MAX_CONFIG_PAGES} pages of {collection}")
+
+    def fetch_full_objects(self, collection: str) -> Iterator[list]:
+        """Yields the full objects of a collection of LISTED_BY_NAME, deleted ones included: the list, then a
+        `GET .../{id}` of each object listed."""
+        path, version = CONFIG_COLLECTIONS[collection]
+        url = (
+            f"{self.domains.base_url(api_constants.ACCOUNT_CONFIG_SERVICE)}/api/account/{self.connection.account_id}"
+            f"/configuration/{path}"
+        )
+        session = self._session()
+        for page in self.fetch_collection(collection):
+            objects = [session.get(f"{url}/{record['id']}", params={"v": version}).json() for record in page
+                       if isinstance(record, dict) and record.get("id") is not None]
+            self.stats.add("pages", len(objects))
+            yield objects
 
     def search_conversations(self, window: Window, content_parts: Sequence[str],
                              updated_since_ms: Optional[int] = None) -> Iterator[list]:

@@ -13,6 +13,7 @@ from .errors import causes as causes_of
 # Messaging Operations APIs and the same digits quoted in Messaging Interactions and Engagement History: a long
 # keys the users table and joins every table without casts; a value that is not one fails the load, naming it.
 AGENT_ID, SKILL_ID, AGENT_GROUP_ID = "bigint", "bigint", "bigint"
+WORKDAYS_ID, SPECIAL_OCCASION_ID = "bigint", "bigint"  # longs in the Workdays, Special Occasions and Skills APIs
 CONVERSATION_ID, ENGAGEMENT_ID = "text", "text"  # strings in every API that names them
 LOB_ID = "bigint"  # a long in the LOBs API; Engagement History's campaign quotes it or not
 EPOCH_MS = "bigint"  # the `...TimeL` fields: epoch milliseconds, documented as longs
@@ -30,13 +31,20 @@ CONFIG_TYPES = {
     "users": {"id": AGENT_ID, "max_chats": "bigint", "max_async_chats": "bigint", "user_type_id": "bigint",
               "member_of__agent_group_id": AGENT_GROUP_ID},
     "skills": {"id": SKILL_ID, "skill_order": "bigint", "max_wait_time": "bigint", "sla_default_response_time": "bigint",
-               "sla_first_time_response_time": "bigint", "wrap_up_time": "bigint"},
+               "sla_first_time_response_time": "bigint", "wrap_up_time": "bigint",
+               "working_hours_id": WORKDAYS_ID, "special_occasion_id": SPECIAL_OCCASION_ID},
     "agent_groups": {"id": AGENT_GROUP_ID, "parent_group_id": AGENT_GROUP_ID},
     "agent_status_reasons": {"id": "bigint"},
     "profiles": {"id": "bigint", "role_type_id": "bigint"},
     "lobs": {"id": LOB_ID},
     "predefined_content": {"id": "bigint"},
+    "workdays": {"id": WORKDAYS_ID},
+    "special_occasions": {"id": SPECIAL_OCCASION_ID},
 }
+# An event's `dateTime` is `yyyy-MM-dd` or `yyyy-MM-ddTHH:mm:ss` wall-clock time of its `timeZone`: text (the marts
+# read it with its zone), never a timestamp of the loading machine's reading.
+_SCHEDULE_EVENT = {"start__date_time": "text", "start__time_zone": "text", "end__date_time": "text",
+                   "end__time_zone": "text"}
 CONFIG_CHILD_TYPES = {
     "users": {"skill_ids": {"value": SKILL_ID}, "manager_of": {"agent_group_id": AGENT_GROUP_ID},
               "profile_ids": {"value": "bigint"}, "lob_ids": {"value": LOB_ID}},
@@ -44,6 +52,9 @@ CONFIG_CHILD_TYPES = {
                                                "split_percentage": "bigint"},
                "skill_transfer_list": {"value": SKILL_ID}, "lob_ids": {"value": LOB_ID}},
     "predefined_content": {"skill_ids": {"value": SKILL_ID}},
+    "workdays": {"events": _SCHEDULE_EVENT, "events.recurrence": {"value": "text"}},
+    "special_occasions": {"events": {**_SCHEDULE_EVENT, "meta__working": "bool", "meta__name": "text"},
+                          "events.recurrence": {"value": "text"}},
 }
 
 _PARTICIPANT = {"agent_id": AGENT_ID, "agent_group_id": AGENT_GROUP_ID, "time_l": EPOCH_MS}

@@ -17,15 +17,20 @@ BOOLEAN_FIELDS = {
     "profiles": ("deleted", "isAssignedToLPA"),
     "lobs": ("deleted",),
     "predefined_content": ("deleted", "enabled"),
+    "workdays": ("deleted", "isDefault"),
+    "special_occasions": ("deleted", "isDefault"),
 }
 INTEGER_FIELDS = {
     "users": ("id", "maxChats", "maxAsyncChats", "userTypeId"),
-    "skills": ("id", "skillOrder", "maxWaitTime", "slaDefaultResponseTime", "slaFirstTimeResponseTime", "wrapUpTime"),
+    "skills": ("id", "skillOrder", "maxWaitTime", "slaDefaultResponseTime", "slaFirstTimeResponseTime", "wrapUpTime",
+               "workingHoursId", "specialOccasionId"),
     "agent_groups": ("id", "parentGroupId"),
     "agent_status_reasons": ("id",),
     "profiles": ("id", "roleTypeId"),
     "lobs": ("id",),
     "predefined_content": ("id",),
+    "workdays": ("id",),
+    "special_occasions": ("id",),
 }
 
 

@@ -5,7 +5,7 @@ from typing import Iterator, Mapping, Optional, Sequence
 import dlt
 
 from . import api_constants
-from .client import LivePersonClient
+from .client import LISTED_BY_NAME, LivePersonClient
 from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
 from .partial import completed
@@ -37,7 +37,8 @@ def liveperson_source(
     replacements: Optional[Mapping[str, Replacement]] = None,
     updated_since_ms: Optional[int] = None,
 ):
-    """The account's configuration (users, skills, agent groups, status reasons, profiles, LOBs, predefined content:
+    """The account's configuration (users, skills, agent groups, status reasons, profiles, LOBs, predefined content,
+    workdays, special occasions:
     full snapshots, replaced on each load) and the records of `window`, the half-open range [window.start,
     window.end): conversations and chats by start time (merged on `conversation_id` / `engagement_id`) and agent
     status changes by their time (merged on `status_change_id`); and, when selected (`.with_resources(...)`: they
@@ -86,6 +87,10 @@ CONFIG_SNAPSHOTS = {
     "profiles": "Every user profile (role and permission packages) of the account, deleted ones included.",
     "lobs": "Every line of business of the account, deleted ones included.",
     "predefined_content": "Every predefined content item (canned response) of the account, deleted ones included.",
+    "workdays": "Every workdays object (hours of operation), deleted ones included; its weekly events in "
+                "`workdays__events`.",
+    "special_occasions": "Every special occasion (days off, changed hours), deleted ones included; its events in "
+                         "`special_occasions__events`.",
 }
 
 
@@ -93,7 +98,10 @@ def config_snapshot(collection: str):
     """The dlt resource of one configuration collection."""
 
     def records(client: Optional[LivePersonClient] = None):
-        for page in _require(client).fetch_collection(collection):
+        client = _require(client)
+        pages = client.fetch_full_objects(collection) if collection in LISTED_BY_NAME else (
+            client.fetch_collection(collection))
+        for page in pages:
             yield [typed_config_record(collection, record) for record in page]
 
     records.__doc__ = CONFIG_SNAPSHOTS[collection]

@@ -1,13 +1,15 @@
 {{ config(
     materialized="incremental",
     incremental_strategy="append",
+    on_schema_change="append_new_columns",
     pre_hook="{{ delete_window_days('day') }}",
 ) }}
 -- Seconds per day, agent and status, from the agents' status changes. A status lasts from its change to the
 -- agent's next record (change, logout or login); the time between a logout and the next login counts for no
 -- status. A status with no later record lasts to the end of its day (every record of the day is loaded with the
--- day, so there was none) or until now. Each interval is split at the day boundaries of LIVEPERSON_TIMEZONE, and a
--- day carries on the status the day before ended with.
+-- day, so there was none) or until now. Each interval is split at the day boundaries of LIVEPERSON_TIMEZONE. Only
+-- loaded days (days with a status change of any agent) have rows, and a status carried into a day counts only when
+-- the day before was loaded: otherwise the time before the agent's first record of the day is UNKNOWN.
 {%- set days = window_days() %}
 with recursive records as (
     select
@@ -56,19 +58,33 @@ days (day) as (
     select cast(days.day + 1 as date) from days, bounds where days.day < bounds.last_day
 ),
 
+loaded_days as (
+    select distinct {{ day_of("changed_at") }} as day from records
+),
+
 day_bounds as (
     select
-        day,
-        {{ day_start("day") }} as day_start,
-        {{ day_start("day + 1") }} as day_end
+        days.day,
+        {{ day_start("days.day") }} as day_start,
+        {{ day_start("days.day + 1") }} as day_end,
+        previous.day is not null as follows_a_loaded_day
     from days
+    join loaded_days on loaded_days.day = days.day
+    left join loaded_days as previous on previous.day = cast(days.day - 1 as date)
+),
+
+first_records as (
+    select agent_id, {{ day_of("changed_at") }} as day, min(changed_at) as first_at
+    from records
+    group by agent_id, {{ day_of("changed_at") }}
 ),
 
 pieces as (
     select
         day_bounds.day,
         intervals.agent_id,
-        intervals.status,
+        case when intervals.started_at < day_bounds.day_start and not day_bounds.follows_a_loaded_day
+             then 'UNKNOWN' else intervals.status end as status,
         case when intervals.started_at > day_bounds.day_start then intervals.started_at
              else day_bounds.day_start end as piece_start,
         case when intervals.ended_at < day_bounds.day_end then intervals.ended_at
@@ -76,13 +92,43 @@ pieces as (
     from intervals
     join day_bounds
         on intervals.started_at < day_bounds.day_end and intervals.ended_at > day_bounds.day_start
+),
+
+-- Before an agent's first record of a day that follows a day not loaded, nothing is known (the agent may have
+-- been logged out, or in any status); a status carried into the day is already UNKNOWN above.
+unknown_starts as (
+    select
+        day_bounds.day,
+        first_records.agent_id,
+        'UNKNOWN' as status,
+        day_bounds.day_start as piece_start,
+        first_records.first_at as piece_end
+    from first_records
+    join day_bounds on day_bounds.day = first_records.day
+    where not day_bounds.follows_a_loaded_day
+        and not exists (
+            select 1 from pieces
+            where pieces.agent_id = first_records.agent_id and pieces.day = first_records.day
+                and pieces.status = 'UNKNOWN'
+        )
+),
+
+status_seconds as (
+    select
+        day,
+        agent_id,
+        status,
+        sum({{ seconds_between("piece_start", "piece_end") }}) as seconds
+    from (select * from pieces union all select * from unknown_starts) as all_pieces
+    where piece_end > piece_start
+    group by day, agent_id, status
 )
 
 select
     day,
     agent_id,
     status,
-    sum({{ seconds_between("piece_start", "piece_end") }}) as seconds
-from pieces
-where piece_end > piece_start
-group by day, agent_id, status
+    seconds,
+    coalesce(sum(case when status = 'UNKNOWN' then seconds end) over (partition by day, agent_id), 0)
+        as unknown_seconds
+from status_seconds

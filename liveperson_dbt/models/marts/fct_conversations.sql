@@ -1,6 +1,7 @@
 {{ config(
     materialized="incremental",
     incremental_strategy="append",
+    on_schema_change="append_new_columns",
     pre_hook="{{ delete_window_days('day') }}",
 ) }}
 -- One row per conversation, in the day (LIVEPERSON_TIMEZONE) it started; built for the days asked for (vars
@@ -37,6 +38,64 @@ first_responses as (
     group by messages.conversation_id
 ),
 
+responses as (
+    select
+        message_counts.conversation_id,
+        {{ from_epoch_ms("message_counts.first_consumer_ms") }} as first_consumer_at,
+        {{ from_epoch_ms("first_responses.first_response_ms") }} as first_response_at
+    from message_counts
+    join first_responses on first_responses.conversation_id = message_counts.conversation_id
+),
+
+-- The skill whose schedule measures the conversation: its latest skill, or -1 (the account's defaults) for a skill
+-- the warehouse does not know.
+schedules as (
+    select
+        conversations.conversation_id,
+        coalesce(skills.skill_id, -1) as schedule_skill_id
+    from conversations
+    left join {{ ref("dim_skill_schedules") }} as skills on skills.skill_id = conversations.latest_skill_id
+),
+
+business_responses as (
+    select
+        responses.conversation_id,
+        sum({{ seconds_between(
+            "case when calendar.opens_at > responses.first_consumer_at then calendar.opens_at
+                  else responses.first_consumer_at end",
+            "case when calendar.closes_at < responses.first_response_at then calendar.closes_at
+                  else responses.first_response_at end") }}) as open_seconds
+    from responses
+    join schedules on schedules.conversation_id = responses.conversation_id
+    join {{ ref("business_calendar") }} as calendar
+        on calendar.skill_id = schedules.schedule_skill_id
+        and calendar.opens_at < responses.first_response_at
+        and calendar.closes_at > responses.first_consumer_at
+    group by responses.conversation_id
+),
+
+business as (
+    select
+        responses.conversation_id,
+        case when skill_schedules.is_always_open
+             then {{ seconds_between("responses.first_consumer_at", "responses.first_response_at") }}
+             else coalesce(business_responses.open_seconds, 0) end as first_response_business_seconds
+    from responses
+    join schedules on schedules.conversation_id = responses.conversation_id
+    join {{ ref("dim_skill_schedules") }} as skill_schedules on skill_schedules.skill_id = schedules.schedule_skill_id
+    left join business_responses on business_responses.conversation_id = responses.conversation_id
+),
+
+started_open as (
+    select distinct conversations.conversation_id
+    from conversations
+    join schedules on schedules.conversation_id = conversations.conversation_id
+    join {{ ref("business_calendar") }} as calendar
+        on calendar.skill_id = schedules.schedule_skill_id
+        and calendar.opens_at <= conversations.started_at
+        and calendar.closes_at > conversations.started_at
+),
+
 transfers as (
     select
         transfers.conversation_id,
@@ -65,8 +124,19 @@ select
     conversations.csat,
     conversations.mcs,
     conversations.close_reason,
-    conversations.channel
+    conversations.channel,
+    business.first_response_business_seconds,
+    case when coalesce(message_counts.consumer_message_count, 0) = 0 then null
+         else coalesce(business.first_response_business_seconds <= {{ var("service_level_seconds") }}, false)
+    end as within_service_level,
+    conversations.status = 'CLOSE' and coalesce(message_counts.consumer_message_count, 0) > 0
+        and coalesce(message_counts.agent_message_count, 0) = 0 as abandoned,
+    skill_schedules.is_always_open or started_open.conversation_id is not null as started_in_business_hours
 from conversations
 left join message_counts on message_counts.conversation_id = conversations.conversation_id
 left join first_responses on first_responses.conversation_id = conversations.conversation_id
 left join transfers on transfers.conversation_id = conversations.conversation_id
+join schedules on schedules.conversation_id = conversations.conversation_id
+join {{ ref("dim_skill_schedules") }} as skill_schedules on skill_schedules.skill_id = schedules.schedule_skill_id
+left join started_open on started_open.conversation_id = conversations.conversation_id
+left join business on business.conversation_id = conversations.conversation_id

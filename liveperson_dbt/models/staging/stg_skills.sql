@@ -3,7 +3,8 @@ with source as (
     {{ liveperson_table("skills", [
         "id bigint", "name text", "description text", "deleted boolean", "can_transfer boolean",
         "skill_order bigint", "max_wait_time bigint", "sla_default_response_time bigint",
-        "sla_first_time_response_time bigint", "wrap_up_time bigint",
+        "sla_first_time_response_time bigint", "wrap_up_time bigint", "working_hours_id bigint",
+        "special_occasion_id bigint",
     ]) }}
 )
 
@@ -17,5 +18,7 @@ select
     max_wait_time,
     sla_default_response_time,
     sla_first_time_response_time,
-    wrap_up_time
+    wrap_up_time,
+    working_hours_id as workdays_id,
+    special_occasion_id
 from source
