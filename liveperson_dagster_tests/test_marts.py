@@ -89,9 +89,13 @@ def load_and_build(emulator, warehouse: LivePersonWarehouse, database, tz: str, 
 CASES = [("duckdb", "UTC"), ("duckdb", "Asia/Kathmandu"), ("postgres", "UTC"), ("postgres", "Asia/Kathmandu")]
 
 
+# The module's emulator; a test that changes records starts one of its own with these settings (the same records).
+MODULE_EMULATOR = {"first_day": date(2026, 10, 30), "last_day": LAST_DAY, "conversations_per_day": 30}
+
+
 @pytest.fixture(scope="module")
 def emulator_of_module():
-    emulator = Emulator(EmulatorConfig(first_day=date(2026, 10, 30), last_day=LAST_DAY, conversations_per_day=30))
+    emulator = Emulator(EmulatorConfig(**MODULE_EMULATOR))
     emulator.start()
     yield emulator
     emulator.stop()
@@ -691,13 +695,14 @@ def test_the_report_page_draws_the_charts_with_the_marts_numbers(built, browser_
 # Re-runs and the CLI (DuckDB, UTC)
 
 def test_a_rerun_of_a_day_replaces_exactly_its_rows_and_leaves_the_environment(
-        emulator, built_on_duckdb_in_utc, tmp_path):
-    first, day, last = DAYS[0], "2026-11-03", DAYS[1]
+        start_emulator, built_on_duckdb_in_utc, tmp_path):
+    emulator = start_emulator(**MODULE_EMULATOR)
+    first, day, last = DAYS[0], day_keys(*DAYS)[1], DAYS[1]
     database = copy_of_built_warehouse(built_on_duckdb_in_utc, tmp_path)
     warehouse = LivePersonWarehouse(duckdb_path=str(database))
     assert sorted(row[0] for row in query(database, "select conversation_id from liveperson.conversations")) == \
         sorted(emulator.conversation_ids(*local_window("UTC", first, last)))  # the module's records, as built
-    others = "select * from liveperson_marts.fct_conversations where day <> date '2026-11-03' order by conversation_id"
+    others = f"select * from liveperson_marts.fct_conversations where day <> date '{day}' order by conversation_id"
     before = query(database, others)
     # Upstream, on the middle day: one conversation deleted, a closed one rated late.
     records = emulator.conversations(*local_window("UTC", day, day))
@@ -712,11 +717,11 @@ def test_a_rerun_of_a_day_replaces_exactly_its_rows_and_leaves_the_environment(
     assert dict(os.environ) == environment  # the variables set for dbt are gone with the run
     expected = expected_conversations(emulator, "UTC", day, day)
     rows = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations "
-                                "where day = date '2026-11-03'"))
+                                f"where day = date '{day}'"))
     assert gone not in rows and sorted(rows) == sorted(expected)
     assert rows[rated] == 4
     skills = query(database, "select sum(conversations), sum(closed) from liveperson_marts.fct_skill_daily "
-                             "where day = date '2026-11-03'")
+                             f"where day = date '{day}'")
     assert skills == [(len(expected), sum(1 for r in expected.values() if r["status"] == "CLOSE"))]
     # The other days are untouched.
     assert query(database, others) == before
@@ -817,7 +822,8 @@ def test_a_load_waiting_for_another_process_s_dbt_parse_names_it_and_gives_up(tm
     assert not (copy / "target" / "manifest.json").exists()  # no parse of ours started
 
 
-def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, built_on_duckdb_in_utc, tmp_path):
+def test_late_changes_refresh_the_marts_of_the_days_they_touched(start_emulator, built_on_duckdb_in_utc, tmp_path):
+    emulator = start_emulator(**MODULE_EMULATOR)
     database = copy_of_built_warehouse(built_on_duckdb_in_utc, tmp_path)
     warehouse = LivePersonWarehouse(duckdb_path=str(database))
     days = daily_partitions(START_DATE, "UTC")
@@ -859,23 +865,24 @@ def test_late_changes_refresh_the_marts_of_the_days_they_touched(emulator, built
 
     # Three days later, after two days never loaded: an agent's status carried across the gap is UNKNOWN until the
     # agent's first record (it counted as hours AWAY or ONLINE before), and the missing days have no rows.
-    gap_day = "2026-11-07"
+    last = date.fromisoformat(DAYS[1])
+    not_loaded, gap_day = [last + timedelta(days=1), last + timedelta(days=2)], str(last + timedelta(days=3))
     load_and_build(emulator, warehouse, database, "UTC", gap_day, gap_day,
                    tables=("conversations", "agent_status_changes"))
     expected = expected_status_seconds(emulator, "UTC", gap_day, gap_day)
     rows = {(row[0], row[1], row[2]): row[3] for row in query(
         database, "select day, agent_id, status, seconds from liveperson_marts.fct_agent_status_daily "
-                  "where day > date '2026-11-04'")}
+                  f"where day > date '{last}'")}
     assert sorted(rows) == sorted(expected) and any(status == "UNKNOWN" for _, _, status in rows)
     for key, seconds in expected.items():
         close(rows[key], seconds, key)
     # The report marks the two days it has nothing of.
     with warehouse.sql_client("test", print) as client:
         data = read_report_data(client, 30)
-    assert (data.first_day, data.last_day) == (date(2026, 11, 2), date(2026, 11, 7))
-    assert data.days_not_loaded == [date(2026, 11, 5), date(2026, 11, 6)]
+    assert (data.first_day, data.last_day) == (date.fromisoformat(DAYS[0]), date.fromisoformat(gap_day))
+    assert data.days_not_loaded == not_loaded
     page = render_report(data, "UTC", datetime.now(timezone.utc))
-    assert 'id="days-not-loaded" data-days="2026-11-05, 2026-11-06"' in page
+    assert f'id="days-not-loaded" data-days="{not_loaded[0]}, {not_loaded[1]}"' in page
 
 
 def test_the_dbt_version_is_the_installed_package_s_as_dbt_itself_reports_it():
