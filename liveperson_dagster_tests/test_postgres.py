@@ -46,9 +46,9 @@ def test_postgres_holds_the_same_rows_as_duckdb(emulator, tmp_path, monkeypatch,
     load(resources_for(emulator, database))
     postgres_checks = load({"dlt": DagsterDltResource(), "liveperson": credentials_for(emulator),
                             "warehouse": LivePersonWarehouse(destination="postgres")})
-    # First run: every check of the group (7 configuration tables, 4 of conversations, 3 of status changes, 2 of
-    # chats, no_variant_columns of the 10 tables); second run: the 4 of conversations and its no_variant_columns.
-    assert len(postgres_checks) == (7 + 4 + 3 + 2 + 10) + 4 + 1 and all(check.passed for check in postgres_checks)
+    # First run: every check of the group (9 configuration tables, 4 of conversations, 3 of status changes, 2 of
+    # chats, no_variant_columns of the 12 tables); second run: the 4 of conversations and its no_variant_columns.
+    assert len(postgres_checks) == (9 + 4 + 3 + 2 + 12) + 4 + 1 and all(check.passed for check in postgres_checks)
 
     tables = sorted(row[0] for row in query(database, TABLES_SQL) if not row[0].startswith("_dlt"))
     assert sorted(row[0] for row in postgres_query(pg_database, TABLES_SQL) if not row[0].startswith("_dlt")) == tables
