@@ -31,14 +31,16 @@ PORT ?= 3000
 dev: install
 	$(BIN)/python scripts/dev.py --port $(PORT)
 
-## test: the whole suite, on two workers (pytest-xdist; each test has its own temp dir, ports, databases and
-## DAGSTER_HOME, and a time limit)
+## test: the whole suite, on three workers (pytest-xdist; each test has its own temp dir, ports, databases and
+## DAGSTER_HOME, and a time limit). Three on 2 cores: the suite waits on servers and subprocesses a third of the time
+## (measured idle: 666 s with two workers, 530 s with three)
+XDIST := -n 3 --dist loadfile --no-loadscope-reorder
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest $(XDIST)
 
 ## test-fast: the suite less its end-to-end modules (conftest.SLOW_MODULES), for the edit loop
 test-fast: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 ## bench: throughput, late-changes and request-slots benchmarks against the emulator (print tables and targets met/missed)
 bench: install
