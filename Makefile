@@ -42,12 +42,13 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
-## bench: throughput, late-changes and request-slots benchmarks against the emulator (print tables and targets met/missed)
+## bench: throughput, late-changes, request-slots, backfill and start-up benchmarks against the emulator (print tables and targets met/missed)
 bench: install
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/updates.py
 	$(BIN)/python benchmarks/request_slots.py
 	$(BIN)/python benchmarks/backfill.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) data dagster_home/storage dagster_home/history dagster_home/logs dagster_home/schedules
