@@ -14,6 +14,11 @@
        else {{ local_date_time(text) }} end
 {%- endmacro %}
 
+{#- The wall-clock timestamp on the date `local_date` at the time of day of the wall-clock timestamp `local`. -#}
+{% macro on_date_at_time_of(local_date, local) -%}
+  cast({{ local_date }} as timestamp) + ({{ local }} - cast(cast({{ local }} as date) as timestamp))
+{%- endmacro %}
+
 {#- The instant (timestamptz) of the wall-clock timestamp `local` in the time zone named by the column `zone`. -#}
 {% macro instant_in_zone(local, zone) -%}
   (({{ local }}) at time zone {{ zone }})

@@ -45,8 +45,7 @@ weekly as (
     select
         schedules.skill_id,
         events.time_zone,
-        cast(dates.local_date as timestamp) + (events.starts_local - cast(cast(events.starts_local as date) as timestamp))
-            as opens_local,
+        {{ on_date_at_time_of("dates.local_date", "events.starts_local") }} as opens_local,
         events.ends_local - events.starts_local as open_length
     from schedules
     join {{ ref("stg_workday_events") }} as events
@@ -65,8 +64,7 @@ changed as (
     select
         schedules.skill_id,
         events.time_zone,
-        cast(dates.local_date as timestamp) + (events.starts_local - cast(cast(events.starts_local as date) as timestamp))
-            as opens_local,
+        {{ on_date_at_time_of("dates.local_date", "events.starts_local") }} as opens_local,
         events.ends_local - events.starts_local as open_length
     from schedules
     join {{ ref("stg_special_occasion_events") }} as events
