@@ -32,6 +32,7 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, DailyPartit
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from .constants import MARTS_GROUP, POOL
+from .liveperson.waiting import wait_for
 from .dbt_profile import write_profile
 from .resources import LivePersonWarehouse
 from .runs.run_owners import claim_run
@@ -97,26 +98,29 @@ def parse(project: DbtProject = dbt_project, force: bool = True, clock=time.mono
 
 
 def _wait_for_parse_lock(lock, clock, sleep) -> None:
-    start = next_report = clock()
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
+    def holder() -> str:
         lock.seek(0)
         written = lock.read().strip()
-        holder = f"pid {written}" if written.isdigit() else "another process"
-        waited = clock() - start
-        if waited >= PARSE_WAIT_SECONDS:
-            raise RuntimeError(
-                f"Gave up after {waited:.0f} s waiting for the dbt parse of {holder} (it holds {lock.name}; a parse "
-                f"takes seconds): stop that process, then load the definitions again")
-        if clock() >= next_report:
-            next_report = clock() + PARSE_REPORT_EVERY_SECONDS
-            logger.warning("Waiting for the dbt parse of %s (it holds %s), giving up after %d s", holder, lock.name,
-                           PARSE_WAIT_SECONDS)
-        sleep(min(0.2, PARSE_WAIT_SECONDS - waited))
+        return f"pid {written}" if written.isdigit() else "another process"
+
+    def report(waited: float, again: bool) -> None:
+        logger.warning("Waiting for the dbt parse of %s (it holds %s), giving up after %d s", holder(), lock.name,
+                       PARSE_WAIT_SECONDS)
+
+    def gave_up(waited: float) -> Exception:
+        return RuntimeError(
+            f"Gave up after {waited:.0f} s waiting for the dbt parse of {holder()} (it holds {lock.name}; a parse "
+            f"takes seconds): stop that process, then load the definitions again")
+
+    def try_lock() -> Optional[bool]:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return None
+
+    wait_for(try_lock, timeout_seconds=PARSE_WAIT_SECONDS, report=report, gave_up=gave_up, poll_seconds=0.2,
+             report_every_seconds=PARSE_REPORT_EVERY_SECONDS, clock=clock, sleep=sleep)
 
 
 def manifest_is_current(project: DbtProject) -> bool:

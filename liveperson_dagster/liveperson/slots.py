@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from .connection import HttpSettings
 from .errors import LivePersonConfigError, LivePersonWaitTimeout
+from .waiting import seconds_text, wait_for
 
 DEFAULT_DIR_NAME = "liveperson-request-slots"
 # A thread that finds every slot taken tries again after a random pause in this range: short against an answer
@@ -128,22 +129,22 @@ class RequestSlots:
     def take(self) -> HeldSlot:
         """A free slot, waiting (polling) while every slot is held: saying who holds them every
         `report_every_seconds`, and giving up after `timeout_seconds`."""
-        start = self._clock()
-        next_report = start + self._report_every_seconds
-        while (slot := self.try_take()) is None:
-            now = self._clock()
-            if now - start >= self.timeout_seconds:
-                raise LivePersonWaitTimeout(
-                    f"Gave up after {_seconds(now - start)} s waiting for one of the {self.count} request slots of the "
-                    f"account in {self.directory}: held by {self.holders()}. Stop the process(es) holding them, or "
-                    f"raise {self._timeout_setting} (now {_seconds(self.timeout_seconds)})")
-            if now >= next_report:
-                next_report = now + self._report_every_seconds
-                logger.warning(
-                    "Waiting %s s so far for one of the %d request slots of the account in %s: held by %s; giving up "
-                    "after %s s (%s)", _seconds(now - start), self.count, self.directory, self.holders(),
-                    _seconds(self.timeout_seconds), self._timeout_setting)
-            self._sleep(min(random.uniform(*self._poll_seconds), self.timeout_seconds - (now - start)))
+        def report(waited: float, again: bool) -> None:
+            logger.warning(
+                "Waiting %s s so far for one of the %d request slots of the account in %s: held by %s; giving up "
+                "after %s s (%s)", seconds_text(waited), self.count, self.directory, self.holders(),
+                seconds_text(self.timeout_seconds), self._timeout_setting)
+
+        def gave_up(waited: float) -> Exception:
+            return LivePersonWaitTimeout(
+                f"Gave up after {seconds_text(waited)} s waiting for one of the {self.count} request slots of the "
+                f"account in {self.directory}: held by {self.holders()}. Stop the process(es) holding them, or "
+                f"raise {self._timeout_setting} (now {seconds_text(self.timeout_seconds)})")
+
+        slot, _ = wait_for(self.try_take, timeout_seconds=self.timeout_seconds, report=report, gave_up=gave_up,
+                           poll_seconds=lambda: random.uniform(*self._poll_seconds),
+                           report_every_seconds=self._report_every_seconds,
+                           first_report_after=self._report_every_seconds, clock=self._clock, sleep=self._sleep)
         return slot
 
     def holders(self) -> str:
@@ -183,7 +184,3 @@ class RequestSlots:
                 raise
             return HeldSlot(number, fd)
         return None
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")

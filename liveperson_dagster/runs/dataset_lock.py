@@ -21,7 +21,7 @@ import dlt
 
 from ..config import variable
 from ..liveperson.errors import causes
-from .warehouse_lock import seconds_text
+from ..liveperson.waiting import seconds_text, wait_for
 
 TIMEOUT_SETTING = variable("postgres_lock_timeout_seconds")
 POLL_SECONDS = 1.0
@@ -75,23 +75,24 @@ def postgres_dataset_lock(pipeline: dlt.Pipeline, log: Callable[[str], None], ti
     """Holds the dataset's advisory lock, on a session of its own, for the block; logs when it has to wait."""
     with pipeline.sql_client() as client:
         dataset, key = client.dataset_name, advisory_key(client.dataset_name)
-        start, waiting, next_report = clock(), False, report_every_seconds
-        while not client.execute_sql("select pg_try_advisory_lock(%s)", key)[0][0]:
-            holder, waited = describe_holder(client, key), clock() - start
-            lock = f"another run's load into dataset {dataset} (PostgreSQL advisory lock {key})"
-            if waited >= timeout_seconds:
-                raise DatasetLockTimeout(
-                    f"Gave up after {seconds_text(waited)} s waiting for {lock}: held by {holder}. Wait for it to finish "
-                    f"(or end that session), or raise {TIMEOUT_SETTING} (now {seconds_text(timeout_seconds)}).")
-            if not waiting or waited >= next_report:
-                next_report = waited + report_every_seconds
-                log(f"{'Still waiting' if waiting else 'Waiting'} for {lock}"
-                    f"{f' after {seconds_text(waited)} s' if waiting else ''}: held by {holder}; giving up after "
-                    f"{seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
-                waiting = True
-            sleep(min(poll_seconds, timeout_seconds - waited))
-        if waiting:
-            log(f"Loading into dataset {dataset} after waiting {seconds_text(clock() - start)} s: the other run's load "
+        lock = f"another run's load into dataset {dataset} (PostgreSQL advisory lock {key})"
+
+        def report(waited: float, again: bool) -> None:
+            after = f" after {seconds_text(waited)} s" if again else ""
+            log(f"{'Still waiting' if again else 'Waiting'} for {lock}{after}: held by {describe_holder(client, key)}; giving up after {seconds_text(timeout_seconds)} s "
+                f"({TIMEOUT_SETTING})")
+
+        def gave_up(waited: float) -> Exception:
+            return DatasetLockTimeout(
+                f"Gave up after {seconds_text(waited)} s waiting for {lock}: held by {describe_holder(client, key)}. "
+                f"Wait for it to finish (or end that session), or raise {TIMEOUT_SETTING} (now "
+                f"{seconds_text(timeout_seconds)}).")
+
+        _, waited = wait_for(lambda: client.execute_sql("select pg_try_advisory_lock(%s)", key)[0][0] or None,
+                             timeout_seconds=timeout_seconds, report=report, gave_up=gave_up, poll_seconds=poll_seconds,
+                             report_every_seconds=report_every_seconds, clock=clock, sleep=sleep)
+        if waited is not None:
+            log(f"Loading into dataset {dataset} after waiting {seconds_text(waited)} s: the other run's load "
                 f"has ended")
         try:
             yield

@@ -19,6 +19,7 @@ from typing import Callable, Iterator, Optional, TypeVar
 
 from ..config import variable
 from ..liveperson.errors import causes
+from ..liveperson.waiting import seconds_text, wait_for
 
 TIMEOUT_SETTING = variable("duckdb_lock_timeout_seconds")
 UNKNOWN_HOLDER = "another process (it did not say which)"
@@ -31,11 +32,6 @@ T = TypeVar("T")
 
 class WarehouseLockTimeout(Exception):
     """The DuckDB writer lock stayed held by another process for longer than the timeout."""
-
-
-def seconds_text(value: float) -> str:
-    """Seconds as the wait messages write them: one decimal, none when whole."""
-    return f"{value:.1f}".removesuffix(".0")
 
 
 def describe_holder(lock_path: str) -> str:
@@ -61,31 +57,25 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
     lock_path = f"{database}.lock"
     Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)  # no O_TRUNC: that would erase the holder's name
+    giving_up = f"giving up after {seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})"
+
+    def report(waited: float, again: bool) -> None:
+        log(f"Still waiting for the DuckDB writer lock on {database} after {seconds_text(waited)} s: held by "
+            f"{describe_holder(lock_path)}; {giving_up}" if again else
+            f"Waiting for the DuckDB writer lock on {database}: held by {describe_holder(lock_path)}; {giving_up}")
+
+    def gave_up(waited: float) -> Exception:
+        return WarehouseLockTimeout(
+            f"Gave up after {seconds_text(waited)} s waiting for the DuckDB writer lock on {database}: held by "
+            f"{describe_holder(lock_path)}. Wait for it to finish, or raise {TIMEOUT_SETTING} (now "
+            f"{seconds_text(timeout_seconds)}).")
+
     try:
-        start, waiting, next_report = clock(), False, report_every_seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                pass
-            who, waited = describe_holder(lock_path), clock() - start
-            if waited >= timeout_seconds:
-                raise WarehouseLockTimeout(
-                    f"Gave up after {seconds_text(waited)} s waiting for the DuckDB writer lock on {database}: held by "
-                    f"{who}. Wait for it to finish, or raise {TIMEOUT_SETTING} (now {seconds_text(timeout_seconds)})."
-                )
-            if not waiting:
-                waiting = True
-                log(f"Waiting for the DuckDB writer lock on {database}: held by {who}; "
-                    f"giving up after {seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
-            elif waited >= next_report:
-                next_report = waited + report_every_seconds
-                log(f"Still waiting for the DuckDB writer lock on {database} after {seconds_text(waited)} s: held by "
-                    f"{who}; giving up after {seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
-            sleep(min(poll_seconds, timeout_seconds - waited))
-        if waiting:
-            log(f"Got the DuckDB writer lock on {database} after {seconds_text(clock() - start)} s")
+        _, waited = wait_for(lambda: _try_flock(fd), timeout_seconds=timeout_seconds, report=report, gave_up=gave_up,
+                             poll_seconds=poll_seconds, report_every_seconds=report_every_seconds, clock=clock,
+                             sleep=sleep)
+        if waited is not None:
+            log(f"Got the DuckDB writer lock on {database} after {seconds_text(waited)} s")
         try:
             since = datetime.now(timezone.utc).isoformat(timespec="seconds")
             me = {"holder": holder, "pid": os.getpid(), "hostname": socket.gethostname(), "since": since}
@@ -97,6 +87,14 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _try_flock(fd: int) -> Optional[bool]:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return None
 
 
 def duckdb_lock_holder(error: BaseException) -> Optional[str]:
@@ -114,32 +112,34 @@ def retry_while_file_held(load: Callable[[], T], database: Path, timeout_seconds
     """Runs `load` (dlt's load step), again while DuckDB refuses `database` because another process holds it. dlt
     keeps what was fetched and normalized as a pending package in the run's working dir, so nothing is fetched
     twice; DuckDB refuses at connection time only, so a refused attempt has written nothing."""
-    start, holder, waiting, next_report = clock(), None, False, report_every_seconds
-    while True:
+    holder = None
+    giving_up = f"giving up after {seconds_text(timeout_seconds)} s"
+
+    def attempt() -> Optional[tuple]:
+        nonlocal holder
         try:
-            result = load()
+            return (load(),)
         except Exception as error:  # noqa: BLE001 - only DuckDB's lock conflict is retried; the rest re-raised
             holder = duckdb_lock_holder(error)
             if holder is None:
                 raise
-            waited = clock() - start
-            if waited >= timeout_seconds:
-                raise WarehouseLockTimeout(
-                    f"Gave up after {seconds_text(waited)} s waiting to load into {database}: DuckDB says {holder} holds "
-                    f"the file (a read-only connection such as a notebook's or DBeaver's keeps it). Close it and run "
-                    f"the partitions again, or raise {TIMEOUT_SETTING} (now {seconds_text(timeout_seconds)})."
-                ) from None
-            if not waiting:
-                waiting = True
-                log(f"Waiting to load into {database}: DuckDB says {holder} holds the file; what was fetched stays "
-                    f"pending and is loaded once it is free (giving up after {seconds_text(timeout_seconds)} s, "
-                    f"{TIMEOUT_SETTING})")
-            elif waited >= next_report:
-                next_report = waited + report_every_seconds
-                log(f"Still waiting to load into {database} after {seconds_text(waited)} s: DuckDB says {holder} holds "
-                    f"the file; giving up after {seconds_text(timeout_seconds)} s ({TIMEOUT_SETTING})")
-            sleep(min(poll_seconds, timeout_seconds - waited))
-            continue
-        if waiting:
-            log(f"Loaded into {database} after waiting {seconds_text(clock() - start)} s for {holder}")
-        return result
+            return None
+
+    def report(waited: float, again: bool) -> None:
+        log(f"Still waiting to load into {database} after {seconds_text(waited)} s: DuckDB says {holder} holds "
+            f"the file; {giving_up} ({TIMEOUT_SETTING})" if again else
+            f"Waiting to load into {database}: DuckDB says {holder} holds the file; what was fetched stays "
+            f"pending and is loaded once it is free ({giving_up}, {TIMEOUT_SETTING})")
+
+    def gave_up(waited: float) -> Exception:
+        return WarehouseLockTimeout(
+            f"Gave up after {seconds_text(waited)} s waiting to load into {database}: DuckDB says {holder} holds "
+            f"the file (a read-only connection such as a notebook's or DBeaver's keeps it). Close it and run "
+            f"the partitions again, or raise {TIMEOUT_SETTING} (now {seconds_text(timeout_seconds)}).")
+
+    (result,), waited = wait_for(attempt, timeout_seconds=timeout_seconds, report=report, gave_up=gave_up,
+                                 poll_seconds=poll_seconds, report_every_seconds=report_every_seconds, clock=clock,
+                                 sleep=sleep)
+    if waited is not None:
+        log(f"Loaded into {database} after waiting {seconds_text(waited)} s for {holder}")
+    return result
