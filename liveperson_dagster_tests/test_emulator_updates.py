@@ -478,3 +478,31 @@ def test_the_cli_option_refuses_the_filter():
     with pytest.raises(SystemExit):
         _parse_args(_parser(), ["--refuse-latest-update-time", "yes"])
     assert "--refuse-latest-update-time" in _parser().format_help()
+
+
+def test_serialized_ahead_the_answers_are_the_same_and_still_change(start_emulator):
+    """`serialize_ahead` (--serialize-ahead, for benchmarks) changes what answering costs, not the answers: every
+    record as an emulator building each one when asked serves it; then a conversation changed after start-up, one
+    marked partial, one deleted and a search for fewer parts are answered as they are now."""
+    plain = start_emulator(clock=FakeClock(NOW))
+    ahead = start_emulator(clock=FakeClock(NOW), serialize_ahead=True)
+    whole = {"contentToRetrieve": list(ALL_CONTENT_PARTS)}
+    generated, _ = search_pages(plain, **whole)
+    assert search_pages(ahead, **whole)[0] == generated and len(generated) > 200
+
+    closed, rated = pick(ahead, 1, "OPEN")[0]["info"]["conversationId"], pick(ahead, 1, "CLOSE")[0]["info"]
+    partial, deleted = [cid for cid in ids(generated) if cid not in (closed, rated["conversationId"])][:2]
+    for emulator in (plain, ahead):
+        emulator.update_conversation(closed, today(19), close=True)
+        emulator.update_conversation(rated["conversationId"], today(19), csat=4)
+        emulator.make_partial([partial])
+        emulator.delete_conversations([deleted])
+    now_served = search_pages(ahead, **whole)[0]
+    assert now_served == search_pages(plain, **whole)[0]
+    by_id = {record["info"]["conversationId"]: record for record in now_served}
+    assert by_id[closed]["info"]["status"] == "CLOSE" and by_id[rated["conversationId"]]["info"]["csatRate"] == 4
+    assert by_id[partial]["info"]["isPartial"] is True and len(by_id[partial]["messageRecords"]) < len(
+        next(r for r in generated if r["info"]["conversationId"] == partial)["messageRecords"])
+    assert deleted not in by_id and len(now_served) == len(generated) - 1
+    fewer = {"contentToRetrieve": ["messageRecords"]}
+    assert search_pages(ahead, **fewer)[0] == search_pages(plain, **fewer)[0]

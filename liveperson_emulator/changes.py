@@ -11,10 +11,13 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import orjson
+
 from .data import ALL_CONTENT_PARTS, ConversationHeader, ConversationStore, lp_time, post_survey
 
 # A bound past any day the emulator serves, for "every header".
 _FAR_FUTURE_MS = 253_402_214_400_000  # 9999-12-31T00:00:00Z
+ALL_PARTS = frozenset(ALL_CONTENT_PARTS)
 # Texts of the messages a change adds: distinct from the generated ones, so a demo or a test can tell them apart.
 _LATE_CONSUMER_TEXTS = ("Any news about my order? 📦", "C'est toujours bloqué…", "まだ届いていません。")
 _LATE_AGENT_TEXTS = ("Thanks for waiting, it's fixed now ✅", "Je vérifie tout de suite.", "確認いたしました。")
@@ -199,6 +202,10 @@ class LiveConversations:
         self._partial: dict[str, int | None] = {}  # servings still partial (None: every one)
         self._generated_newest: dict[str, int] = {}  # cache of newest_time of generated records
         self._by_id: dict[str, ConversationHeader] | None = None
+        self._serialized: dict[str, orjson.Fragment] = {}  # serialize_ahead(): every part, as generated
+        # Searches found (headers, in order), by query: each page of a search asks the same one again.
+        self._found: dict[tuple, list[ConversationHeader]] = {}
+        self._changes_made = 0
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -208,6 +215,29 @@ class LiveConversations:
     def headers_between(self, low_ms: int, high_ms: int) -> list[ConversationHeader]:
         """Headers with low_ms <= start <= high_ms (both inclusive), sorted by (start, id); none deleted."""
         return self._store.headers_between(low_ms, high_ms)
+
+    def found(self, query: tuple, find: Callable[[], list[ConversationHeader]]) -> list[ConversationHeader]:
+        """`find()`, kept for the next pages of the same `query` (a key of its filters) while no conversation
+        changes or is deleted: filtering a day of headers for each page made a large day's pages cost the
+        emulator more than building them."""
+        key = (query, self._changes_made, self._store.deletions)
+        found = self._found.get(key)
+        if found is None:
+            found = find()
+            if len(self._found) >= 16:
+                self._found.clear()
+            self._found[key] = found
+        return found
+
+    def serialize_ahead(self) -> int:
+        """Serializes every conversation with every part, as generated, once: answers of those records then cost
+        the emulator almost nothing (a benchmark's server should take the client's cores as little as a remote one
+        would). About 10 KB of memory a conversation. Returns how many."""
+        for header in self._store.headers_between(0, _FAR_FUTURE_MS):
+            full = self._store.record(header)
+            self._generated_newest[header.conversation_id] = newest_time(full)
+            self._serialized[header.conversation_id] = orjson.Fragment(orjson.dumps(full))
+        return len(self._serialized)
 
     def header_of(self, conversation_id: str) -> ConversationHeader | None:
         """The header of a conversation the emulator serves (None when unknown or deleted). The first call
@@ -260,9 +290,15 @@ class LiveConversations:
             full = partial_copy(full)
         return {"info": full["info"], **{part: full[part] for part in ALL_CONTENT_PARTS if part in parts}}
 
-    def serve(self, header: ConversationHeader, parts: Iterable[str]) -> dict:
-        """The record for an answer: one of the servings marked partial, if any is left."""
-        return self.record(header, parts, partial=self._take_partial(header.conversation_id))
+    def serve(self, header: ConversationHeader, parts: Iterable[str], serialized: bool = True):
+        """The record for an answer: one of the servings marked partial, if any is left. With `serialized`, a
+        record serialized ahead, unchanged and asked for whole is answered as that JSON (an orjson Fragment)."""
+        cid = header.conversation_id
+        partial = self._take_partial(cid)
+        if serialized and not partial and cid in self._serialized and set(parts) >= ALL_PARTS \
+                and not self._changes_of(cid):
+            return self._serialized[cid]
+        return self.record(header, parts, partial=partial)
 
     # Changing them (tests)
 
@@ -279,6 +315,7 @@ class LiveConversations:
             check_change(full, change, last_update, self.now_ms())
             apply_change(full, change)
             self._changes[conversation_id] = self._changes.get(conversation_id, ()) + (change,)
+            self._changes_made += 1
         return full
 
     def mark_partial(self, conversation_ids: Iterable[str], times: int | None) -> None:

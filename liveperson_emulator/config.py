@@ -52,6 +52,10 @@ class EmulatorConfig:
     config_page_size: int | None = None
     # With config_page_size: the endpoint ignores limit/offset and answers every record in one `data` page.
     config_paging_ignores_offset: bool = False
+    # Serialize every conversation once, before listening, so that answering costs the emulator almost no CPU: for
+    # benchmarks, where the emulator shares the client's cores and a remote LivePerson would not (memory: about
+    # 10 KB a conversation).
+    serialize_ahead: bool = False
     # Whether the all-services CSDS answer lists leDataReporting (Messaging Operations). The one-service lookup
     # always resolves it, and LivePerson lists it; off by default only because the tests of the five-service list
     # predate it.

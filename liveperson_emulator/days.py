@@ -94,10 +94,12 @@ class DailyHeaders(DailyRecords[R]):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._deleted: frozenset = frozenset()
+        self.deletions = 0  # how many deletion requests so far
 
     def delete(self, ids) -> None:
         with self._lock:
             self._deleted = self._deleted | frozenset(ids)
+            self.deletions += 1
 
     def headers_between(self, low_ms: int, high_ms: int) -> list[R]:
         """Headers with low_ms <= start <= high_ms (both inclusive), sorted by (start, id)."""

@@ -250,9 +250,10 @@ class Api:
         metadata["shardsStatusResult"] = {"partialResult": partial}
         return json_response(200, {"_metadata": metadata, "conversationHistoryRecords": records})
 
-    def _served(self, headers: list, parts: tuple[str, ...]) -> list[dict]:
+    def _served(self, headers: list, parts: tuple[str, ...]) -> list:
         """The records of an answer (each a serving, for the records marked partial), drifted by that fault."""
-        records = [self._conversations.serve(header, parts) for header in headers]
+        drift = self._injector.faults.schema_drift or self._injector.faults.type_drift
+        records = [self._conversations.serve(header, parts, serialized=not drift) for header in headers]
         if self._injector.faults.schema_drift:
             self._stats.count_fault("schema_drift")
             records = [drifted(record) for record in records]

@@ -211,16 +211,23 @@ def matching_headers(conversations: LiveConversations, query: SearchQuery, now_m
     """The headers the query finds, as of now_ms (the emulator's clock, which bounds every last update)."""
     low, high = query.window
     since = query.updated_since_ms
-    found = [
-        h for h in conversations.headers_between(low, high)
-        if (query.statuses is None or conversations.status_of(h) in query.statuses)
-        and (query.skill_ids is None or h.skill_id in query.skill_ids)
-        and (query.agent_ids is None or str(h.agent_id) in query.agent_ids)
-        and (since is None or conversations.last_update_ms(h, now_ms) >= since)
-    ]
-    if query.descending:
-        found.reverse()
-    return found
+
+    def find() -> list[ConversationHeader]:
+        found = [
+            h for h in conversations.headers_between(low, high)
+            if (query.statuses is None or conversations.status_of(h) in query.statuses)
+            and (query.skill_ids is None or h.skill_id in query.skill_ids)
+            and (query.agent_ids is None or str(h.agent_id) in query.agent_ids)
+            and (since is None or conversations.last_update_ms(h, now_ms) >= since)
+        ]
+        if query.descending:
+            found.reverse()
+        return found
+
+    if since is not None:  # as of now: the clock moves between pages
+        return find()
+    return conversations.found((low, high, query.statuses, query.skill_ids, query.agent_ids, query.descending),
+                               find)
 
 
 def with_offset(raw_query: str, offset: int) -> str:

@@ -141,6 +141,8 @@ class Emulator:
         self._extra = build_extra_data(self._dataset, cfg.seed, cfg.first_day, cfg.last_day, cfg.empty_days,
                                        cfg.chats_per_day, cfg.agents_with_status)
         self._conversations = LiveConversations(self._dataset.conversations, cfg.clock)
+        if cfg.serialize_ahead:
+            self._conversations.serialize_ahead()
         self._injector = FaultInjector(cfg.faults, cfg.seed)
         self._tokens = TokenStore(cfg.account, self._dataset.credentials.client_id,
                                   self._dataset.credentials.client_secret, cfg.token_ttl_seconds, cfg.clock)
