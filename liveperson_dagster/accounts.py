@@ -20,6 +20,7 @@ from typing import Mapping, Optional, Tuple
 import yaml
 from pydantic import ValidationError
 
+from .constants import POOL
 from .config import DATASET_NAME, ProjectSettings, SettingsError, duckdb_file_problem, variable
 from .liveperson.connection import CREDENTIAL_FIELDS, expected
 
@@ -37,8 +38,8 @@ class Account:
     group `liveperson`, dataset `liveperson`); else its assets are `liveperson/<name>/<table>` in `liveperson_<name>`.
     `secret_variables`: its credential variables that are set (`<prefix>_APP_KEY` ...)."""
 
-    name: Optional[str]
-    settings: ProjectSettings
+    name: Optional[str] = None
+    settings: Optional[ProjectSettings] = None
     prefix: str = "LIVEPERSON"
     secret_variables: Tuple[str, ...] = ()
 
@@ -65,8 +66,20 @@ class Account:
     def warehouse_key(self) -> str:
         return "warehouse" if self.name is None else f"warehouse_{self.name}"
 
+    @property
+    def pool(self) -> str:
+        """The pool of the account's runs: on DuckDB every account's (one writer per file), elsewhere its own, so
+        that runs of different accounts never wait for each other."""
+        if self.name is None or self.settings is None or self.settings.destination == "duckdb":
+            return POOL
+        return self.named(POOL)
+
     def credential_variable(self, field: str) -> str:
         return f"{self.prefix}_{field.upper()}"
+
+
+# The names of the single account (its settings given apart).
+SINGLE = Account()
 
 
 def single_account(settings: ProjectSettings, secret_variables: Tuple[str, ...] = ()) -> Account:

@@ -1,0 +1,143 @@
+"""Several accounts from one deployment (LIVEPERSON_ACCOUNTS_FILE): two emulated accounts with different data, in
+different time zones, loaded by the definitions the file makes into their own datasets, each day exact in its
+account's zone, no row of one account in the other's tables; a wrong credential or a refused permission of one
+account fails only its assets. Every expected figure comes from the emulators' own data."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from dagster import DagsterInstance, materialize
+
+from liveperson_dagster.accounts import load_accounts
+from liveperson_dagster.config import ProjectSettings
+from liveperson_dagster.definitions import build_definitions
+from liveperson_emulator import Faults
+
+from .helpers import query
+
+DAY = "2026-11-04"
+ZONES = {"brand_a": "Europe/Paris", "brand_b": "Asia/Kathmandu"}
+ACCOUNT_IDS = {"brand_a": "31000001", "brand_b": "31000002"}
+CONFIG = ("users", "skills", "agent_groups")
+DAILY = ("conversations", "agent_status_changes", "chat_engagements")
+
+
+def local_window(day: str, zone: str) -> tuple:
+    start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=ZoneInfo(zone))
+    return start, start + timedelta(days=1)
+
+
+def accounts_file(tmp_path, emulators: dict) -> str:
+    path = tmp_path / "accounts.yaml"
+    path.write_text("accounts:\n" + "".join(
+        f"  {name}:\n    account_id: \"{emulator.env()['LIVEPERSON_ACCOUNT_ID']}\"\n"
+        f"    credentials: {name.upper()}\n    csds_url: {emulator.csds_url}\n    timezone: {ZONES[name]}\n"
+        f"    start_date: 2026-11-01\n    max_concurrent_requests: 2\n"
+        for name, emulator in emulators.items()))
+    return str(path)
+
+
+@pytest.fixture
+def two_accounts(start_emulator, tmp_path, monkeypatch):
+    """Two emulated accounts (different ids: different data), their credentials in BRAND_A_* and BRAND_B_*, and the
+    definitions of the accounts file naming them."""
+    emulators = {name: start_emulator(account=account_id) for name, account_id in ACCOUNT_IDS.items()}
+    for name, emulator in emulators.items():
+        for variable, value in emulator.env().items():
+            if variable not in ("LIVEPERSON_ACCOUNT_ID", "LIVEPERSON_CSDS_URL"):
+                monkeypatch.setenv(variable.replace("LIVEPERSON", name.upper()), value)
+    database = tmp_path / "warehouse.duckdb"
+    environ = {"LIVEPERSON_ACCOUNTS_FILE": accounts_file(tmp_path, emulators), "LIVEPERSON_DUCKDB_PATH": str(database),
+               "LIVEPERSON_REQUEST_SLOTS_DIR": str(tmp_path / "slots")}
+
+    def definitions():
+        import os
+        settings = ProjectSettings.from_env(environ)
+        return build_definitions(settings, accounts=load_accounts(settings, {**os.environ, **environ}))
+
+    return emulators, database, definitions
+
+
+def assets_of_group(defs, group: str) -> list:
+    return [assets for assets in defs.assets if hasattr(assets, "keys") and
+            {assets.group_names_by_key[key] for key in assets.keys} == {group}]
+
+
+def load(defs, name: str, partition: str = DAY, raise_on_error: bool = True):
+    with DagsterInstance.ephemeral() as instance:
+        return materialize(assets_of_group(defs, f"liveperson_{name}"), partition_key=partition,
+                           resources=defs.resources, instance=instance, raise_on_error=raise_on_error)
+
+
+def ids(database, dataset: str, table: str, column: str) -> list:
+    return sorted(row[0] for row in query(database, f"select {column} from {dataset}.{table}"))
+
+
+def test_each_account_loads_its_day_in_its_zone_into_its_own_dataset(two_accounts):
+    emulators, database, definitions = two_accounts
+    defs = definitions()
+    for name in emulators:
+        assert load(defs, name).success
+    seen = {}
+    for name, emulator in emulators.items():
+        dataset = f"liveperson_{name}"
+        window = local_window(DAY, ZONES[name])
+        expected_conversations = sorted(emulator.conversation_ids(*window))
+        assert expected_conversations, "the emulator holds conversations that day"
+        assert ids(database, dataset, "conversations", "conversation_id") == expected_conversations
+        assert ids(database, dataset, "users", "id") == sorted(user["id"] for user in emulator.users())
+        assert ids(database, dataset, "skills", "id") == sorted(skill["id"] for skill in emulator.skills())
+        assert len(query(database, f"select * from {dataset}.agent_status_changes")) == \
+            len(emulator.status_changes(*window))
+        seen[name] = set(expected_conversations)
+    # Different data: no conversation of one account in the other's tables.
+    assert not seen["brand_a"] & seen["brand_b"]
+    # The single account's dataset is not made.
+    assert not query(database, "select 1 from information_schema.schemata where schema_name = 'liveperson'")
+
+
+def test_an_accounts_wrong_credential_fails_only_its_assets(two_accounts, monkeypatch):
+    emulators, database, definitions = two_accounts
+    monkeypatch.setenv("BRAND_B_APP_SECRET", "not-the-secret")
+    defs = definitions()
+    failed = load(defs, "brand_b", raise_on_error=False)
+    steps = {event.step_key for event in failed.all_events if event.is_step_failure}
+    assert {"liveperson_brand_b_users", "liveperson_brand_b_skills"} <= steps
+    assert all(step.startswith("liveperson_brand_b_") for step in steps)
+    # Nothing of the account loaded (the daily assets wait for the configuration they refer to).
+    assert not failed.get_asset_materialization_events()
+    message = next(event.event_specific_data.error.to_string() for event in failed.all_events if event.is_step_failure)
+    assert "check BRAND_B_APP_KEY, BRAND_B_APP_SECRET" in message and "account_id of account brand_b" in message
+    assert "not-the-secret" not in "".join(str(event.message) + str(event.event_specific_data)
+                                           for event in failed.all_events)
+    assert load(defs, "brand_a").success
+    emulator = emulators["brand_a"]
+    assert ids(database, "liveperson_brand_a", "conversations", "conversation_id") == \
+        sorted(emulator.conversation_ids(*local_window(DAY, ZONES["brand_a"])))
+    assert not query(database, "select 1 from information_schema.tables where table_schema = 'liveperson_brand_b' "
+                               "and table_name = 'conversations'")
+
+
+def test_a_permission_one_account_lacks_fails_only_its_asset(start_emulator, tmp_path, monkeypatch):
+    emulators = {"brand_a": start_emulator(account=ACCOUNT_IDS["brand_a"]),
+                 "brand_b": start_emulator(account=ACCOUNT_IDS["brand_b"],
+                                           faults=Faults(forbidden_apis=frozenset({"agentActivity"})))}
+    for name, emulator in emulators.items():
+        for variable, value in emulator.env().items():
+            monkeypatch.setenv(variable.replace("LIVEPERSON", name.upper()), value)
+    database = tmp_path / "warehouse.duckdb"
+    import os
+    environ = {**os.environ, "LIVEPERSON_ACCOUNTS_FILE": accounts_file(tmp_path, emulators),
+               "LIVEPERSON_DUCKDB_PATH": str(database)}
+    settings = ProjectSettings.from_env(environ)
+    defs = build_definitions(settings, accounts=load_accounts(settings, environ))
+    refused = load(defs, "brand_b", raise_on_error=False)
+    failed = {event.step_key for event in refused.all_events if event.is_step_failure}
+    assert failed == {"liveperson_brand_b_agent_status_changes"}
+    assert load(defs, "brand_a").success
+    for name, emulator in emulators.items():
+        assert ids(database, f"liveperson_{name}", "conversations", "conversation_id") == \
+            sorted(emulator.conversation_ids(*local_window(DAY, ZONES[name])))
+    assert len(query(database, "select * from liveperson_brand_a.agent_status_changes")) == \
+        len(emulators["brand_a"].status_changes(*local_window(DAY, ZONES["brand_a"])))
