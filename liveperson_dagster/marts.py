@@ -162,12 +162,12 @@ class MartsTranslator(DagsterDbtTranslator):
         return MARTS_GROUP
 
 
-def accounts_var(accounts: Sequence[Account]) -> list:
+def accounts_var(accounts: Sequence[Account], timezone: str) -> list:
     """The dbt var `accounts`: the datasets the staging models union, each row with its account's name and id, its
-    days in the account's time zone. The single account is named `default`."""
-    return [{"name": account.name or SINGLE_ACCOUNT_NAME, "account_id": account.settings.account_id if account.settings
-             else "", "schema": account.dataset,
-             "timezone": account.settings.timezone if account.settings else "UTC"} for account in accounts]
+    days in the account's time zone. The single account is named `default`, its days in `timezone`."""
+    return [{"name": account.name or SINGLE_ACCOUNT_NAME,
+             "account_id": account.settings.account_id if account.settings else "", "schema": account.dataset,
+             "timezone": timezone if account.name is None else account.settings.timezone} for account in accounts]
 
 
 def build_marts_assets(days: Optional[DailyPartitionsDefinition], accounts: Sequence[Account] = (SINGLE,)) -> list:
@@ -177,7 +177,7 @@ def build_marts_assets(days: Optional[DailyPartitionsDefinition], accounts: Sequ
     manifest = prepared_manifest()
     translator = MartsTranslator(accounts)
     timezone = days.timezone if days is not None else "UTC"
-    base_vars = {"timezone": timezone, "accounts": accounts_var(accounts)}
+    base_vars = {"timezone": timezone, "accounts": accounts_var(accounts, timezone)}
 
     @dbt_assets(manifest=manifest, project=dbt_project, exclude=DAILY_SELECTION, name="liveperson_marts_dimensions",
                 dagster_dbt_translator=translator, backfill_policy=BackfillPolicy.single_run(), pool=POOL)

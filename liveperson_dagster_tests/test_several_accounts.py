@@ -141,3 +141,39 @@ def test_a_permission_one_account_lacks_fails_only_its_asset(start_emulator, tmp
             sorted(emulator.conversation_ids(*local_window(DAY, ZONES[name])))
     assert len(query(database, "select * from liveperson_brand_a.agent_status_changes")) == \
         len(emulators["brand_a"].status_changes(*local_window(DAY, ZONES["brand_a"])))
+
+
+def skills_of_conversations(records: list) -> dict:
+    counts = {}
+    for record in records:
+        skill = record["info"].get("latestSkillId")
+        skill = -1 if skill is None else int(skill)
+        counts[skill] = counts.get(skill, 0) + 1
+    return counts
+
+
+def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts):
+    emulators, database, definitions = two_accounts
+    defs = definitions()
+    for name in emulators:
+        assert load(defs, name).success
+    with DagsterInstance.ephemeral() as instance:
+        assert materialize(assets_of_group(defs, "liveperson_marts"), resources=defs.resources,
+                           instance=instance).success
+    assert sorted(row[0] for row in query(database, "select distinct account_name from liveperson_marts.fct_conversations")) \
+        == sorted(emulators)
+    for name, emulator in emulators.items():
+        records = emulator.conversations(*local_window(DAY, ZONES[name]))
+        where = f"where account_name = '{name}'"
+        rows = query(database, f"select conversation_id, day, account_id from liveperson_marts.fct_conversations {where}")
+        assert sorted(row[0] for row in rows) == sorted(record["info"]["conversationId"] for record in records)
+        assert {(row[1].isoformat(), row[2]) for row in rows} == {(DAY, ACCOUNT_IDS[name])}
+        assert sorted(row[0] for row in query(database, f"select agent_id from liveperson_marts.dim_agents {where}")) \
+            == sorted(user["id"] for user in emulator.users())
+        assert sorted(row[0] for row in query(database, f"select skill_id from liveperson_marts.dim_skills {where}")) \
+            == sorted(skill["id"] for skill in emulator.skills())
+        assert dict(query(database, f"select skill_id, conversations from liveperson_marts.fct_skill_daily {where} "
+                                    f"and day = date '{DAY}'")) == skills_of_conversations(records)
+        # Every status second of the account is in its own days (its own zone).
+        assert query(database, f"select distinct day from liveperson_marts.fct_agent_status_daily {where}") == \
+            [(date.fromisoformat(DAY),)]
