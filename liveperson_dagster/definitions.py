@@ -63,7 +63,7 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = (),
     liveperson_marts_refresh = marts_job()
     several = accounts[0].name is not None
     if several:
-        assets += [*build_marts_assets(None, accounts), build_report_asset(settings.timezone)]
+        assets += [*build_marts_assets(None, accounts), build_report_asset(settings.timezone, {account.name: account.settings.timezone for account in accounts})]
         sensors.append(marts_after_loads_sensor([*daily_jobs, *updates_jobs], liveperson_marts_refresh))
         resources["warehouse"] = warehouse_resource(settings)  # where the marts are built
     else:

@@ -158,8 +158,9 @@ def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts
     for name in emulators:
         assert load(defs, name).success
     with DagsterInstance.ephemeral() as instance:
-        assert materialize(assets_of_group(defs, "liveperson_marts"), resources=defs.resources,
-                           instance=instance).success
+        marts = materialize(assets_of_group(defs, "liveperson_marts"), resources=defs.resources, instance=instance)
+    report = next(event.materialization.metadata for event in marts.get_asset_materialization_events()
+                  if event.asset_key.path[-1] == "contact_center_report")
     assert sorted(row[0] for row in query(database, "select distinct account_name from liveperson_marts.fct_conversations")) \
         == sorted(emulators)
     for name, emulator in emulators.items():
@@ -177,3 +178,10 @@ def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts
         # Every status second of the account is in its own days (its own zone).
         assert query(database, f"select distinct day from liveperson_marts.fct_agent_status_daily {where}") == \
             [(date.fromisoformat(DAY),)]
+        # The report: a page per account, its figures of that account only, and the choice of the others.
+        assert report[f"{name}_conversations"].value == len(records)
+        page = report[f"{name}_report"].value
+        assert page.endswith(f"liveperson_report_{name}.html")
+        text = open(page, encoding="utf-8").read()
+        assert all(f'href="liveperson_report_{other}.html"' in text for other in emulators)
+    assert report["conversations"].value == sum(report[f"{name}_conversations"].value for name in emulators)
