@@ -3,6 +3,7 @@ different time zones, loaded by the definitions the file makes into their own da
 account's zone, no row of one account in the other's tables; a wrong credential or a refused permission of one
 account fails only its assets. Every expected figure comes from the emulators' own data."""
 
+import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from liveperson_dagster.config import ProjectSettings
 from liveperson_dagster.definitions import build_definitions
 from liveperson_emulator import Faults
 
-from .helpers import query
+from .helpers import fresh_postgres_database, postgres_query, query, require_postgres
 
 DAY = "2026-11-04"
 ZONES = {"brand_a": "Europe/Paris", "brand_b": "Asia/Kathmandu"}
@@ -51,10 +52,9 @@ def two_accounts(start_emulator, tmp_path, monkeypatch):
     environ = {"LIVEPERSON_ACCOUNTS_FILE": accounts_file(tmp_path, emulators), "LIVEPERSON_DUCKDB_PATH": str(database),
                "LIVEPERSON_REQUEST_SLOTS_DIR": str(tmp_path / "slots")}
 
-    def definitions():
-        import os
-        settings = ProjectSettings.from_env(environ)
-        return build_definitions(settings, accounts=load_accounts(settings, {**os.environ, **environ}))
+    def definitions(**extra):
+        settings = ProjectSettings.from_env({**environ, **extra})
+        return build_definitions(settings, accounts=load_accounts(settings, {**os.environ, **environ, **extra}))
 
     return emulators, database, definitions
 
@@ -79,22 +79,7 @@ def test_each_account_loads_its_day_in_its_zone_into_its_own_dataset(two_account
     defs = definitions()
     for name in emulators:
         assert load(defs, name).success
-    seen = {}
-    for name, emulator in emulators.items():
-        dataset = f"liveperson_{name}"
-        window = local_window(DAY, ZONES[name])
-        expected_conversations = sorted(emulator.conversation_ids(*window))
-        assert expected_conversations, "the emulator holds conversations that day"
-        assert ids(database, dataset, "conversations", "conversation_id") == expected_conversations
-        assert ids(database, dataset, "users", "id") == sorted(user["id"] for user in emulator.users())
-        assert ids(database, dataset, "skills", "id") == sorted(skill["id"] for skill in emulator.skills())
-        assert len(query(database, f"select * from {dataset}.agent_status_changes")) == \
-            len(emulator.status_changes(*window))
-        seen[name] = set(expected_conversations)
-    # Different data: no conversation of one account in the other's tables.
-    assert not seen["brand_a"] & seen["brand_b"]
-    # The single account's dataset is not made.
-    assert not query(database, "select 1 from information_schema.schemata where schema_name = 'liveperson'")
+    assert_days_exact(lambda sql: query(database, sql), emulators)
 
 
 def test_an_accounts_wrong_credential_fails_only_its_assets(two_accounts, monkeypatch):
@@ -127,7 +112,6 @@ def test_a_permission_one_account_lacks_fails_only_its_asset(start_emulator, tmp
         for variable, value in emulator.env().items():
             monkeypatch.setenv(variable.replace("LIVEPERSON", name.upper()), value)
     database = tmp_path / "warehouse.duckdb"
-    import os
     environ = {**os.environ, "LIVEPERSON_ACCOUNTS_FILE": accounts_file(tmp_path, emulators),
                "LIVEPERSON_DUCKDB_PATH": str(database)}
     settings = ProjectSettings.from_env(environ)
@@ -152,31 +136,32 @@ def skills_of_conversations(records: list) -> dict:
     return counts
 
 
-def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts):
-    emulators, database, definitions = two_accounts
-    defs = definitions()
-    for name in emulators:
-        assert load(defs, name).success
+def build_marts(defs) -> dict:
+    """The marts and the report of every account: the report's metadata."""
     with DagsterInstance.ephemeral() as instance:
         marts = materialize(assets_of_group(defs, "liveperson_marts"), resources=defs.resources, instance=instance)
-    report = next(event.materialization.metadata for event in marts.get_asset_materialization_events()
-                  if event.asset_key.path[-1] == "contact_center_report")
-    assert sorted(row[0] for row in query(database, "select distinct account_name from liveperson_marts.fct_conversations")) \
+    return next(event.materialization.metadata for event in marts.get_asset_materialization_events()
+                if event.asset_key.path[-1] == "contact_center_report")
+
+
+def assert_marts_exact(rows, emulators: dict, report: dict) -> None:
+    """Every account in the marts, each row of its own account, each figure the emulator's of its day."""
+    assert sorted(row[0] for row in rows("select distinct account_name from liveperson_marts.fct_conversations")) \
         == sorted(emulators)
     for name, emulator in emulators.items():
         records = emulator.conversations(*local_window(DAY, ZONES[name]))
         where = f"where account_name = '{name}'"
-        rows = query(database, f"select conversation_id, day, account_id from liveperson_marts.fct_conversations {where}")
-        assert sorted(row[0] for row in rows) == sorted(record["info"]["conversationId"] for record in records)
-        assert {(row[1].isoformat(), row[2]) for row in rows} == {(DAY, ACCOUNT_IDS[name])}
-        assert sorted(row[0] for row in query(database, f"select agent_id from liveperson_marts.dim_agents {where}")) \
+        found = rows(f"select conversation_id, day, account_id from liveperson_marts.fct_conversations {where}")
+        assert sorted(row[0] for row in found) == sorted(record["info"]["conversationId"] for record in records)
+        assert {(row[1].isoformat(), row[2]) for row in found} == {(DAY, ACCOUNT_IDS[name])}
+        assert sorted(row[0] for row in rows(f"select agent_id from liveperson_marts.dim_agents {where}")) \
             == sorted(user["id"] for user in emulator.users())
-        assert sorted(row[0] for row in query(database, f"select skill_id from liveperson_marts.dim_skills {where}")) \
+        assert sorted(row[0] for row in rows(f"select skill_id from liveperson_marts.dim_skills {where}")) \
             == sorted(skill["id"] for skill in emulator.skills())
-        assert dict(query(database, f"select skill_id, conversations from liveperson_marts.fct_skill_daily {where} "
-                                    f"and day = date '{DAY}'")) == skills_of_conversations(records)
-        # Every status second of the account is in its own days (its own zone).
-        assert query(database, f"select distinct day from liveperson_marts.fct_agent_status_daily {where}") == \
+        assert dict(rows(f"select skill_id, conversations from liveperson_marts.fct_skill_daily {where} "
+                         f"and day = date '{DAY}'")) == skills_of_conversations(records)
+        # Every status second of the account is in its own day (in its own zone).
+        assert rows(f"select distinct day from liveperson_marts.fct_agent_status_daily {where}") == \
             [(date.fromisoformat(DAY),)]
         # The report: a page per account, its figures of that account only, and the choice of the others.
         assert report[f"{name}_conversations"].value == len(records)
@@ -185,3 +170,47 @@ def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts
         text = open(page, encoding="utf-8").read()
         assert all(f'href="liveperson_report_{other}.html"' in text for other in emulators)
     assert report["conversations"].value == sum(report[f"{name}_conversations"].value for name in emulators)
+
+
+def assert_days_exact(rows, emulators: dict) -> None:
+    """Each account's dataset holds exactly its day (in its zone): no row of the other account."""
+    seen = {}
+    for name, emulator in emulators.items():
+        dataset = f"liveperson_{name}"
+        window = local_window(DAY, ZONES[name])
+        expected_conversations = sorted(emulator.conversation_ids(*window))
+        assert expected_conversations, "the emulator holds conversations that day"
+        assert sorted(row[0] for row in rows(f"select conversation_id from {dataset}.conversations")) == \
+            expected_conversations
+        assert sorted(row[0] for row in rows(f"select id from {dataset}.users")) == \
+            sorted(user["id"] for user in emulator.users())
+        assert sorted(row[0] for row in rows(f"select id from {dataset}.skills")) == \
+            sorted(skill["id"] for skill in emulator.skills())
+        assert rows(f"select count(*) from {dataset}.agent_status_changes") == [(len(emulator.status_changes(*window)),)]
+        seen[name] = set(expected_conversations)
+    # Different data: no conversation of one account in the other's tables.
+    assert not seen["brand_a"] & seen["brand_b"]
+    # The single account's dataset is not made.
+    assert not rows("select 1 from information_schema.schemata where schema_name = 'liveperson'")
+
+
+def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts):
+    emulators, database, definitions = two_accounts
+    defs = definitions()
+    for name in emulators:
+        assert load(defs, name).success
+    assert_marts_exact(lambda sql: query(database, sql), emulators, build_marts(defs))
+
+
+def test_on_postgres_each_account_and_the_marts_are_exact(two_accounts, monkeypatch):
+    require_postgres()
+    emulators, _, definitions = two_accounts
+    with fresh_postgres_database("liveperson_accounts_test") as name:
+        # Trust authentication ignores the password, but dlt insists on one.
+        monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", f"postgresql://postgres:unused@127.0.0.1:5432/{name}")
+        defs = definitions(LIVEPERSON_DESTINATION="postgres")
+        for account in emulators:
+            assert load(defs, account).success
+        rows = lambda sql: postgres_query(name, sql)  # noqa: E731
+        assert_days_exact(rows, emulators)
+        assert_marts_exact(rows, emulators, build_marts(defs))
