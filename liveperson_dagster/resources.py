@@ -14,6 +14,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
+from .accounts import OVERRIDES
 from .config import (
     DATASET_NAME,
     REPORT_FILE_NAME,
@@ -58,7 +59,7 @@ class LivePersonCredentials(ConfigurableResource, AccountSettings):
     def _variable(self, field: str) -> str:
         if field in CREDENTIAL_FIELDS:
             return f"{self.credentials_prefix}_{field.upper()}"
-        if self.account_name is not None:
+        if self.account_name is not None and field in ("account_id", *OVERRIDES):
             return f"{field} of account {self.account_name} in {variable('accounts_file')}"
         return variable(field)
 
