@@ -175,6 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     add("--env-file", type=_env_file, default=None, metavar="PATH",
         help="also write the export lines to this file (atomically) once listening; its directory must exist "
              "(default: none, only printed)")
+    add("--export-prefix", type=_export_prefix, default="LIVEPERSON", metavar="PREFIX",
+        help="the prefix of the exported variables: PREFIX_ACCOUNT_ID, PREFIX_CSDS_URL, PREFIX_APP_KEY ...; e.g. "
+             "BRAND_B for an account of LIVEPERSON_ACCOUNTS_FILE named by that prefix (default: %(default)s)")
     add("--verbose", action="store_true",
         help="log method, path (no query) and status of each request on stderr (default: off)")
     return parser
@@ -213,12 +216,18 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
     )
 
 
-def export_lines(emulator: Emulator) -> list[str]:
+def _export_prefix(text: str) -> str:
+    if not re.match(r"^[A-Z][A-Z0-9_]*$", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a variable prefix (upper-case letters, digits and _)")
+    return text
+
+
+def export_lines(emulator: Emulator, prefix: str = "LIVEPERSON") -> list[str]:
     cfg = emulator.config
     env = {**emulator.env(), **emulator.env(oauth2=True)}
     header = (f"# LivePerson emulator listening on {emulator.csds_url} "
               f"(account {cfg.account}, seed {cfg.seed}, {cfg.first_day}..{cfg.last_day})")
-    return [header] + [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+    return [header] + [f"export {prefix}{name[len('LIVEPERSON'):]}={shlex.quote(value)}" for name, value in env.items()]
 
 
 def _write_atomically(path: str, text: str) -> None:
@@ -239,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with Emulator(_config(args)) as emulator:
-        text = "\n".join(export_lines(emulator)) + "\n"
+        text = "\n".join(export_lines(emulator, args.export_prefix)) + "\n"
         sys.stdout.write(text)
         sys.stdout.flush()
         if args.env_file:
