@@ -4,6 +4,9 @@ account's zone, no row of one account in the other's tables; a wrong credential 
 account fails only its assets. Every expected figure comes from the emulators' own data."""
 
 import os
+import shutil
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,9 +16,9 @@ from dagster import DagsterInstance, materialize
 from liveperson_dagster.accounts import load_accounts
 from liveperson_dagster.config import ProjectSettings
 from liveperson_dagster.definitions import build_definitions
-from liveperson_emulator import Faults
+from liveperson_emulator import Emulator, EmulatorConfig, Faults
 
-from .helpers import fresh_postgres_database, postgres_query, query, require_postgres
+from .helpers import PROJECT_ROOT, fresh_postgres_database, postgres_query, query, require_postgres
 
 DAY = "2026-11-04"
 ZONES = {"brand_a": "Europe/Paris", "brand_b": "Asia/Kathmandu"}
@@ -214,3 +217,26 @@ def test_on_postgres_each_account_and_the_marts_are_exact(two_accounts, monkeypa
         rows = lambda sql: postgres_query(name, sql)  # noqa: E731
         assert_days_exact(rows, emulators)
         assert_marts_exact(rows, emulators, build_marts(defs))
+
+
+def test_make_demo_shows_two_accounts_each_with_its_own_days_and_data(tmp_path):
+    """`make demo ACCOUNTS=2` (scripts/demo.py --accounts 2): each account's last three complete days in its own zone,
+    the marts' conversations per account as the emulators serve them."""
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    env = {**{key: value for key, value in os.environ.items() if not key.startswith("LIVEPERSON_")},
+           "DAGSTER_HOME": str(dagster_home), "TMPDIR": str(tmp_path),
+           "LIVEPERSON_DUCKDB_PATH": str(tmp_path / "data" / "liveperson_warehouse.duckdb"),
+           "LIVEPERSON_REQUEST_SLOTS_DIR": str(tmp_path / "slots")}
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "demo.py"), "--accounts", "2"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for name, account_id, zone in (("brand_a", "13350576", "Europe/Paris"), ("brand_b", "13350577", "America/New_York")):
+        today = datetime.now(ZoneInfo(zone)).date()
+        emulator = Emulator(EmulatorConfig(account=account_id, first_day=today - timedelta(days=30), last_day=today))
+        start = datetime.combine(today - timedelta(days=3), datetime.min.time(), tzinfo=ZoneInfo(zone))
+        expected = len(emulator.conversation_ids(start, start + timedelta(days=3)))
+        assert f"  {name} ({account_id}): {expected} conversations, {today - timedelta(days=3)} .. " \
+               f"{today - timedelta(days=1)}" in done.stdout, done.stdout[-3000:]
+    assert (tmp_path / "data" / "liveperson_report_brand_b.html").is_file()
