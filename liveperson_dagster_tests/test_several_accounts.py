@@ -44,9 +44,13 @@ def accounts_file(tmp_path, emulators: dict) -> str:
 
 @pytest.fixture
 def two_accounts(start_emulator, tmp_path, monkeypatch):
-    """Two emulated accounts (different ids: different data), their credentials in BRAND_A_* and BRAND_B_*, and the
+    """Two emulated accounts (different ids: different conversations), their credentials in BRAND_A_* and BRAND_B_*, and the
     definitions of the accounts file naming them."""
-    emulators = {name: start_emulator(account=account_id) for name, account_id in ACCOUNT_IDS.items()}
+    # brand_b is a sandbox of brand_a: the same users, skills and groups (ids only unique within an account), its
+    # own conversations, chats and status changes.
+    emulators = {"brand_a": start_emulator(account=ACCOUNT_IDS["brand_a"]),
+                 "brand_b": start_emulator(account=ACCOUNT_IDS["brand_b"], directory_of=ACCOUNT_IDS["brand_a"])}
+    assert {user["id"] for user in emulators["brand_a"].users()} == {user["id"] for user in emulators["brand_b"].users()}
     for name, emulator in emulators.items():
         for variable, value in emulator.env().items():
             if variable not in ("LIVEPERSON_ACCOUNT_ID", "LIVEPERSON_CSDS_URL"):

@@ -133,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
         help="TCP port to listen on, 0 to 65535; 0 picks a free port (default: %(default)s)")
     add("--account", type=_account, default="13350576", metavar="SITE_ID",
         help="LivePerson account (site id) served, digits only (default: %(default)s)")
+    add("--directory-of", type=_account, default=None, metavar="SITE_ID",
+        help="serve the users, skills, agent groups and business hours (ids and names) of this account, as a sandbox "
+             "copied from it would; conversations stay --account's own (default: --account's)")
     add("--seed", type=_any_whole, default=7, metavar="N",
         help="any whole number; with --account it decides all generated data and fault draws "
              "(default: %(default)s)")
@@ -207,7 +210,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         unavailable_days=frozenset(args.unavailable_days),
     )
     return EmulatorConfig(
-        account=args.account, seed=args.seed, first_day=first, last_day=last,
+        account=args.account, seed=args.seed, directory_of=args.directory_of, first_day=first, last_day=last,
         conversations_per_day=args.conversations_per_day, empty_days=args.empty_days,
         chats_per_day=args.chats_per_day, agents_with_status=args.agents_with_status,
         latency_ms=args.latency_ms, token_ttl_seconds=args.token_ttl, faults=faults,
