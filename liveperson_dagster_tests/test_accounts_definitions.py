@@ -2,12 +2,14 @@
 and resources (credentials as EnvVars of its prefix), its own request budget (another account's runs never wait
 for its slots); the emulator serves each account its own data. The single account's definitions keep their names."""
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 import pytest
 from dagster import AssetKey, DagsterInstance, EnvVar, build_schedule_context
-from datetime import datetime, timezone
 
 from liveperson_dagster.accounts import load_accounts
-from liveperson_dagster.config import ProjectSettings
+from liveperson_dagster.config import ProjectSettings, connection_from_variables
 from liveperson_dagster.definitions import build_definitions
 from liveperson_dagster.liveperson import LivePersonClient
 from liveperson_dagster.liveperson.errors import LivePersonWaitTimeout
@@ -44,7 +46,6 @@ def test_the_emulator_serves_each_account_its_own_data_and_refuses_the_others_id
     assert not brand_a.conversation_ids(*window) & brand_b.conversation_ids(*window)
     assert brand_a.env()["LIVEPERSON_APP_SECRET"] != brand_b.env()["LIVEPERSON_APP_SECRET"]
     # A client of one account's id with the other's emulator is refused (each serves its site only).
-    from liveperson_dagster.config import connection_from_variables
     crossed = {**brand_b.env(), "LIVEPERSON_ACCOUNT_ID": brand_a.env()["LIVEPERSON_ACCOUNT_ID"]}
     with pytest.raises(Exception, match="401|Invalid site"):
         list(LivePersonClient(connection_from_variables(crossed)).fetch_collection("users"))
@@ -71,7 +72,7 @@ def test_each_accounts_schedule_ticks_in_its_zone_for_its_own_days(two_emulators
         for name, zone, today in (("brand_a", "Europe/Paris", "2026-11-05"), ("brand_b", "America/New_York", "2026-11-04")):
             schedule = defs.resolve_schedule_def(f"liveperson_{name}_daily_schedule")
             assert schedule.execution_timezone == zone and schedule.job_name == f"liveperson_{name}_daily"
-            tick = datetime.fromisoformat(f"{today}T02:00:00").replace(tzinfo=__import__("zoneinfo").ZoneInfo(zone))
+            tick = datetime.fromisoformat(f"{today}T02:00:00").replace(tzinfo=ZoneInfo(zone))
             (request,) = schedule.evaluate_tick(build_schedule_context(instance, scheduled_execution_time=tick)).run_requests
             day = int(today[-2:])
             assert request.tags["dagster/asset_partition_range_start"] == f"2026-11-{day - 3:02d}"

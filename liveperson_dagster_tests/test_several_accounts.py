@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance, build_sensor_context, materialize
 
 from liveperson_dagster.accounts import load_accounts
 from liveperson_dagster.config import ProjectSettings
@@ -244,3 +244,43 @@ def test_make_demo_shows_two_accounts_each_with_its_own_days_and_data(tmp_path):
         assert f"  {name} ({account_id}): {expected} conversations, {today - timedelta(days=3)} .. " \
                f"{today - timedelta(days=1)}" in done.stdout, done.stdout[-3000:]
     assert (tmp_path / "data" / "liveperson_report_brand_b.html").is_file()
+
+
+def tick(defs, instance, name: str, cursor):
+    """A tick of the account's late-changes sensor, with the resources of the definitions."""
+    sensor = defs.resolve_sensor_def(f"liveperson_{name}_conversation_updates_sensor")
+    with build_sensor_context(instance=instance, cursor=cursor, resources=defs.resources) as context:
+        return sensor.evaluate_tick(context)
+
+
+def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them(two_accounts):
+    emulators, database, definitions = two_accounts
+    defs = definitions()
+    for name in emulators:
+        assert load(defs, name).success
+    # A first tick of each sensor: nothing changed since its look back.
+    with DagsterInstance.ephemeral() as instance:
+        cursors = {}
+        for name in emulators:
+            first = tick(defs, instance, name, None)
+            assert first.skip_message and not first.run_requests, name
+            cursors[name] = first.cursor
+        # A conversation of brand_b's day is rated late.
+        brand_b = emulators["brand_b"]
+        rated = next(record["info"]["conversationId"] for record in brand_b.conversations(*local_window(DAY, ZONES["brand_b"]))
+                     if record["info"]["status"] == "CLOSE")
+        brand_b.update_conversation(rated, datetime.now(ZoneInfo("UTC")), csat=4)
+        ticks = {}
+        for name in emulators:
+            ticks[name] = tick(defs, instance, name, cursors[name])
+        assert ticks["brand_a"].skip_message and not ticks["brand_a"].run_requests
+        (request,) = ticks["brand_b"].run_requests
+        assert request.tags["liveperson/updates_counted"] == "1"
+        result = defs.resolve_job_def("liveperson_brand_b_conversation_updates").execute_in_process(
+            run_config=request.run_config, instance=instance, tags={"dagster/run_key": request.run_key})
+    assert result.success
+    assert [(event.asset_key.to_user_string(), event.materialization.partition)
+            for event in result.get_asset_materialization_events()] == [("liveperson/brand_b/conversations", DAY)]
+    assert query(database, f"select info__csat_rate from liveperson_brand_b.conversations "
+                           f"where conversation_id = '{rated}'") == [(4,)]
+    assert not query(database, f"select 1 from liveperson_brand_a.conversations where conversation_id = '{rated}'")
