@@ -11,7 +11,6 @@ An account's settings are the project's (ProjectSettings, from the variables) wi
 by the same fields; its credentials are never in the file, only the prefix of their variables (read as EnvVars).
 Each `Account` names what is its own: asset key prefix, groups, dataset, resource keys, jobs, sensors."""
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +20,8 @@ import yaml
 from pydantic import ValidationError
 
 from .constants import POOL
-from .config import DATASET_NAME, ProjectSettings, SettingsError, duckdb_file_problem, variable
-from .liveperson.connection import CREDENTIAL_FIELDS, expected
+from .config import DATASET_NAME, ProjectSettings, SettingsError, duckdb_file_problem, secret_variables_set, variable
+from .liveperson.connection import expected
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -88,9 +87,8 @@ def single_account(settings: ProjectSettings, secret_variables: Tuple[str, ...] 
 
 def load_accounts(settings: ProjectSettings, environ: Optional[Mapping[str, str]] = None) -> Tuple[Account, ...]:
     """The accounts of LIVEPERSON_ACCOUNTS_FILE, or the single account of the variables when it is unset."""
-    env = os.environ if environ is None else environ
     if settings.accounts_file is None:
-        return (single_account(settings, _set(env, "LIVEPERSON")),)
+        return (single_account(settings, secret_variables_set(environ)),)
     path = Path(settings.accounts_file).expanduser()
     where = f"{variable('accounts_file')}={settings.accounts_file}"
     try:
@@ -103,7 +101,7 @@ def load_accounts(settings: ProjectSettings, environ: Optional[Mapping[str, str]
     accounts, problems = [], []
     for name, entry in entries.items():
         try:
-            accounts.append(_account(str(name), entry, settings, env))
+            accounts.append(_account(str(name), entry, settings, environ))
         except ValueError as error:
             problems.append(f"account {name!r}: {error}")
     by_id = {}
@@ -117,7 +115,7 @@ def load_accounts(settings: ProjectSettings, environ: Optional[Mapping[str, str]
     return tuple(accounts)
 
 
-def _account(name: str, entry, settings: ProjectSettings, env: Mapping[str, str]) -> Account:
+def _account(name: str, entry, settings: ProjectSettings, environ: Optional[Mapping[str, str]]) -> Account:
     if not NAME.match(name):
         raise ValueError("the name must be lower-case letters, digits and _, starting with a letter")
     if not isinstance(entry, dict):
@@ -137,7 +135,7 @@ def _account(name: str, entry, settings: ProjectSettings, env: Mapping[str, str]
         own = ProjectSettings.model_validate({**settings.model_dump(), **given})
     except ValidationError as invalid:
         raise ValueError("; ".join(_describe(error) for error in invalid.errors())) from None
-    account = Account(name, own, prefix, _set(env, prefix))
+    account = Account(name, own, prefix, secret_variables_set(environ, prefix))
     if own.destination == "duckdb" and (problem := duckdb_file_problem(own.duckdb_path, account.dataset)):
         raise ValueError(f"{variable('duckdb_path')}={own.duckdb_path!r} cannot hold its dataset: {problem}")
     return account
@@ -149,7 +147,3 @@ def _describe(error: dict) -> str:
         return error["msg"]
     return f"{field}={error.get('input')!r} is invalid: expected {expected(ProjectSettings.model_fields[field])}"
 
-
-def _set(env: Mapping[str, str], prefix: str) -> Tuple[str, ...]:
-    return tuple(f"{prefix}_{field.upper()}" for field in CREDENTIAL_FIELDS
-                 if (env.get(f"{prefix}_{field.upper()}") or "").strip())

@@ -288,10 +288,12 @@ def print_settings_errors_without_traceback() -> None:
     sys.excepthook = hook
 
 
-def secret_variables_set(environ: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:
-    """The credential variables that hold a value (their values are left to Dagster's EnvVar)."""
+def secret_variables_set(environ: Optional[Mapping[str, str]] = None, prefix: str = "LIVEPERSON") -> Tuple[str, ...]:
+    """The credential variables that hold a value (their values are left to Dagster's EnvVar): LIVEPERSON_APP_KEY
+    ..., or those of an account's `prefix` (accounts.py)."""
     env = os.environ if environ is None else environ
-    return tuple(variable(field) for field in CREDENTIAL_FIELDS if (env.get(variable(field)) or "").strip())
+    names = (f"{prefix}_{field.upper()}" for field in CREDENTIAL_FIELDS)
+    return tuple(name for name in names if (env.get(name) or "").strip())
 
 
 def connection_from_variables(variables: Mapping[str, str], http: Optional[HttpSettings] = None) -> LivePersonConnection:
