@@ -113,3 +113,16 @@ def test_the_single_account_keeps_its_names():
     graph = defs.resolve_asset_graph()
     assert graph.get(AssetKey(["liveperson", "conversations"])).group_name == "liveperson"
     assert graph.get(AssetKey(["liveperson", "messaging_queue_health"])).group_name == "liveperson_operations"
+
+
+@pytest.mark.parametrize("destination, pools", [("duckdb", {"brand_a": "liveperson", "brand_b": "liveperson"}),
+                                                ("postgres", {"brand_a": "liveperson_brand_a",
+                                                              "brand_b": "liveperson_brand_b"})])
+def test_runs_of_different_accounts_share_a_pool_only_on_duckdb(two_emulators, tmp_path, destination, pools):
+    defs, _ = definitions(tmp_path, two_emulators, env={"LIVEPERSON_DESTINATION": destination})
+    graph = defs.resolve_asset_graph()
+    for name, pool in pools.items():
+        conversations = graph.assets_def_for_key(AssetKey(["liveperson", name, "conversations"]))
+        assert conversations.op.pools == {pool}
+        job = defs.resolve_job_def(f"liveperson_{name}_conversation_updates")
+        assert {node.definition.pool for node in job.graph.node_dict.values()} == {pool}

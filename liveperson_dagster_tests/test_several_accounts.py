@@ -18,7 +18,7 @@ from liveperson_dagster.config import ProjectSettings
 from liveperson_dagster.definitions import build_definitions
 from liveperson_emulator import Emulator, EmulatorConfig, Faults
 
-from .helpers import PROJECT_ROOT, fresh_postgres_database, postgres_query, query, require_postgres
+from .helpers import PROJECT_ROOT, fresh_postgres_database, materialize_cli, postgres_query, query, require_postgres
 
 DAY = "2026-11-04"
 ZONES = {"brand_a": "Europe/Paris", "brand_b": "Asia/Kathmandu"}
@@ -284,3 +284,22 @@ def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them
     assert query(database, f"select info__csat_rate from liveperson_brand_b.conversations "
                            f"where conversation_id = '{rated}'") == [(4,)]
     assert not query(database, f"select 1 from liveperson_brand_a.conversations where conversation_id = '{rated}'")
+
+
+def test_the_cli_loads_a_day_of_one_account_by_its_group(two_accounts, tmp_path):
+    """`dagster asset materialize --select 'group:liveperson_brand_a' --partition D`: that account's day, in its
+    zone, and nothing of the other account."""
+    emulators, database, _ = two_accounts
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "LIVEPERSON_ACCOUNTS_FILE": str(tmp_path / "accounts.yaml"),
+           "LIVEPERSON_DUCKDB_PATH": str(database), "LIVEPERSON_REQUEST_SLOTS_DIR": str(tmp_path / "slots")}
+    code, output = materialize_cli(env, "--select", "group:liveperson_brand_a", "--partition", DAY)
+    assert code == 0, output[-3000:]
+    assert ids(database, "liveperson_brand_a", "conversations", "conversation_id") == \
+        sorted(emulators["brand_a"].conversation_ids(*local_window(DAY, ZONES["brand_a"])))
+    assert not query(database, "select 1 from information_schema.schemata where schema_name = 'liveperson_brand_b'")
+    secrets = [emulator.env()[name] for emulator in emulators.values()
+               for name in ("LIVEPERSON_APP_SECRET", "LIVEPERSON_ACCESS_TOKEN_SECRET")]
+    assert not [secret for secret in secrets if secret in output]
