@@ -5,12 +5,12 @@
 {#- The time zone of the days: var `timezone`; with `account` (an account_name column) and accounts in
     different zones (var `accounts`), the zone of the row's account. -#}
 {% macro timezone_literal(account=none) -%}
-  {%- set zones = var("accounts") | map(attribute="timezone") | unique | list -%}
+  {%- set zones = accounts() | map(attribute="timezone") | unique | list -%}
   {%- if account is none or zones | length < 2 -%}
   '{{ (zones[0] if account is not none else var("timezone")) | replace("'", "''") }}'
   {%- else -%}
   case {{ account }}
-    {%- for entry in var("accounts") %} when {{ literal(entry["name"]) }} then {{ literal(entry["timezone"]) }}{% endfor %} end
+    {%- for entry in accounts() %} when {{ literal(entry["name"]) }} then {{ literal(entry["timezone"]) }}{% endfor %} end
   {%- endif -%}
 {%- endmacro %}
 

@@ -7,7 +7,7 @@
     `columns`: "name type" strings, the types as both DuckDB and PostgreSQL spell them (text, bigint, boolean,
     double precision, timestamptz). -#}
 {% macro liveperson_table(table, columns) -%}
-  {%- for account in var("accounts") %}
+  {%- for account in accounts() %}
   {{ account_table(source("liveperson", table).incorporate(path={"schema": account["schema"]}), columns, account) }}
   {%- if not loop.last %}
   union all
@@ -15,9 +15,15 @@
   {%- endfor %}
 {%- endmacro %}
 
-{#- The accounts (var `accounts`: name, account_id, schema, timezone) as rows of `account_name`, `account_id`. -#}
+{#- The accounts: var `accounts` (name, account_id, schema, timezone), or the single account when unset. -#}
+{% macro accounts() -%}
+  {{ return(var("accounts") or [{"name": "default", "account_id": env_var("LIVEPERSON_ACCOUNT_ID", ""),
+                                 "schema": "liveperson", "timezone": var("timezone")}]) }}
+{%- endmacro %}
+
+{#- The accounts as rows of `account_name`, `account_id`. -#}
 {% macro accounts_rows() -%}
-  {%- for account in var("accounts") %}
+  {%- for account in accounts() %}
   select cast({{ literal(account["name"]) }} as text) as account_name,
          cast({{ literal(account["account_id"]) }} as text) as account_id
   {%- if not loop.last %} union all{% endif %}
