@@ -52,7 +52,7 @@ def copy_of_repository(target: Path) -> Path:
     return target
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1200)  # the recipes of two accounts included
 def test_every_recipe_of_the_readme_runs_as_printed_and_loads_what_it_says(tmp_path):
     recipes = shell_recipes()
     assert recipes[0].startswith(". .venv/bin/activate"), "the first recipe prepares the shell"
@@ -72,7 +72,7 @@ def test_every_recipe_of_the_readme_runs_as_printed_and_loads_what_it_says(tmp_p
     log = tmp_path / "recipes.log"
     shell = start_logged(["bash", str(script)], env, log, cwd=repository)
     try:
-        assert shell.wait(timeout=840) == 0, tail(log, 8000)
+        assert shell.wait(timeout=1140) == 0, tail(log, 8000)
     finally:
         stop_group(shell)  # the emulator the recipes started in the background
 

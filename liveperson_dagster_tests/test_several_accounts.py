@@ -201,6 +201,8 @@ def assert_days_exact(rows, emulators: dict) -> None:
     assert not rows("select 1 from information_schema.schemata where schema_name = 'liveperson'")
 
 
+# Two accounts' loads, then dbt: minutes on a busy machine (the suite's default limit is 240 s).
+@pytest.mark.timeout(600)
 def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts):
     emulators, database, definitions = two_accounts
     defs = definitions()
@@ -209,6 +211,8 @@ def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts
     assert_marts_exact(lambda sql: query(database, sql), emulators, build_marts(defs))
 
 
+# Two accounts' loads, then dbt: minutes on a busy machine (the suite's default limit is 240 s).
+@pytest.mark.timeout(600)
 def test_on_postgres_each_account_and_the_marts_are_exact(two_accounts, monkeypatch):
     require_postgres()
     emulators, _, definitions = two_accounts
@@ -223,6 +227,8 @@ def test_on_postgres_each_account_and_the_marts_are_exact(two_accounts, monkeypa
         assert_marts_exact(rows, emulators, build_marts(defs))
 
 
+# Two accounts' loads, then dbt: minutes on a busy machine (the suite's default limit is 240 s).
+@pytest.mark.timeout(600)
 def test_make_demo_shows_two_accounts_each_with_its_own_days_and_data(tmp_path):
     """`make demo ACCOUNTS=2` (scripts/demo.py --accounts 2): each account's last three complete days in its own zone,
     the marts' conversations per account as the emulators serve them."""
