@@ -74,17 +74,17 @@ def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition
     """The first tick looks back `first_lookback_days` (the days the daily schedule re-loads)."""
     sensor_name = account.named(SENSOR_NAME)
 
-    @sensor(
+    decorator = sensor(
         name=sensor_name,
-        required_resource_keys={account.credentials_key},
+        required_resource_keys=None if account.name is None else {account.credentials_key},
         job=job,
         minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.STOPPED,
         description="Late changes: conversations updated since the last tick (LivePerson's latestUpdateTime), merged "
                     f"into their day partitions by a run of {job.name}; one run at a time.",
     )
-    def liveperson_conversation_updates_sensor(context: SensorEvaluationContext):
-        liveperson: LivePersonCredentials = getattr(context.resources, account.credentials_key)
+
+    def evaluate(context: SensorEvaluationContext, liveperson: LivePersonCredentials):
         now_ms = int(clock() * 1000)
         cursor = UpdatesCursor.parse(context.cursor)
         if cursor.run_key is not None:
@@ -128,4 +128,12 @@ def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition
             tags={"liveperson/updated_since": since, "liveperson/updates_counted": str(updated)},
         )
 
-    return liveperson_conversation_updates_sensor
+    # The single account's resource is its parameter, as before (a direct call passes it so); a named account's
+    # resource key is its own (liveperson_<name>), read from the context.
+    if account.name is None:
+        def liveperson_conversation_updates_sensor(context: SensorEvaluationContext, liveperson: LivePersonCredentials):
+            return evaluate(context, liveperson)
+    else:
+        def liveperson_conversation_updates_sensor(context: SensorEvaluationContext):
+            return evaluate(context, getattr(context.resources, account.credentials_key))
+    return decorator(liveperson_conversation_updates_sensor)
