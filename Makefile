@@ -22,9 +22,11 @@ $(MANIFEST): $(INSTALLED) $(shell find $(DBT_PROJECT) -path '$(DBT_PROJECT)/targ
 
 install: $(INSTALLED) $(MANIFEST)
 
-## demo: local emulator -> config assets + the last three complete days of conversations -> DuckDB; prints row counts
+## demo: local emulator -> config assets + the last three complete days of conversations -> DuckDB; prints row counts.
+## ACCOUNTS=2 (or 3): that many emulated accounts in an accounts file, each loaded in its own group and time zone
+ACCOUNTS ?= 1
 demo: install
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/demo.py --accounts $(ACCOUNTS)
 
 ## dev: local emulator + `dagster dev` on http://127.0.0.1:$(PORT) with the environment set (fails fast if PORT is taken)
 PORT ?= 3000

@@ -3,7 +3,7 @@ assets that need it): configuration snapshots unpartitioned, history in daily pa
 hourly ones."""
 
 from functools import cache
-from typing import List
+from typing import List, Tuple
 
 from dagster import (
     AssetExecutionContext,
@@ -19,7 +19,7 @@ from dagster_dlt import DagsterDltResource
 from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
-from .constants import POOL
+from .accounts import SINGLE, Account
 from .liveperson import Window, liveperson_source
 from .liveperson.source import REPLACED_TABLES
 from .liveperson import api_constants
@@ -31,15 +31,22 @@ from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES,
 SINGLE_RUN = BackfillPolicy.single_run()
 
 
-def _liveperson_asset(name: str, destination: str, partitions_def=None):
+def _liveperson_asset(name: str, destination: str, account: Account, partitions_def=None):
     """The decorator of the asset of the dlt resource `name` (its own step), described by LivePersonTranslator. A
     range of partitions is one run (the CLI's `--partition-range` demands it; the configuration assets too, to run
-    with the daily ones)."""
+    with the daily ones). The account's resources are its own keys (`liveperson_<name>`, `warehouse_<name>`)."""
     resource = _described_resources()[name]
-    spec = LivePersonTranslator(destination=destination).get_asset_spec(
+    spec = LivePersonTranslator(destination=destination, account=account).get_asset_spec(
         DltResourceTranslatorData(resource=resource, pipeline=None))
-    return multi_asset(specs=[spec], name=f"liveperson_{name}", partitions_def=partitions_def,
-                       backfill_policy=SINGLE_RUN, pool=POOL, can_subset=True)
+    return multi_asset(specs=[spec], name=account.named(f"liveperson_{name}"), partitions_def=partitions_def,
+                       backfill_policy=SINGLE_RUN, pool=account.pool, can_subset=True,
+                       required_resource_keys={"dlt", account.credentials_key, account.warehouse_key})
+
+
+def account_resources(context, account: Account) -> Tuple[DagsterDltResource, LivePersonCredentials,
+                                                        LivePersonWarehouse]:
+    resources = context.resources
+    return resources.dlt, getattr(resources, account.credentials_key), getattr(resources, account.warehouse_key)
 
 
 @cache
@@ -56,43 +63,28 @@ class ConversationsConfig(Config):
     )
 
 
-def _config_asset(name: str, destination: str) -> AssetsDefinition:
-    @_liveperson_asset(name, destination)
-    def _snapshot(
-        context: AssetExecutionContext,
-        dlt: DagsterDltResource,
-        liveperson: LivePersonCredentials,
-        warehouse: LivePersonWarehouse,
-    ):
-        yield from load_resources(context, dlt, liveperson, warehouse, [name])
+def _config_asset(name: str, destination: str, account: Account) -> AssetsDefinition:
+    @_liveperson_asset(name, destination, account)
+    def _snapshot(context: AssetExecutionContext):
+        yield from load_resources(context, *account_resources(context, account), [name])
 
     return _snapshot
 
 
-def _windowed_asset(name: str, destination: str, partitions_def: TimeWindowPartitionsDefinition):
-    @_liveperson_asset(name, destination, partitions_def)
-    def _windowed(
-        context: AssetExecutionContext,
-        dlt: DagsterDltResource,
-        liveperson: LivePersonCredentials,
-        warehouse: LivePersonWarehouse,
-    ):
-        yield from load_resources(context, dlt, liveperson, warehouse, [name], window=Window(*context.partition_time_window),
+def _windowed_asset(name: str, destination: str, partitions_def: TimeWindowPartitionsDefinition, account: Account):
+    @_liveperson_asset(name, destination, account, partitions_def)
+    def _windowed(context: AssetExecutionContext):
+        yield from load_resources(context, *account_resources(context, account), [name],
+                                  window=Window(*context.partition_time_window),
                                   days=partition_windows(context) if name in REPLACED_TABLES else ())
 
     return _windowed
 
 
-def _conversations_asset(destination: str, partitions_def: DailyPartitionsDefinition):
-    @_liveperson_asset("conversations", destination, partitions_def)
-    def liveperson_conversations(
-        context: AssetExecutionContext,
-        dlt: DagsterDltResource,
-        liveperson: LivePersonCredentials,
-        warehouse: LivePersonWarehouse,
-        config: ConversationsConfig,
-    ):
-        yield from load_resources(context, dlt, liveperson, warehouse, ["conversations"],
+def _conversations_asset(destination: str, partitions_def: DailyPartitionsDefinition, account: Account):
+    @_liveperson_asset("conversations", destination, account, partitions_def)
+    def liveperson_conversations(context: AssetExecutionContext, config: ConversationsConfig):
+        yield from load_resources(context, *account_resources(context, account), ["conversations"],
                                   window=Window(*context.partition_time_window), content_parts=config.content_parts,
                                   days=partition_windows(context))
 
@@ -106,14 +98,14 @@ def partition_windows(context: AssetExecutionContext) -> List[Window]:
 
 
 def build_assets(daily: DailyPartitionsDefinition, hourly: HourlyPartitionsDefinition,
-                 destination: str) -> List[AssetsDefinition]:
+                 destination: str, account: Account = SINGLE) -> List[AssetsDefinition]:
     """Every configuration asset, the history assets partitioned by `daily` and the Messaging Operations assets
     partitioned by `hourly`, loading into `destination`. A range of partitions is one run (BackfillPolicy.single_run:
     what `dg launch --partition-range` and `dagster asset materialize --partition-range` require, and what the UI's
     backfills then do too)."""
     return [
-        *(_config_asset(name, destination) for name in CONFIG_RESOURCES),
-        _conversations_asset(destination, daily),
-        *(_windowed_asset(name, destination, daily) for name in DAILY_RESOURCES if name != "conversations"),
-        *(_windowed_asset(name, destination, hourly) for name in OPERATIONS_RESOURCES),
+        *(_config_asset(name, destination, account) for name in CONFIG_RESOURCES),
+        _conversations_asset(destination, daily, account),
+        *(_windowed_asset(name, destination, daily, account) for name in DAILY_RESOURCES if name != "conversations"),
+        *(_windowed_asset(name, destination, hourly, account) for name in OPERATIONS_RESOURCES),
     ]

@@ -33,9 +33,8 @@ from dagster import (
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.sql_client import SqlClientBase
 
-from .constants import POOL
+from .accounts import SINGLE, Account
 from .loading import is_table_or_child
-from .resources import LivePersonWarehouse
 from .liveperson.columns import VARIANT_MARK, variant_base
 from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, asset_key
 
@@ -211,16 +210,18 @@ def _selected(context: AssetCheckExecutionContext, specs: Sequence[AssetCheckSpe
     return [spec.key for spec in specs if spec.key in context.selected_asset_check_keys]
 
 
-def unique_key_checks(name: str, check_name: str, keys: dict) -> AssetChecksDefinition:
+def unique_key_checks(name: str, check_name: str, keys: dict, account: Account = SINGLE) -> AssetChecksDefinition:
     """One `check_name` per table of `keys` (table -> its key columns): no key appears twice."""
-    specs = [AssetCheckSpec(check_name, asset=asset_key(table),
+    specs = [AssetCheckSpec(check_name, asset=asset_key(table, account),
                             description=f"No {' and '.join(columns)} appears twice in {table}.")
              for table, columns in keys.items()]
 
     # In the assets' pool: a run keeps its slot until its checks have read the warehouse, so no other run's load
     # starts in between (DuckDB takes one process at a time).
-    @multi_asset_check(specs=specs, can_subset=True, name=name, pool=POOL)
-    def _checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
+    @multi_asset_check(specs=specs, can_subset=True, name=account.named(name), pool=account.pool,
+                       required_resource_keys={account.warehouse_key})
+    def _checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
+        warehouse = getattr(context.resources, account.warehouse_key)
         with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
             for check in _selected(context, specs):
                 table = check.asset_key.path[-1]
@@ -232,8 +233,8 @@ def unique_key_checks(name: str, check_name: str, keys: dict) -> AssetChecksDefi
     return _checks
 
 
-def history_checks(history: HistoryTable, max_unknown_percent: float) -> AssetChecksDefinition:
-    key = asset_key(history.name)
+def history_checks(history: HistoryTable, max_unknown_percent: float, account: Account = SINGLE) -> AssetChecksDefinition:
+    key = asset_key(history.name, account)
     specs = [
         AssetCheckSpec(f"unique_{history.key}s", asset=key, description=f"No {history.key} appears twice in {history.name}."),
         AssetCheckSpec(history.window_check, asset=key,
@@ -243,7 +244,7 @@ def history_checks(history: HistoryTable, max_unknown_percent: float) -> AssetCh
     if history.references:
         name, references = history.references
         specs.append(AssetCheckSpec(
-            name, asset=key, additional_deps=[asset_key(table) for table in DAILY_RESOURCES[history.name]],
+            name, asset=key, additional_deps=[asset_key(table, account) for table in DAILY_RESOURCES[history.name]],
             description=f"Warns when more than max_unknown_percent of the rows of {history.name} name an "
             f"{', '.join(kind.replace('_', ' ') for kind, _, _ in references)} missing from "
             f"{', '.join(table for _, _, table in references)} (-1 is unassigned).",
@@ -256,8 +257,10 @@ def history_checks(history: HistoryTable, max_unknown_percent: float) -> AssetCh
             "served them incomplete after the refetches by id); a later re-load of their days completes them."))
     unique, window = specs[0].key, specs[1].key
 
-    @multi_asset_check(specs=specs, can_subset=True, name=f"liveperson_{history.name}_checks", pool=POOL)
-    def _checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
+    @multi_asset_check(specs=specs, can_subset=True, name=account.named(f"liveperson_{history.name}_checks"),
+                       pool=account.pool, required_resource_keys={account.warehouse_key})
+    def _checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
+        warehouse = getattr(context.resources, account.warehouse_key)
         with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
             for check in _selected(context, specs):
                 try:
@@ -299,15 +302,17 @@ def no_variant_columns(check: AssetCheckKey, found: Sequence[Tuple[str, str]]) -
     )
 
 
-def variant_column_checks() -> AssetChecksDefinition:
+def variant_column_checks(account: Account = SINGLE) -> AssetChecksDefinition:
     """`no_variant_columns` of every asset: none of its tables (child tables included) has a `__v_` column."""
     tables = (*CONFIG_RESOURCES, *DAILY_RESOURCES, *OPERATIONS_RESOURCES)
-    specs = [AssetCheckSpec("no_variant_columns", asset=asset_key(table),
+    specs = [AssetCheckSpec("no_variant_columns", asset=asset_key(table, account),
                             description=f"No column of {table} or its child tables is a variant (`<column>{VARIANT_MARK}"
                             "<type>`): every value has its column's declared type.") for table in tables]
 
-    @multi_asset_check(specs=specs, can_subset=True, name="liveperson_variant_column_checks", pool=POOL)
-    def _checks(context: AssetCheckExecutionContext, warehouse: LivePersonWarehouse) -> Iterator[AssetCheckResult]:
+    @multi_asset_check(specs=specs, can_subset=True, name=account.named("liveperson_variant_column_checks"),
+                       pool=account.pool, required_resource_keys={account.warehouse_key})
+    def _checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
+        warehouse = getattr(context.resources, account.warehouse_key)
         with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
             found = variant_columns(client)
             for check in _selected(context, specs):
@@ -316,10 +321,12 @@ def variant_column_checks() -> AssetChecksDefinition:
     return _checks
 
 
-def build_checks(max_unknown_percent: float) -> list:
+def build_checks(max_unknown_percent: float, account: Account = SINGLE) -> list:
+    """The checks of the account's assets, reading its warehouse resource."""
     return [
-        unique_key_checks("liveperson_config_checks", "unique_ids", {table: ("id",) for table in CONFIG_RESOURCES}),
-        *(history_checks(history, max_unknown_percent) for history in HISTORY_TABLES),
-        unique_key_checks("liveperson_operations_checks", "unique_intervals", OPERATIONS_KEYS),
-        variant_column_checks(),
+        unique_key_checks("liveperson_config_checks", "unique_ids", {table: ("id",) for table in CONFIG_RESOURCES},
+                          account),
+        *(history_checks(history, max_unknown_percent, account) for history in HISTORY_TABLES),
+        unique_key_checks("liveperson_operations_checks", "unique_intervals", OPERATIONS_KEYS, account),
+        variant_column_checks(account),
     ]

@@ -179,6 +179,11 @@ class ProjectSettings(AccountSettings, WarehouseSettings):
         5.0, **bounded("a number", ge=0, le=100),
         description="Share of conversations with an unknown agent, skill or group above which a check warns",
     )
+    accounts_file: Optional[str] = Field(
+        default=None, json_schema_extra={"allowed": "the path of a readable YAML file listing the accounts"},
+        description="Several accounts: the YAML file listing them (accounts.py, README \"Several accounts\"); "
+        "the single account of the LIVEPERSON_* variables when unset",
+    )
     updates_interval_seconds: int = Field(
         900, **bounded("a whole number of seconds", ge=30, le=86400),
         description="How often the sensor liveperson_conversation_updates_sensor looks for late changes",
@@ -237,7 +242,7 @@ class ProjectSettings(AccountSettings, WarehouseSettings):
         _check_file_can_be_written(path)
         return value
 
-    @field_validator("ca_bundle")
+    @field_validator("ca_bundle", "accounts_file")
     @classmethod
     def _readable_file(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
@@ -283,10 +288,12 @@ def print_settings_errors_without_traceback() -> None:
     sys.excepthook = hook
 
 
-def secret_variables_set(environ: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:
-    """The credential variables that hold a value (their values are left to Dagster's EnvVar)."""
+def secret_variables_set(environ: Optional[Mapping[str, str]] = None, prefix: str = "LIVEPERSON") -> Tuple[str, ...]:
+    """The credential variables that hold a value (their values are left to Dagster's EnvVar): LIVEPERSON_APP_KEY
+    ..., or those of an account's `prefix` (accounts.py)."""
     env = os.environ if environ is None else environ
-    return tuple(variable(field) for field in CREDENTIAL_FIELDS if (env.get(variable(field)) or "").strip())
+    names = (f"{prefix}_{field.upper()}" for field in CREDENTIAL_FIELDS)
+    return tuple(name for name in names if (env.get(name) or "").strip())
 
 
 def connection_from_variables(variables: Mapping[str, str], http: Optional[HttpSettings] = None) -> LivePersonConnection:

@@ -22,7 +22,6 @@ from .liveperson.source import REPLACED_TABLES
 from .runs.normalize_workers import NormalizeWorkers, workers_die_with_run
 from .resources import LivePersonCredentials, LivePersonWarehouse
 from .runs.run_owners import claim_run
-from .translator import asset_key
 
 PROGRESS_EVERY_SECONDS = 10.0
 SOURCE_LOGGER = "liveperson_dagster.liveperson"
@@ -93,7 +92,8 @@ def load_resources(
             source_kwargs["content_parts"] = tuple(content_parts)
         source = liveperson_source(**source_kwargs).with_resources(*resource_names)
         load_info = extract_normalize_load(pipeline, source, warehouse, context.log.info)
-        results = [(asset_key(name), dlt.extract_resource_metadata(context, resource, load_info, pipeline))
+        own_keys = {key.path[-1]: key for key in context.assets_def.keys}
+        results = [(own_keys[name], dlt.extract_resource_metadata(context, resource, load_info, pipeline))
                    for name, resource in source.selected_resources.items()]
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
         packages = load_info.load_packages

@@ -26,20 +26,24 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, DailyPartitionsDefinition
+from dagster import AssetDep, AssetExecutionContext, AssetKey, BackfillPolicy, DailyPartitionsDefinition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from .accounts import SINGLE, Account
 from .constants import MARTS_GROUP, POOL
 from .liveperson.waiting import wait_for
 from .dbt_profile import write_profile
 from .resources import LivePersonWarehouse
 from .runs.run_owners import claim_run
-from .translator import asset_key
+from .translator import DEPENDENCIES, CONFIG_RESOURCES, asset_key
 from .runs.working_dirs import owned_temp_dir
 
 MARTS_SCHEMA = "liveperson_marts"
+# The `account_name` of the single account's rows in the marts.
+SINGLE_ACCOUNT_NAME = "default"
+DEPENDENCIES_OF_SOURCES = (*CONFIG_RESOURCES, *DEPENDENCIES)
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "liveperson_dbt"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 # The dbt installed with this Python (its virtualenv's bin need not be on PATH, e.g. `.venv/bin/python -m pytest`).
@@ -135,11 +139,23 @@ def manifest_is_current(project: DbtProject) -> bool:
 
 class MartsTranslator(DagsterDbtTranslator):
     """dbt sources are the LivePerson assets (`liveperson/<table>`; a child table `conversations__*` is part of
-    `liveperson/conversations`); models are `liveperson_marts/<model>` in the group `liveperson_marts`."""
+    `liveperson/conversations`); models are `liveperson_marts/<model>` in the group `liveperson_marts`. With several
+    accounts, a model reading a source depends on that table of every account (`liveperson/<name>/<table>`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, accounts: Sequence[Account] = (SINGLE,)) -> None:
         # Several sources (a table and its child tables) are one asset.
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
+        self.accounts = tuple(accounts)
+
+    def get_asset_spec(self, manifest, unique_id, project):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if self.accounts[0].name is None or unique_id.startswith("source"):
+            return spec
+        sources = {asset_key(table) for table in DEPENDENCIES_OF_SOURCES}
+        deps = [dep for dep in spec.deps if dep.asset_key not in sources]
+        deps += [AssetDep(asset_key(dep.asset_key.path[-1], account)) for dep in spec.deps
+                 if dep.asset_key in sources for account in self.accounts]
+        return spec.replace_attributes(deps=deps)
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -150,25 +166,37 @@ class MartsTranslator(DagsterDbtTranslator):
         return MARTS_GROUP
 
 
-def build_marts_assets(days: DailyPartitionsDefinition) -> list:
+def accounts_var(accounts: Sequence[Account], timezone: str) -> list:
+    """The dbt var `accounts`: the datasets the staging models union, each row with its account's name and id, its
+    days in the account's time zone. The single account is named `default`, its days in `timezone`."""
+    return [{"name": account.name or SINGLE_ACCOUNT_NAME,
+             "account_id": account.settings.account_id if account.settings else "", "schema": account.dataset,
+             "timezone": timezone if account.name is None else account.settings.timezone} for account in accounts]
+
+
+def build_marts_assets(days: Optional[DailyPartitionsDefinition], accounts: Sequence[Account] = (SINGLE,)) -> list:
     """The marts' two asset definitions: dimensions (unpartitioned) and daily marts (partitioned by `days`; a range
-    is one run, like the daily assets they read, so that a range's loads and marts are one run)."""
+    is one run, like the daily assets they read, so that a range's loads and marts are one run). Several accounts
+    (`days` None): the daily marts are unpartitioned too, each account's days in its own time zone, rebuilt whole."""
     manifest = prepared_manifest()
-    translator = MartsTranslator()
-    timezone = days.timezone
+    translator = MartsTranslator(accounts)
+    timezone = days.timezone if days is not None else "UTC"
+    base_vars = {"timezone": timezone, "accounts": accounts_var(accounts, timezone)}
 
     @dbt_assets(manifest=manifest, project=dbt_project, exclude=DAILY_SELECTION, name="liveperson_marts_dimensions",
                 dagster_dbt_translator=translator, backfill_policy=BackfillPolicy.single_run(), pool=POOL)
     def liveperson_marts_dimensions(context: AssetExecutionContext, warehouse: LivePersonWarehouse):
-        yield from build(context, warehouse, {"timezone": timezone})
+        yield from build(context, warehouse, base_vars)
 
     @dbt_assets(manifest=manifest, project=dbt_project, select=DAILY_SELECTION, name="liveperson_marts_daily",
                 dagster_dbt_translator=translator, partitions_def=days,
                 backfill_policy=BackfillPolicy.single_run(), pool=POOL)
     def liveperson_marts_daily(context: AssetExecutionContext, warehouse: LivePersonWarehouse):
+        if days is None:
+            yield from build(context, warehouse, base_vars)
+            return
         days_of_run = context.partition_key_range
-        yield from build(context, warehouse,
-                         {"timezone": timezone, "first_day": days_of_run.start, "last_day": days_of_run.end})
+        yield from build(context, warehouse, {**base_vars, "first_day": days_of_run.start, "last_day": days_of_run.end})
 
     return [liveperson_marts_dimensions, liveperson_marts_daily]
 

@@ -3,7 +3,7 @@ partitions, updates.py) succeeds, the sensor `liveperson_marts_after_updates` re
 `liveperson_marts_refresh` that builds the marts of the days it touched: one run for the range from the first to the
 last of them (the days between are rebuilt too, exactly as they are: one run instead of one per day)."""
 
-from typing import List
+from typing import List, Sequence
 
 from dagster import (
     AssetSelection,
@@ -27,7 +27,7 @@ MARTS_SENSOR_NAME = "liveperson_marts_after_updates"
 
 def touched_days(instance: DagsterInstance, run_id: str) -> List[str]:
     """The partitions of liveperson/conversations that the run reported materialized, sorted."""
-    conversations = asset_key("conversations")
+    conversations = asset_key("conversations")  # the single account's (several accounts: marts_after_loads_sensor)
     entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
     return sorted({entry.asset_materialization.partition for entry in entries
                    if entry.asset_materialization.asset_key == conversations and entry.asset_materialization.partition})
@@ -51,5 +51,24 @@ def marts_after_updates_sensor(updates_job: JobDefinition, refresh_job):
         return RunRequest(run_key=f"marts after {run_id}",
                           tags={RANGE_START_TAG: days[0], RANGE_END_TAG: days[-1],
                                 "liveperson/days_touched": ",".join(days)})
+
+    return liveperson_marts_after_updates
+
+
+def marts_after_loads_sensor(load_jobs: Sequence[JobDefinition], refresh_job):
+    """Several accounts: their marts are one layer, rebuilt whole (unpartitioned: each account's days are in its own
+    time zone) after a successful daily or late-changes run of any account."""
+
+    @run_status_sensor(
+        name=MARTS_SENSOR_NAME,
+        run_status=DagsterRunStatus.SUCCESS,
+        monitored_jobs=list(load_jobs),
+        request_job=refresh_job,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=f"After a successful daily or late-changes run of an account: the marts of every account, in one "
+                    f"run of {MARTS_JOB_NAME}.",
+    )
+    def liveperson_marts_after_updates(context: RunStatusSensorContext):
+        return RunRequest(run_key=f"marts after {context.dagster_run.run_id}")
 
     return liveperson_marts_after_updates

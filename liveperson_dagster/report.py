@@ -9,7 +9,7 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 from zoneinfo import ZoneInfo
 
 from dagster import (
@@ -19,7 +19,7 @@ from pydantic import Field
 
 from .constants import MARTS_GROUP, POOL
 from .report_data import ReportData, read_report_data
-from .report_html import render_report
+from .report_html import account_choice, render_report
 from .resources import LivePersonWarehouse
 from .runs.run_owners import claim_run
 
@@ -70,7 +70,19 @@ def report_metadata(data: ReportData, path: Path) -> dict:
     }
 
 
-def build_report_asset(timezone: str):
+ALL_ACCOUNTS = "all accounts"
+
+
+def account_pages(report: Path, accounts: Dict[str, str]) -> Dict[str, Path]:
+    """Several accounts: the page of all accounts (`report`), then one per account beside it
+    (`liveperson_report_<name>.html`)."""
+    return {ALL_ACCOUNTS: report, **{name: report.with_name(f"{report.stem}_{name}{report.suffix}")
+                                     for name in accounts}}
+
+
+def build_report_asset(timezone: str, accounts: Optional[Dict[str, str]] = None):
+    """`accounts`: with several accounts, their names and time zones: a page of all accounts and one per account,
+    each linking to the others."""
     # A multi_asset of one spec: `@asset`'s backfill_policy parameter is beta in Dagster 1.13 and warns at every load.
     @multi_asset(
         specs=[AssetSpec(
@@ -92,11 +104,27 @@ def build_report_asset(timezone: str):
     def contact_center_report(context: AssetExecutionContext, config: ReportConfig,
                               warehouse: LivePersonWarehouse) -> MaterializeResult:
         claim_run(context)
-        with warehouse.sql_client(f"run {context.run.run_id[:8]} (report)", context.log.info) as client:
-            data = read_report_data(client, config.days)
         path = warehouse.report_file()
-        write_atomically(path, render_report(data, timezone, datetime.now(ZoneInfo(timezone))))
-        context.log.info(f"Report of {data.first_day} .. {data.last_day} written to {path}")
-        return MaterializeResult(metadata=report_metadata(data, path))
+        if not accounts:
+            with warehouse.sql_client(f"run {context.run.run_id[:8]} (report)", context.log.info) as client:
+                data = read_report_data(client, config.days)
+            write_atomically(path, render_report(data, timezone, datetime.now(ZoneInfo(timezone))))
+            context.log.info(f"Report of {data.first_day} .. {data.last_day} written to {path}")
+            return MaterializeResult(metadata=report_metadata(data, path))
+        pages = account_pages(path, accounts)
+        with warehouse.sql_client(f"run {context.run.run_id[:8]} (report)", context.log.info) as client:
+            figures = {name: read_report_data(client, config.days, None if name == ALL_ACCOUNTS else name)
+                       for name in pages}
+        metadata = report_metadata(figures[ALL_ACCOUNTS], path)
+        for name, page in pages.items():
+            zone = accounts.get(name, timezone)
+            choice = account_choice({label: file.name for label, file in pages.items()}, name)
+            write_atomically(page, render_report(figures[name], zone if name in accounts else "each account's zone",
+                                                 datetime.now(ZoneInfo(zone)), choice))
+            if name in accounts:
+                metadata[f"{name}_report"] = MetadataValue.path(str(page))
+                metadata[f"{name}_conversations"] = MetadataValue.int(figures[name].headline.conversations)
+        context.log.info(f"Report pages of {', '.join(pages)} written beside {path}")
+        return MaterializeResult(metadata=metadata)
 
     return contact_center_report

@@ -71,13 +71,22 @@ class ReportData:
     days_not_loaded: List[date] = field(default_factory=list)
 
 
-def read_report_data(client: SqlClientBase, days: int) -> ReportData:
-    """The figures of the last `days` days of the marts (empty figures when no conversation is built yet)."""
-    ((first_built, last_day),) = client.execute_sql(f"select min(day), max(day) from {MARTS}.fct_conversations")
+def accounts_in_marts(client: SqlClientBase) -> List[str]:
+    """The names of the accounts the marts hold conversations of."""
+    return [name for (name,) in client.execute_sql(
+        f"select distinct account_name from {MARTS}.fct_conversations order by 1")]
+
+
+def read_report_data(client: SqlClientBase, days: int, account: Optional[str] = None) -> ReportData:
+    """The figures of the last `days` days of the marts (empty figures when no conversation is built yet), of the
+    account named `account` only when given."""
+    only, named = _only(account)
+    ((first_built, last_day),) = client.execute_sql(
+        f"select min(day), max(day) from {MARTS}.fct_conversations where 1 = 1{only()}", *named)
     if last_day is None:
         return ReportData(None, None, Headline(0, 0, None, None, 0, 0.0))
     first_day = max(first_built, last_day - timedelta(days=days - 1))
-    period = (first_day, last_day)
+    period = _Period(first_day, last_day, account)
     day_list = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
     return ReportData(
         first_day=first_day,
@@ -87,13 +96,32 @@ def read_report_data(client: SqlClientBase, days: int) -> ReportData:
         conversations_by_skill=_conversations_by_skill(client, period, day_list),
         response_buckets=_response_buckets(client, period),
         no_first_response=_count(client, f"select count(*) from {MARTS}.fct_conversations "
-                                         "where day between %s and %s and first_response_seconds is null", period),
+                                         f"where day between %s and %s{period.only()} and first_response_seconds is null",
+                                 period),
         **_csat_by_day(client, period, day_list),
         status_hours=_status_hours(client, period, day_list),
         top_agents=_top_agents(client, period),
         service_level_by_skill=_service_level_by_skill(client, period, day_list),
         days_not_loaded=_days_not_loaded(client, period, day_list),
     )
+
+
+class _Period(tuple):
+    """(first day, last day) as query parameters, then the account's name when the report is one account's:
+    `only(alias)` is the SQL that keeps that account's rows."""
+
+    def __new__(cls, first: date, last: date, account: Optional[str]):
+        period = super().__new__(cls, (first, last, *([account] if account else [])))
+        period.account = account
+        return period
+
+    def only(self, alias: str = "") -> str:
+        return _only(self.account)[0](alias)
+
+
+def _only(account: Optional[str]):
+    """The SQL that keeps one account's rows (none: every account's) and its parameters."""
+    return (lambda alias="": f" and {alias}account_name = %s" if account else ""), ((account,) if account else ())
 
 
 def _count(client: SqlClientBase, sql: str, params: Sequence) -> int:
@@ -112,10 +140,10 @@ def _headline(client: SqlClientBase, period: tuple) -> Headline:
                    avg(case when csat >= 1 then cast(csat as double precision) end),
                    sum(case when csat >= 1 then 1 else 0 end),
                    percentile_cont(0.5) within group (order by first_response_business_seconds)
-            from {MARTS}.fct_conversations where day between %s and %s""", *period)
+            from {MARTS}.fct_conversations where day between %s and %s{period.only()}""", *period)
     ((online_seconds,),) = client.execute_sql(
         f"select coalesce(sum(seconds), 0) from {MARTS}.fct_agent_status_daily "
-        "where day between %s and %s and status = 'ONLINE'", *period)
+        f"where day between %s and %s{period.only()} and status = 'ONLINE'", *period)
     return Headline(int(conversations), int(closed or 0), _float(median_response), _float(avg_csat),
                     int(answers or 0), float(online_seconds) / 3600, _float(median_business))
 
@@ -123,8 +151,9 @@ def _headline(client: SqlClientBase, period: tuple) -> Headline:
 def _conversations_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
     rows = client.execute_sql(
         f"""select s.day, s.skill_id, k.skill_name, s.conversations
-            from {MARTS}.fct_skill_daily s left join {MARTS}.dim_skills k on k.skill_id = s.skill_id
-            where s.day between %s and %s""", *period)
+            from {MARTS}.fct_skill_daily s
+            left join {MARTS}.dim_skills k on k.account_name = s.account_name and k.skill_id = s.skill_id
+            where s.day between %s and %s{period.only("s.")}""", *period)
     index = {day: position for position, day in enumerate(day_list)}
     series: dict = {}
     for day, skill_id, skill_name, conversations in rows:
@@ -145,7 +174,7 @@ def _response_buckets(client: SqlClientBase, period: tuple) -> dict:
     rows = client.execute_sql(
         f"""select {_bucket_case('first_response_seconds')} as bucket, count(*)
             from {MARTS}.fct_conversations
-            where day between %s and %s and first_response_seconds is not null
+            where day between %s and %s{period.only()} and first_response_seconds is not null
             group by 1""", *period)
     counts = {int(bucket): int(count) for bucket, count in rows}
     return {label: counts.get(position, 0) for position, (label, _, _) in enumerate(RESPONSE_BUCKETS)}
@@ -154,7 +183,8 @@ def _response_buckets(client: SqlClientBase, period: tuple) -> dict:
 def _csat_by_day(client: SqlClientBase, period: tuple, day_list: list) -> dict:
     rows = client.execute_sql(
         f"""select day, avg(cast(csat as double precision)), count(*)
-            from {MARTS}.fct_conversations where day between %s and %s and csat >= 1 group by day""", *period)
+            from {MARTS}.fct_conversations where day between %s and %s{period.only()} and csat >= 1
+            group by day""", *period)
     by_day = {day: (float(avg), int(count)) for day, avg, count in rows}
     return {"csat_by_day": [by_day.get(day, (None, 0))[0] for day in day_list],
             "csat_answers_by_day": [by_day.get(day, (None, 0))[1] for day in day_list]}
@@ -163,7 +193,7 @@ def _csat_by_day(client: SqlClientBase, period: tuple, day_list: list) -> dict:
 def _status_hours(client: SqlClientBase, period: tuple, day_list: list) -> dict:
     rows = client.execute_sql(
         f"""select day, status, sum(seconds) from {MARTS}.fct_agent_status_daily
-            where day between %s and %s group by day, status""", *period)
+            where day between %s and %s{period.only()} group by day, status""", *period)
     index = {day: position for position, day in enumerate(day_list)}
     hours = {status: [0.0] * len(day_list) for status in STATUSES}
     for day, status, seconds in rows:
@@ -176,10 +206,11 @@ def _top_agents(client: SqlClientBase, period: tuple) -> List[AgentRow]:
         f"""select c.latest_agent_id, coalesce(a.full_name, a.nickname, a.login_name), count(*),
                    percentile_cont(0.5) within group (order by c.first_response_seconds),
                    avg(case when c.csat >= 1 then cast(c.csat as double precision) end)
-            from {MARTS}.fct_conversations c left join {MARTS}.dim_agents a on a.agent_id = c.latest_agent_id
-            where c.day between %s and %s and c.latest_agent_id <> -1
-            group by c.latest_agent_id, a.full_name, a.nickname, a.login_name
-            order by count(*) desc, c.latest_agent_id
+            from {MARTS}.fct_conversations c
+            left join {MARTS}.dim_agents a on a.account_name = c.account_name and a.agent_id = c.latest_agent_id
+            where c.day between %s and %s{period.only("c.")} and c.latest_agent_id <> -1
+            group by c.account_name, c.latest_agent_id, a.full_name, a.nickname, a.login_name
+            order by count(*) desc, c.account_name, c.latest_agent_id
             limit {TOP_AGENTS}""", *period)
     return [AgentRow(int(agent_id), name or f"agent {agent_id}", int(count), _float(median), _float(csat))
             for agent_id, name, count, median, csat in rows]
@@ -192,8 +223,9 @@ def _skill_name(skill_id: int, skill_name: Optional[str]) -> str:
 def _service_level_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
     rows = client.execute_sql(
         f"""select s.day, s.skill_id, k.skill_name, s.service_level_share
-            from {MARTS}.fct_skill_daily s left join {MARTS}.dim_skills k on k.skill_id = s.skill_id
-            where s.day between %s and %s and s.service_level_share is not null""", *period)
+            from {MARTS}.fct_skill_daily s
+            left join {MARTS}.dim_skills k on k.account_name = s.account_name and k.skill_id = s.skill_id
+            where s.day between %s and %s{period.only("s.")} and s.service_level_share is not null""", *period)
     index = {day: position for position, day in enumerate(day_list)}
     series: dict = {}
     for day, skill_id, skill_name, share in rows:
@@ -203,7 +235,8 @@ def _service_level_by_skill(client: SqlClientBase, period: tuple, day_list: list
 
 def _days_not_loaded(client: SqlClientBase, period: tuple, day_list: list) -> List[date]:
     rows = client.execute_sql(
-        f"""select day from {MARTS}.fct_conversations where day between %s and %s
-            union select day from {MARTS}.fct_agent_status_daily where day between %s and %s""", *period, *period)
+        f"""select day from {MARTS}.fct_conversations where day between %s and %s{period.only()}
+            union select day from {MARTS}.fct_agent_status_daily where day between %s and %s{period.only()}""",
+        *period, *period)
     held = {day for (day,) in rows}
     return [day for day in day_list if day not in held]

@@ -174,8 +174,16 @@ def _not_loaded(data: ReportData) -> str:
             f'the figures.</p>')
 
 
-def render_report(data: ReportData, timezone: str, generated_at: datetime) -> str:
-    """The whole page. With no conversation in the marts yet, it says so instead of drawing empty charts."""
+def account_choice(pages: dict, current: Optional[str]) -> str:
+    """Links to the pages of the accounts (`pages`: label -> file name, the page of all accounts first)."""
+    links = " ".join(f'<a href="{html.escape(file)}"{" aria-current=page" if label == current else ""}>'
+                     f"{html.escape(label)}</a>" for label, file in pages.items())
+    return f'<nav id="accounts">Account: {links}</nav>'
+
+
+def render_report(data: ReportData, timezone: str, generated_at: datetime, choice: str = "") -> str:
+    """The whole page. With no conversation in the marts yet, it says so instead of drawing empty charts.
+    `choice`: the links to the other accounts' pages (account_choice), with several accounts."""
     if data.first_day is None:
         period = "no conversations built yet"
         body = ('<div class="empty">The marts hold no conversation yet: materialize the LivePerson assets and '
@@ -195,7 +203,7 @@ def render_report(data: ReportData, timezone: str, generated_at: datetime) -> st
 </head>
 <body>
 <header><h1>LivePerson contact center</h1><p id="period">{html.escape(period)}</p></header>
-<main>{body}</main>
+{choice}<main>{body}</main>
 <footer>Built by liveperson-dagster from the marts in schema liveperson_marts at
 {html.escape(generated_at.strftime("%Y-%m-%d %H:%M %Z"))}.</footer>
 </body>

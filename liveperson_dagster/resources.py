@@ -14,6 +14,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
+from .accounts import OVERRIDES
 from .config import (
     DATASET_NAME,
     REPORT_FILE_NAME,
@@ -47,10 +48,20 @@ class LivePersonCredentials(ConfigurableResource, AccountSettings):
     named_by_variables: bool = Field(
         default=False, description="Errors name LIVEPERSON_* variables (set when built from those variables)"
     )
+    credentials_prefix: str = Field(
+        default="LIVEPERSON", description="Prefix of the credential variables errors name (an account's own)")
+    account_name: Optional[str] = Field(default=None, description="The account's name in LIVEPERSON_ACCOUNTS_FILE")
 
     def connection(self) -> LivePersonConnection:
         values = {name: getattr(self, name) for name in ("account_id", "csds_url", *CREDENTIAL_FIELDS)}
-        return connection_from_settings(values, self.http(), variable if self.named_by_variables else str)
+        return connection_from_settings(values, self.http(), self._variable if self.named_by_variables else str)
+
+    def _variable(self, field: str) -> str:
+        if field in CREDENTIAL_FIELDS:
+            return f"{self.credentials_prefix}_{field.upper()}"
+        if self.account_name is not None and field in ("account_id", *OVERRIDES):
+            return f"{field} of account {self.account_name} in {variable('accounts_file')}"
+        return variable(field)
 
 
 class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
@@ -212,15 +223,20 @@ def _open_and_close(database: Path) -> None:
         duckdb.connect(str(database)).close()
 
 
-def credentials_resource(settings: ProjectSettings, secret_variables: tuple) -> LivePersonCredentials:
+def credentials_resource(settings: ProjectSettings, secret_variables: tuple, prefix: str = "LIVEPERSON",
+                         account_name: Optional[str] = None) -> LivePersonCredentials:
     """The account's credentials: the secrets as EnvVars (read when a run starts, shown "from env" in the UI)
-    for the variables that are set, everything else from the validated settings."""
+    for the variables that are set (`<prefix>_APP_KEY` ...), everything else from the validated settings."""
+    def name_of(field: str) -> str:
+        return f"{prefix}_{field.upper()}"
+
     return LivePersonCredentials(
-        named_by_variables=True,
+        named_by_variables=True, credentials_prefix=prefix, account_name=account_name,
         **{name: getattr(settings, name) for name in AccountSettings.model_fields},
-        **{name: EnvVar(variable(name)) if variable(name) in secret_variables else None for name in CREDENTIAL_FIELDS},
+        **{name: EnvVar(name_of(name)) if name_of(name) in secret_variables else None for name in CREDENTIAL_FIELDS},
     )
 
 
-def warehouse_resource(settings: ProjectSettings) -> LivePersonWarehouse:
-    return LivePersonWarehouse(**{name: getattr(settings, name) for name in WarehouseSettings.model_fields})
+def warehouse_resource(settings: ProjectSettings, dataset_name: str = DATASET_NAME) -> LivePersonWarehouse:
+    return LivePersonWarehouse(dataset_name=dataset_name,
+                               **{name: getattr(settings, name) for name in WarehouseSettings.model_fields})

@@ -22,10 +22,10 @@ from dagster import (
 )
 
 from .constants import RANGE_END_TAG, RANGE_START_TAG
+from .accounts import SINGLE, Account
 from .translator import CONFIG_RESOURCES, asset_key
 
 DEFAULT_CRON = "0 2 * * *"
-CONFIG_KEYS = [asset_key(name) for name in CONFIG_RESOURCES]
 
 
 def daily_schedule(
@@ -33,12 +33,14 @@ def daily_schedule(
     partitions_def: DailyPartitionsDefinition,
     lookback_days: int,
     cron_schedule: str = DEFAULT_CRON,
+    account: Account = SINGLE,
 ) -> ScheduleDefinition:
     """Runs `job` (made by `daily_job`) at `cron_schedule` in the time zone of its assets' daily partitions."""
     if lookback_days < 1:
         raise ValueError(f"lookback_days must be at least 1, got {lookback_days}")
     timezone = partitions_def.timezone
     first_day = partitions_def.start.date()
+    config_keys = [asset_key(name, account) for name in CONFIG_RESOURCES]
 
     @schedule(
         name=f"{job.name}_schedule",
@@ -55,7 +57,7 @@ def daily_schedule(
         last = today - timedelta(days=1)
         first = max(today - timedelta(days=lookback_days), first_day)
         if last < first:
-            return RunRequest(run_key=f"config:{today.isoformat()}", asset_selection=CONFIG_KEYS)
+            return RunRequest(run_key=f"config:{today.isoformat()}", asset_selection=config_keys)
         start, end = first.strftime(partitions_def.fmt), last.strftime(partitions_def.fmt)
         return RunRequest(run_key=f"{start}...{end}", tags={RANGE_START_TAG: start, RANGE_END_TAG: end})
 

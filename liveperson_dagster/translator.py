@@ -7,7 +7,8 @@ from dagster import AssetKey
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from .constants import GROUP, KEY_PREFIX, OPERATIONS_GROUP
+from .accounts import SINGLE, Account
+from .constants import GROUP, OPERATIONS_GROUP
 from .liveperson.source import CONFIG_SNAPSHOTS
 
 # Full snapshots of the account's configuration, replaced on each materialization.
@@ -55,8 +56,9 @@ DESCRIPTIONS = {
 }
 
 
-def asset_key(resource_name: str) -> AssetKey:
-    return AssetKey([KEY_PREFIX, resource_name])
+def asset_key(resource_name: str, account: Account = SINGLE) -> AssetKey:
+    """`liveperson/<table>`, or `liveperson/<name>/<table>` of a named account."""
+    return AssetKey([*account.key_prefix, resource_name])
 
 
 @dataclass
@@ -65,15 +67,16 @@ class LivePersonTranslator(DagsterDltTranslator):
     definitions build no pipeline to read it from (a dlt pipeline writes a working dir when made)."""
 
     destination: Optional[str] = None
+    account: Account = SINGLE
 
     def get_asset_spec(self, data: DltResourceTranslatorData):
         name = data.resource.name
         spec = super().get_asset_spec(data)
         destination = {self.destination} if self.destination else set()
         return spec.replace_attributes(
-            key=asset_key(name),
-            group_name=OPERATIONS_GROUP if name in OPERATIONS_RESOURCES else GROUP,
-            deps=[asset_key(upstream) for upstream in DEPENDENCIES.get(name, ())],
+            key=asset_key(name, self.account),
+            group_name=self.account.named(OPERATIONS_GROUP if name in OPERATIONS_RESOURCES else GROUP),
+            deps=[asset_key(upstream, self.account) for upstream in DEPENDENCIES.get(name, ())],
             description=DESCRIPTIONS[name],
             kinds={"dlt", "liveperson", *destination, *(spec.kinds - {"dlt"})},
             metadata={**spec.metadata, **({"dagster/storage_kind": self.destination} if self.destination else {})},

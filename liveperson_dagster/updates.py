@@ -20,13 +20,13 @@ from dagster import (
 from dateutil.relativedelta import relativedelta
 from pydantic import Field
 
-from .constants import POOL
 from .liveperson import LivePersonClient, Window, liveperson_source
 from .liveperson import api_constants
 from .liveperson.windows import utc_from_ms
 from .loading import extract_normalize_load, step_pipeline
 from .resources import LivePersonCredentials, LivePersonWarehouse
 from .runs.run_owners import claim_run
+from .accounts import SINGLE, Account
 from .translator import asset_key
 
 UPDATES_OP_NAME = "merge_conversation_updates"
@@ -52,18 +52,20 @@ def search_window(partitions_def: DailyPartitionsDefinition, now: datetime) -> O
     return Window(start, end) if start < end else None
 
 
-def updates_op(partitions_def: DailyPartitionsDefinition) -> OpDefinition:
-    @op(name=UPDATES_OP_NAME, pool=POOL, out={},
+def updates_op(partitions_def: DailyPartitionsDefinition, account: Account = SINGLE) -> OpDefinition:
+    @op(name=UPDATES_OP_NAME, pool=account.pool, out={},
+        required_resource_keys={account.credentials_key, account.warehouse_key},
         description="Merges the conversations updated since `since_ms` into their day partitions.")
-    def merge_updates(context: OpExecutionContext, config: UpdatesConfig, liveperson: LivePersonCredentials,
-                      warehouse: LivePersonWarehouse):
-        yield from load_updates(context, liveperson, warehouse, partitions_def, config)
+    def merge_updates(context: OpExecutionContext, config: UpdatesConfig):
+        yield from load_updates(context, getattr(context.resources, account.credentials_key),
+                                getattr(context.resources, account.warehouse_key), partitions_def, config, account)
 
     return merge_updates
 
 
 def load_updates(context: OpExecutionContext, credentials: LivePersonCredentials, warehouse: LivePersonWarehouse,
-                 partitions_def: DailyPartitionsDefinition, config: UpdatesConfig) -> Iterator[AssetMaterialization]:
+                 partitions_def: DailyPartitionsDefinition, config: UpdatesConfig,
+                 account: Account = SINGLE) -> Iterator[AssetMaterialization]:
     claim_run(context)
     window = search_window(partitions_def, utc_from_ms(config.until_ms))
     if window is None:
@@ -90,7 +92,7 @@ def load_updates(context: OpExecutionContext, credentials: LivePersonCredentials
                      f"partitions: {', '.join(f'{day} ({n})' for day, n in sorted(updated_per_day.items())) or 'none'}")
     for day, updated in sorted(updated_per_day.items()):
         yield AssetMaterialization(
-            asset_key=asset_key("conversations"), partition=day,
+            asset_key=asset_key("conversations", account), partition=day,
             description="Late changes merged: the conversations of this day updated since the time below.",
             metadata={
                 "updated_conversations": MetadataValue.int(updated),

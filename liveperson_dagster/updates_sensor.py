@@ -31,6 +31,7 @@ from .resources import LivePersonCredentials
 from .config import variable
 from .constants import RUN_KEY_TAG
 from .updates import UPDATES_OP_NAME, search_window
+from .accounts import SINGLE, Account
 
 SENSOR_NAME = "liveperson_conversation_updates_sensor"
 # Changes show in the search about a minute after they happen, and the documented rounding of `latestUpdateTime`
@@ -69,18 +70,21 @@ def _requested_run(instance: DagsterInstance, run_key: str) -> Optional[DagsterR
 
 
 def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition, interval_seconds: int,
-                   first_lookback_days: int, clock: Callable[[], float] = time.time):
+                   first_lookback_days: int, clock: Callable[[], float] = time.time, account: Account = SINGLE):
     """The first tick looks back `first_lookback_days` (the days the daily schedule re-loads)."""
+    sensor_name = account.named(SENSOR_NAME)
 
-    @sensor(
-        name=SENSOR_NAME,
+    decorator = sensor(
+        name=sensor_name,
+        required_resource_keys=None if account.name is None else {account.credentials_key},
         job=job,
         minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.STOPPED,
         description="Late changes: conversations updated since the last tick (LivePerson's latestUpdateTime), merged "
-                    "into their day partitions by a run of liveperson_conversation_updates; one run at a time.",
+                    f"into their day partitions by a run of {job.name}; one run at a time.",
     )
-    def liveperson_conversation_updates_sensor(context: SensorEvaluationContext, liveperson: LivePersonCredentials):
+
+    def evaluate(context: SensorEvaluationContext, liveperson: LivePersonCredentials):
         now_ms = int(clock() * 1000)
         cursor = UpdatesCursor.parse(context.cursor)
         if cursor.run_key is not None:
@@ -106,7 +110,7 @@ def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition
             if error.status == 400:
                 raise LivePersonUpdatesRejected(
                     f"The conversation search rejected the latestUpdateTime filter ({error}): late changes cannot be "
-                    f"found this way on this account. Stop {SENSOR_NAME}; the daily schedule's re-load of the last "
+                    f"found this way on this account. Stop {sensor_name}; the daily schedule's re-load of the last "
                     f"{variable('lookback_days')} days still brings the changes of those days."
                 ) from None
             raise
@@ -124,4 +128,12 @@ def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition
             tags={"liveperson/updated_since": since, "liveperson/updates_counted": str(updated)},
         )
 
-    return liveperson_conversation_updates_sensor
+    # The single account's resource is its parameter, as before (a direct call passes it so); a named account's
+    # resource key is its own (liveperson_<name>), read from the context.
+    if account.name is None:
+        def liveperson_conversation_updates_sensor(context: SensorEvaluationContext, liveperson: LivePersonCredentials):
+            return evaluate(context, liveperson)
+    else:
+        def liveperson_conversation_updates_sensor(context: SensorEvaluationContext):
+            return evaluate(context, getattr(context.resources, account.credentials_key))
+    return decorator(liveperson_conversation_updates_sensor)

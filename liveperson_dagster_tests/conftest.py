@@ -18,7 +18,7 @@ _SESSION_ENVIRONMENT = pytest.StashKey[pytest.MonkeyPatch]()
 SLOW_MODULES = frozenset({
     "test_install", "test_readme", "test_dg", "test_production", "test_marts", "test_kill_rerun", "test_updates",
     "test_postgres_concurrency", "test_account_budget", "test_credentials_and_secrets", "test_duckdb_readers",
-    "test_replacement", "test_cli_and_ui", "test_postgres", "test_config_errors", "test_dev",
+    "test_replacement", "test_cli_and_ui", "test_postgres", "test_config_errors", "test_dev", "test_several_accounts",
 })
 
 

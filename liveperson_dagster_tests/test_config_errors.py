@@ -82,3 +82,16 @@ def test_the_hook_prints_a_settings_error_as_its_line_and_leaves_other_errors_to
     sys.excepthook(KeyError, bug, None)
     assert capsys.readouterr().err == f"liveperson-dagster: {BAD_TIMEZONE}\n"
     assert passed_on == [bug]
+
+
+def test_the_dagster_cli_prints_one_line_naming_the_account_and_entry_of_a_bad_accounts_file(tmp_path):
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text("accounts:\n  brand_a:\n    account_id: '1'\n    credentials: BRAND_A\n"
+                        "  brand_b:\n    account_id: '2'\n    credentials: BRAND_B\n    timezone: Mars/Phobos\n")
+    env = environment(tmp_path, LIVEPERSON_ACCOUNTS_FILE=str(accounts),
+                      LIVEPERSON_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"))
+    done = run([DAGSTER, "asset", "materialize", "-m", DEFINITIONS, "--select", "liveperson/brand_a/users"], env,
+               PROJECT_ROOT)
+    assert done.returncode != 0
+    assert_one_line(done, f"liveperson-dagster: LIVEPERSON_ACCOUNTS_FILE={accounts}: account 'brand_b': "
+                          "timezone='Mars/Phobos' is invalid: expected an IANA time zone like Europe/Paris")

@@ -172,10 +172,10 @@ def test_the_dbt_tests_are_asset_checks_of_the_marts():
     checks = {key.to_user_string() for key in defs.resolve_asset_graph().asset_check_keys
               if key.asset_key.path[0] == "liveperson_marts"}
     assert {
-        "liveperson_marts/fct_conversations:unique_fct_conversations_conversation_id",
+        "liveperson_marts/fct_conversations:unique_combination_fct_conversations_account_name__conversation_id",
         "liveperson_marts/fct_conversations:accepted_values_fct_conversations_status__OPEN__CLOSE",
         "liveperson_marts/fct_conversations:relationships_fct_conversations_latest_agent_id__agent_id__ref_dim_agents_",
-        "liveperson_marts/fct_skill_daily:unique_combination_fct_skill_daily_day__skill_id",
+        "liveperson_marts/fct_skill_daily:unique_combination_fct_skill_daily_account_name__day__skill_id",
         "liveperson_marts/fct_agent_status_daily:at_most_one_day_fct_agent_status_daily_seconds__agent_id",
         "liveperson_marts/dim_agent_groups:not_null_dim_agent_groups_group_path",
     } <= checks

@@ -52,7 +52,7 @@ def copy_of_repository(target: Path) -> Path:
     return target
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1200)  # the recipes of two accounts included
 def test_every_recipe_of_the_readme_runs_as_printed_and_loads_what_it_says(tmp_path):
     recipes = shell_recipes()
     assert recipes[0].startswith(". .venv/bin/activate"), "the first recipe prepares the shell"
@@ -72,7 +72,7 @@ def test_every_recipe_of_the_readme_runs_as_printed_and_loads_what_it_says(tmp_p
     log = tmp_path / "recipes.log"
     shell = start_logged(["bash", str(script)], env, log, cwd=repository)
     try:
-        assert shell.wait(timeout=840) == 0, tail(log, 8000)
+        assert shell.wait(timeout=1140) == 0, tail(log, 8000)
     finally:
         stop_group(shell)  # the emulator the recipes started in the background
 
@@ -111,3 +111,18 @@ def test_every_recipe_of_the_readme_runs_as_printed_and_loads_what_it_says(tmp_p
     paris = ZoneInfo("Europe/Paris")
     day_in_paris = emulator.conversation_ids(datetime(2026, 11, 20, tzinfo=paris), datetime(2026, 11, 21, tzinfo=paris))
     assert conversation_ids(repository / "lp.duckdb") == sorted(day_in_paris)
+
+    # Several accounts: the second emulator of the recipes made again, each account's day in its own zone and its
+    # own dataset, the marts of both, each row of its own account.
+    (second,) = re.findall(r"^liveperson-emulator (--account .*?) --export-prefix", "\n".join(recipes), re.MULTILINE)
+    brand_b = Emulator(_config(_parse_args(_parser(), shlex.split(second))))
+    with duckdb.connect(str(repository / "data" / "accounts.duckdb"), read_only=True) as connection:
+        for name, source, zone in (("brand_a", emulator, "Europe/Paris"), ("brand_b", brand_b, "America/New_York")):
+            window = (datetime(2026, 11, 20, tzinfo=ZoneInfo(zone)), datetime(2026, 11, 21, tzinfo=ZoneInfo(zone)))
+            expected = sorted(source.conversation_ids(*window))
+            loaded = sorted(row[0] for row in connection.execute(
+                f"select conversation_id from liveperson_{name}.conversations").fetchall())
+            marts = sorted(row[0] for row in connection.execute(
+                "select conversation_id from liveperson_marts.fct_conversations where account_name = ? "
+                "and day = date '2026-11-20'", [name]).fetchall())
+            assert expected and loaded == expected and marts == expected, name

@@ -133,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
         help="TCP port to listen on, 0 to 65535; 0 picks a free port (default: %(default)s)")
     add("--account", type=_account, default="13350576", metavar="SITE_ID",
         help="LivePerson account (site id) served, digits only (default: %(default)s)")
+    add("--directory-of", type=_account, default=None, metavar="SITE_ID",
+        help="serve the users, skills, agent groups and business hours (ids and names) of this account, as a sandbox "
+             "copied from it would; conversations stay --account's own (default: --account's)")
     add("--seed", type=_any_whole, default=7, metavar="N",
         help="any whole number; with --account it decides all generated data and fault draws "
              "(default: %(default)s)")
@@ -178,6 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     add("--env-file", type=_env_file, default=None, metavar="PATH",
         help="also write the export lines to this file (atomically) once listening; its directory must exist "
              "(default: none, only printed)")
+    add("--export-prefix", type=_export_prefix, default="LIVEPERSON", metavar="PREFIX",
+        help="the prefix of the exported variables: PREFIX_ACCOUNT_ID, PREFIX_CSDS_URL, PREFIX_APP_KEY ...; e.g. "
+             "BRAND_B for an account of LIVEPERSON_ACCOUNTS_FILE named by that prefix (default: %(default)s)")
     add("--verbose", action="store_true",
         help="log method, path (no query) and status of each request on stderr (default: off)")
     return parser
@@ -207,7 +213,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         unavailable_days=frozenset(args.unavailable_days),
     )
     return EmulatorConfig(
-        account=args.account, seed=args.seed, first_day=first, last_day=last,
+        account=args.account, seed=args.seed, directory_of=args.directory_of, first_day=first, last_day=last,
         conversations_per_day=args.conversations_per_day, empty_days=args.empty_days,
         chats_per_day=args.chats_per_day, agents_with_status=args.agents_with_status,
         latency_ms=args.latency_ms, token_ttl_seconds=args.token_ttl, faults=faults,
@@ -216,12 +222,18 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
     )
 
 
-def export_lines(emulator: Emulator) -> list[str]:
+def _export_prefix(text: str) -> str:
+    if not re.match(r"^[A-Z][A-Z0-9_]*$", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a variable prefix (upper-case letters, digits and _)")
+    return text
+
+
+def export_lines(emulator: Emulator, prefix: str = "LIVEPERSON") -> list[str]:
     cfg = emulator.config
     env = {**emulator.env(), **emulator.env(oauth2=True)}
     header = (f"# LivePerson emulator listening on {emulator.csds_url} "
               f"(account {cfg.account}, seed {cfg.seed}, {cfg.first_day}..{cfg.last_day})")
-    return [header] + [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+    return [header] + [f"export {prefix}{name[len('LIVEPERSON'):]}={shlex.quote(value)}" for name, value in env.items()]
 
 
 def _write_atomically(path: str, text: str) -> None:
@@ -242,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with Emulator(_config(args)) as emulator:
-        text = "\n".join(export_lines(emulator)) + "\n"
+        text = "\n".join(export_lines(emulator, args.export_prefix)) + "\n"
         sys.stdout.write(text)
         sys.stdout.flush()
         if args.env_file:

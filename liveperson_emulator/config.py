@@ -24,6 +24,10 @@ def default_last_day() -> date:
 class EmulatorConfig:
     account: str = "13350576"
     seed: int = 7
+    # Users, skills, agent groups and business hours of this account instead (their ids and names): a sandbox
+    # copied from production, or two brands sharing a directory. Conversations, chats and status changes stay the
+    # account's own; the same ids then name different people's work in each account.
+    directory_of: str | None = None
     # Inclusive UTC days that hold conversations; default: the 28 days ending yesterday.
     first_day: date = field(default_factory=default_first_day)
     last_day: date = field(default_factory=default_last_day)

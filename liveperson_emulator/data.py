@@ -840,11 +840,11 @@ class Dataset:
     """Everything one emulated account serves."""
 
     def __init__(self, account: str, seed: int, first_day: date, last_day: date,
-                 conversations_per_day: int, empty_days: tuple[date, ...]):
+                 conversations_per_day: int, empty_days: tuple[date, ...], directory_of: str | None = None):
         self.account = account
         self.credentials = make_credentials(account, seed)
-        self.directory = Directory(account, seed, first_day)
-        self.business_hours = BusinessHours(account, seed, first_day)
+        self.directory = Directory(directory_of or account, seed, first_day)
+        self.business_hours = BusinessHours(directory_of or account, seed, first_day)
         self.business_hours.assign(self.directory.skills)
         self.conversations = ConversationStore(account, seed, first_day, last_day,
                                                conversations_per_day, empty_days, self.directory)

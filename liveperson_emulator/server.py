@@ -137,7 +137,7 @@ class Emulator:
         self.config = config or EmulatorConfig()
         cfg = self.config
         self._dataset = Dataset(cfg.account, cfg.seed, cfg.first_day, cfg.last_day,
-                                cfg.conversations_per_day, cfg.empty_days)
+                                cfg.conversations_per_day, cfg.empty_days, cfg.directory_of)
         self._extra = build_extra_data(self._dataset, cfg.seed, cfg.first_day, cfg.last_day, cfg.empty_days,
                                        cfg.chats_per_day, cfg.agents_with_status)
         self._conversations = LiveConversations(self._dataset.conversations, cfg.clock)

@@ -2,7 +2,16 @@
 asset (conversations, agent status changes, chats) materialized with the `dagster` CLI into the default DuckDB
 file, in one run, then the marts of those days (dbt, schema liveperson_marts), and the
 contact-center report (HTML) on them, then the Messaging Operations metrics of the last complete hour, then rows per
-table, a few figures from the marts and the report's path."""
+table, a few figures from the marts and the report's path.
+
+`make demo ACCOUNTS=2` (`--accounts 2`): two emulated accounts (one emulator each, different data), in different time
+zones, listed in an accounts file (data/demo_accounts.yaml, LIVEPERSON_ACCOUNTS_FILE): each account's days loaded
+in its own group (`group:liveperson_<name>`), then the marts of both, then rows per table of each account's dataset
+and the marts' conversations per account."""
+
+import argparse
+import contextlib
+import os
 
 import subprocess
 import sys
@@ -30,12 +39,12 @@ def materialize(env: dict, *args: str) -> None:
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def rows_per_table(database: str) -> list:
+def rows_per_table(database: str, dataset: str = DATASET_NAME) -> list:
     with duckdb.connect(database, read_only=True) as connection:
         tables = [row[0] for row in connection.execute(
             "select table_name from information_schema.tables where table_schema = ? "
-            "and table_name not like '\\_dlt%' escape '\\' order by table_name", [DATASET_NAME]).fetchall()]
-        return [(t, connection.execute(f'select count(*) from "{DATASET_NAME}"."{t}"').fetchone()[0]) for t in tables]
+            "and table_name not like '\\_dlt%' escape '\\' order by table_name", [dataset]).fetchall()]
+        return [(t, connection.execute(f'select count(*) from "{dataset}"."{t}"').fetchone()[0]) for t in tables]
 
 
 # Headline figures of the marts, per day.
@@ -61,12 +70,82 @@ def print_figures(database: str) -> None:
         print("  " + "  ".join(f"{str(value):>{width}}" for value, width in zip(line, widths)))
 
 
-def main() -> int:
+# The demo's accounts: name, account id and time zone (the emulator of each serves its own data).
+DEMO_ACCOUNTS = (("brand_a", "13350576", "Europe/Paris"), ("brand_b", "13350577", "America/New_York"),
+                 ("brand_c", "13350578", "Asia/Kathmandu"))
+
+
+def demo_accounts_file(path: Path, emulators: dict) -> None:
+    """The accounts file of the emulated accounts (`emulators`: name -> (environment, zone)); the credentials are
+    in <NAME>_APP_KEY ... (never in the file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("accounts:\n" + "".join(
+        f"  {name}:\n    account_id: \"{env['LIVEPERSON_ACCOUNT_ID']}\"\n    credentials: {name.upper()}\n"
+        f"    csds_url: {env['LIVEPERSON_CSDS_URL']}\n    timezone: {zone}\n"
+        for name, (env, zone) in emulators.items()))
+
+
+def several_accounts(settings: ProjectSettings, count: int) -> int:
+    accounts = DEMO_ACCOUNTS[:count]
+    with contextlib.ExitStack() as stack:
+        emulators = {}
+        for name, account_id, zone in accounts:
+            today = datetime.now(ZoneInfo(zone)).date()
+            env = stack.enter_context(running_emulator(["--account", account_id,
+                                                        "--days", f"{today - timedelta(days=30)}:{today}"]))
+            emulators[name] = (env, zone)
+        accounts_file = Path(settings.duckdb_path).expanduser().resolve().with_name("demo_accounts.yaml")
+        demo_accounts_file(accounts_file, emulators)
+        env = dict(os.environ)  # the user's settings; each account's own are in the file
+        for name, (account_env, _) in emulators.items():
+            env.update({variable.replace("LIVEPERSON", name.upper()): value for variable, value in account_env.items()
+                        if variable not in ("LIVEPERSON_ACCOUNT_ID", "LIVEPERSON_CSDS_URL")})
+        env["LIVEPERSON_ACCOUNTS_FILE"] = str(accounts_file)
+        print(f"Accounts file {accounts_file}:\n{accounts_file.read_text()}", flush=True)
+        try:
+            for name, (_, zone) in emulators.items():
+                today = datetime.now(ZoneInfo(zone)).date()
+                first, last = today - timedelta(days=3), today - timedelta(days=1)
+                print(f"{name}: loading {first} .. {last} ({zone})", flush=True)
+                materialize(env, "--select", f"group:liveperson_{name}", "--partition-range", f"{first}...{last}")
+            materialize(env, "--select", f"group:{MARTS_GROUP}")
+        except subprocess.CalledProcessError as failure:
+            print(failure.stderr[-4000:], file=sys.stderr)
+            print(f"demo failed: {' '.join(failure.cmd[1:])} exited with {failure.returncode}", file=sys.stderr)
+            return 1
+    database = settings.duckdb_path
+    for name, _, _ in accounts:
+        counts = rows_per_table(database, f"{DATASET_NAME}_{name}")
+        print(f"\nRows per table in {database} (dataset {DATASET_NAME}_{name}):")
+        for table, rows in counts:
+            print(f"  {table:<40}  {rows:>8}")
+        if not dict(counts).get("conversations"):
+            print(f"demo failed: no conversations of {name}", file=sys.stderr)
+            return 1
+    with duckdb.connect(database, read_only=True) as connection:
+        per_account = connection.execute(
+            f"select account_name, account_id, min(day), max(day), count(*) from {MARTS_SCHEMA}.fct_conversations "
+            "group by 1, 2 order by 1").fetchall()
+    print(f"\nThe marts (schema {MARTS_SCHEMA}), conversations per account:")
+    for name, account_id, first_day, last_day, rows in per_account:
+        print(f"  {name} ({account_id}): {rows} conversations, {first_day} .. {last_day}")
+    report = warehouse_resource(settings).report_file()
+    print(f"\nThe contact-center report, a page per account:\n  {report.as_uri()}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="make demo")
+    parser.add_argument("--accounts", type=int, default=1, choices=range(1, len(DEMO_ACCOUNTS) + 1),
+                        help="emulated accounts (ACCOUNTS=2: two, each with its own data and time zone)")
+    arguments = parser.parse_args(argv)
     try:
         settings = ProjectSettings.from_env()  # a mistake is one line before the emulator or a run starts
     except SettingsError as error:
         print(f"make demo: {error}", file=sys.stderr)
         return 2
+    if arguments.accounts > 1:
+        return several_accounts(settings, arguments.accounts)
     now = datetime.now(ZoneInfo(settings.timezone))
     today = now.date()
     last_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)

@@ -2,18 +2,26 @@
     PostgreSQL: `timestamptz AT TIME ZONE zone` is the wall-clock time there, `timestamp AT TIME ZONE zone` the
     instant of that wall-clock time. Neither depends on the session's time zone. -#}
 
-{% macro timezone_literal() -%}
-  '{{ var("timezone") | replace("'", "''") }}'
+{#- The time zone of the days: var `timezone`; with `account` (an account_name column) and accounts in
+    different zones (var `accounts`), the zone of the row's account. -#}
+{% macro timezone_literal(account=none) -%}
+  {%- set zones = accounts() | map(attribute="timezone") | unique | list -%}
+  {%- if account is none or zones | length < 2 -%}
+  '{{ (zones[0] if account is not none else var("timezone")) | replace("'", "''") }}'
+  {%- else -%}
+  case {{ account }}
+    {%- for entry in accounts() %} when {{ literal(entry["name"]) }} then {{ literal(entry["timezone"]) }}{% endfor %} end
+  {%- endif -%}
 {%- endmacro %}
 
-{#- The day (a date) of the instant `ts` (timestamptz). -#}
-{% macro day_of(ts) -%}
-  cast(({{ ts }} at time zone {{ timezone_literal() }}) as date)
+{#- The day (a date) of the instant `ts` (timestamptz), in the zone of the row's `account`. -#}
+{% macro day_of(ts, account=none) -%}
+  cast(({{ ts }} at time zone {{ timezone_literal(account) }}) as date)
 {%- endmacro %}
 
 {#- The instant (timestamptz) the day `day` (a date expression) starts: 00:00 there. -#}
-{% macro day_start(day) -%}
-  (cast({{ day }} as timestamp) at time zone {{ timezone_literal() }})
+{% macro day_start(day, account=none) -%}
+  (cast({{ day }} as timestamp) at time zone {{ timezone_literal(account) }})
 {%- endmacro %}
 
 {#- The days asked for (vars first_day and last_day, ISO dates, both included), or none for every day. -#}
@@ -32,13 +40,13 @@
 {%- endmacro %}
 
 {#- SQL: whether the instant `ts` falls in the days asked for ([first_day 00:00, the day after last_day 00:00)). -#}
-{% macro in_window(ts) -%}
+{% macro in_window(ts, account=none) -%}
   {%- set days = window_days() -%}
   {%- if days is none -%}
     1 = 1
   {%- else -%}
-    ({{ ts }} >= {{ day_start("cast('" ~ days[0] ~ "' as date)") }}
-     and {{ ts }} < {{ day_start("cast('" ~ days[1] ~ "' as date) + 1") }})
+    ({{ ts }} >= {{ day_start("cast('" ~ days[0] ~ "' as date)", account) }}
+     and {{ ts }} < {{ day_start("cast('" ~ days[1] ~ "' as date) + 1", account) }})
   {%- endif -%}
 {%- endmacro %}
 

@@ -1,5 +1,7 @@
 -- One row per LivePerson user (agents, bots, API users), deleted ones included (old conversations name them).
 select
+    users.account_name,
+    users.account_id,
     users.agent_id,
     users.login_name,
     users.nickname,
@@ -15,4 +17,4 @@ select
     users.max_async_chats
 from {{ ref("stg_users") }} as users
 left join {{ ref("stg_agent_groups") }} as agent_groups
-    on agent_groups.agent_group_id = users.agent_group_id
+    on agent_groups.account_name = users.account_name and agent_groups.agent_group_id = users.agent_group_id

@@ -1,5 +1,7 @@
 -- One row per LivePerson skill, deleted ones included (old conversations name them).
 select
+    account_name,
+    account_id,
     skill_id,
     skill_name,
     description,

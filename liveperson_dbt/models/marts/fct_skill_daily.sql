@@ -6,6 +6,8 @@
 ) }}
 -- One row per day and latest skill of the day's conversations; -1 (unassigned) is a row of its own.
 select
+    account_name,
+    account_id,
     day,
     latest_skill_id as skill_id,
     cast(count(*) as bigint) as conversations,
@@ -22,4 +24,4 @@ select
         as median_first_response_business_seconds
 from {{ ref("fct_conversations") }}
 where {{ day_in_window("day") }}
-group by day, latest_skill_id
+group by account_name, account_id, day, latest_skill_id

@@ -7,6 +7,8 @@ with source as (
 )
 
 select
+    account_name,
+    account_id,
     id as agent_group_id,
     name as agent_group_name,
     description,

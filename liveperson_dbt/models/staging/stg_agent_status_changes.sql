@@ -8,6 +8,8 @@ with source as (
 )
 
 select
+    account_name,
+    account_id,
     status_change_id,
     agent_id,
     time as changed_at,

@@ -10,6 +10,8 @@ with source as (
 )
 
 select
+    account_name,
+    account_id,
     conversation_id,
     start_time as started_at,
     end_time as ended_at,

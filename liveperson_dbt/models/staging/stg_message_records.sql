@@ -8,6 +8,8 @@ with source as (
 )
 
 select
+    conversations.account_name,
+    conversations.account_id,
     conversations.conversation_id,
     source.message_id,
     source.seq,
@@ -23,4 +25,5 @@ select
     {{ from_epoch_ms("source.time_l") }} as sent_at
 from source
 join {{ ref("stg_conversations") }} as conversations
-    on conversations.conversation_row_id = source._dlt_parent_id
+    on conversations.account_name = source.account_name
+    and conversations.conversation_row_id = source._dlt_parent_id

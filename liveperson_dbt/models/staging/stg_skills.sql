@@ -9,6 +9,8 @@ with source as (
 )
 
 select
+    account_name,
+    account_id,
     id as skill_id,
     name as skill_name,
     description,

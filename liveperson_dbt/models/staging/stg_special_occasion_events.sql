@@ -17,6 +17,8 @@ rules as (
 )
 
 select
+    events.account_name,
+    events.account_id,
     occasions.id as special_occasion_id,
     events._dlt_id as event_id,
     events.meta__name as event_name,
@@ -29,5 +31,5 @@ select
          then cast(regexp_replace(rules.value, '^RRULE:FREQ=DAILY;COUNT=([0-9]+);INTERVAL=1$', '\1') as integer)
     end as occurrences
 from events
-join occasions on occasions._dlt_id = events._dlt_parent_id
-left join rules on rules._dlt_parent_id = events._dlt_id
+join occasions on occasions.account_name = events.account_name and occasions._dlt_id = events._dlt_parent_id
+left join rules on rules.account_name = events.account_name and rules._dlt_parent_id = events._dlt_id

@@ -6,6 +6,8 @@ with source as (
 )
 
 select
+    account_name,
+    account_id,
     id as special_occasion_id,
     name as special_occasion_name,
     description,

@@ -9,6 +9,8 @@ with source as (
 )
 
 select
+    conversations.account_name,
+    conversations.account_id,
     conversations.conversation_id,
     source._dlt_list_idx as transfer_index,
     {{ from_epoch_ms("source.time_l") }} as transferred_at,
@@ -21,4 +23,5 @@ select
     source.dialog_id
 from source
 join {{ ref("stg_conversations") }} as conversations
-    on conversations.conversation_row_id = source._dlt_parent_id
+    on conversations.account_name = source.account_name
+    and conversations.conversation_row_id = source._dlt_parent_id

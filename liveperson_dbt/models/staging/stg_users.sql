@@ -8,6 +8,8 @@ with source as (
 )
 
 select
+    account_name,
+    account_id,
     id as agent_id,
     login_name,
     nickname,

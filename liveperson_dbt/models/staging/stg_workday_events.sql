@@ -17,6 +17,8 @@ rules as (
 
 parsed as (
     select
+        events.account_name,
+        events.account_id,
         workdays.id as workdays_id,
         events._dlt_id as event_id,
         events.start__time_zone as time_zone,
@@ -27,11 +29,13 @@ parsed as (
             when 'FR' then 5 when 'SA' then 6 end as weekday,
         rules.value as recurrence
     from events
-    join workdays on workdays._dlt_id = events._dlt_parent_id
-    left join rules on rules._dlt_parent_id = events._dlt_id
+    join workdays on workdays.account_name = events.account_name and workdays._dlt_id = events._dlt_parent_id
+    left join rules on rules.account_name = events.account_name and rules._dlt_parent_id = events._dlt_id
 )
 
 select
+    account_name,
+    account_id,
     workdays_id,
     event_id,
     time_zone,

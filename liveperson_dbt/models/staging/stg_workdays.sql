@@ -6,6 +6,8 @@ with source as (
 )
 
 select
+    account_name,
+    account_id,
     id as workdays_id,
     name as workdays_name,
     description,
