@@ -94,7 +94,9 @@ def lab(tmp_path_factory):
 
 def assert_fails_fast(result: dict, *texts: str) -> None:
     assert result["code"] != 0, result["output"][-3000:]
-    assert result["seconds"] < 30, f"took {result['seconds']:.1f} s"
+    # The request counts the callers assert prove nothing was retried; this bounds the whole CLI command, whose own
+    # start (about 10 s idle) took 32 s with the suite's three workers on two cores.
+    assert result["seconds"] < 60, f"took {result['seconds']:.1f} s"
     assert "RUN_FAILURE" in result["output"] and "Materialization failed" in result["output"]
     for text in texts:
         assert text in result["output"], (text, result["output"][-3000:])
