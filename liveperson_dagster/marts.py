@@ -16,7 +16,6 @@ liveperson_dagster.marts`, when a file of the dbt project or the install changed
 without a manual step, and never with a stale manifest.
 """
 
-import fcntl
 import json
 from functools import cached_property
 from importlib.metadata import version as installed_version
@@ -33,7 +32,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from .accounts import SINGLE, Account
 from .constants import MARTS_GROUP, POOL
-from .liveperson.waiting import wait_for
+from .liveperson.waiting import try_flock, wait_for
 from .dbt_profile import write_profile
 from .resources import LivePersonWarehouse
 from .runs.run_owners import claim_run
@@ -116,14 +115,7 @@ def _wait_for_parse_lock(lock, clock, sleep) -> None:
             f"Gave up after {waited:.0f} s waiting for the dbt parse of {holder()} (it holds {lock.name}; a parse "
             f"takes seconds): stop that process, then load the definitions again")
 
-    def try_lock() -> Optional[bool]:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return None
-
-    wait_for(try_lock, timeout_seconds=PARSE_WAIT_SECONDS, report=report, gave_up=gave_up, poll_seconds=0.2,
+    wait_for(lambda: try_flock(lock), timeout_seconds=PARSE_WAIT_SECONDS, report=report, gave_up=gave_up, poll_seconds=0.2,
              report_every_seconds=PARSE_REPORT_EVERY_SECONDS, clock=clock, sleep=sleep)
 
 

@@ -4,6 +4,7 @@ Every wait of the project is bounded and never silent: `wait_for` polls `attempt
 reports the wait (first at `first_report_after`, then every `report_every_seconds`) and raises what `gave_up`
 makes once `timeout_seconds` have passed."""
 
+import fcntl
 import time
 from typing import Callable, Optional, Tuple, TypeVar, Union
 
@@ -35,3 +36,12 @@ def wait_for(attempt: Callable[[], Optional[T]], *, timeout_seconds: float,
         pause = poll_seconds() if callable(poll_seconds) else poll_seconds
         sleep(min(pause, timeout_seconds - waited))
     return result, clock() - start if reported else None
+
+
+def try_flock(file) -> Optional[bool]:
+    """True once `file` (a descriptor or an open file) is locked exclusively, None while another holds it."""
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return None

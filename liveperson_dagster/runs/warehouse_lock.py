@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Optional, TypeVar
 
 from ..config import variable
 from ..liveperson.errors import causes
-from ..liveperson.waiting import seconds_text, wait_for
+from ..liveperson.waiting import seconds_text, try_flock, wait_for
 
 TIMEOUT_SETTING = variable("duckdb_lock_timeout_seconds")
 UNKNOWN_HOLDER = "another process (it did not say which)"
@@ -71,7 +71,7 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
             f"{seconds_text(timeout_seconds)}).")
 
     try:
-        _, waited = wait_for(lambda: _try_flock(fd), timeout_seconds=timeout_seconds, report=report, gave_up=gave_up,
+        _, waited = wait_for(lambda: try_flock(fd), timeout_seconds=timeout_seconds, report=report, gave_up=gave_up,
                              poll_seconds=poll_seconds, report_every_seconds=report_every_seconds, clock=clock,
                              sleep=sleep)
         if waited is not None:
@@ -87,14 +87,6 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
-
-
-def _try_flock(fd: int) -> Optional[bool]:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return None
 
 
 def duckdb_lock_holder(error: BaseException) -> Optional[str]:
