@@ -19,14 +19,17 @@ SLOW_MODULES = frozenset({
     "test_install", "test_readme", "test_dg", "test_production", "test_marts", "test_kill_rerun", "test_updates",
     "test_postgres_concurrency", "test_account_budget", "test_credentials_and_secrets", "test_duckdb_readers",
     "test_replacement", "test_cli_and_ui", "test_postgres", "test_config_errors", "test_dev", "test_several_accounts",
+    "test_readme_accounts",
 })
 
 
 # The longest modules first (make test runs whole modules per worker, --dist loadfile, in this order with
 # --no-loadscope-reorder: a module's shared fixtures, like the marts' warehouses, are built once): a long module
 # started last would leave the other worker idle.
-LONGEST_FIRST = ("test_marts", "test_readme", "test_kill_rerun", "test_install", "test_credentials_and_secrets",
-                 "test_production", "test_account_budget", "test_updates", "test_postgres_concurrency")
+LONGEST_FIRST = ("test_marts", "test_readme", "test_several_accounts", "test_install", "test_kill_rerun",
+                 "test_credentials_and_secrets", "test_account_assets", "test_readme_accounts", "test_updates",
+                 "test_dg", "test_production", "test_replacement", "test_account_budget", "test_postgres",
+                 "test_postgres_concurrency")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +20,9 @@ from liveperson_dagster.config import ProjectSettings
 from liveperson_dagster.definitions import build_definitions
 from liveperson_emulator import Emulator, EmulatorConfig, Faults
 
-from .helpers import PROJECT_ROOT, fresh_postgres_database, materialize_cli, postgres_query, query, require_postgres
+from .helpers import (
+    FIRST_DAY, LAST_DAY, PROJECT_ROOT, fresh_postgres_database, materialize_cli, postgres_query, query, require_postgres,
+)
 
 DAY = "2026-11-04"
 ZONES = {"brand_a": "Europe/Paris", "brand_b": "Asia/Kathmandu"}
@@ -42,28 +46,74 @@ def accounts_file(tmp_path, emulators: dict) -> str:
     return str(path)
 
 
-@pytest.fixture
-def two_accounts(start_emulator, tmp_path, monkeypatch):
-    """Two emulated accounts (different ids: different conversations), their credentials in BRAND_A_* and BRAND_B_*, and the
-    definitions of the accounts file naming them."""
-    # brand_b is a sandbox of brand_a: the same users, skills and groups (ids only unique within an account), its
-    # own conversations, chats and status changes.
-    emulators = {"brand_a": start_emulator(account=ACCOUNT_IDS["brand_a"]),
-                 "brand_b": start_emulator(account=ACCOUNT_IDS["brand_b"], directory_of=ACCOUNT_IDS["brand_a"])}
-    assert {user["id"] for user in emulators["brand_a"].users()} == {user["id"] for user in emulators["brand_b"].users()}
+@contextmanager
+def running_accounts(**faults_of):
+    """Two emulated accounts (different ids: different conversations), stopped on leaving; `faults_of`: an account's
+    Faults. brand_b is a sandbox of brand_a: the same users, skills and groups (ids only unique within an account),
+    its own conversations, chats and status changes."""
+    settings = {"first_day": FIRST_DAY, "last_day": LAST_DAY, "conversations_per_day": 30}
+    emulators = {"brand_a": Emulator(EmulatorConfig(account=ACCOUNT_IDS["brand_a"], **settings,
+                                                    faults=faults_of.get("brand_a", Faults()))),
+                 "brand_b": Emulator(EmulatorConfig(account=ACCOUNT_IDS["brand_b"], directory_of=ACCOUNT_IDS["brand_a"],
+                                                    **settings, faults=faults_of.get("brand_b", Faults())))}
+    try:
+        for emulator in emulators.values():
+            emulator.start()
+        yield emulators
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
+
+
+def export_credentials(env: pytest.MonkeyPatch, emulators: dict) -> None:
+    """Each account's credentials in its own variables (BRAND_A_APP_KEY, ...), as the accounts file names them."""
     for name, emulator in emulators.items():
         for variable, value in emulator.env().items():
             if variable not in ("LIVEPERSON_ACCOUNT_ID", "LIVEPERSON_CSDS_URL"):
-                monkeypatch.setenv(variable.replace("LIVEPERSON", name.upper()), value)
-    database = tmp_path / "warehouse.duckdb"
-    environ = {"LIVEPERSON_ACCOUNTS_FILE": accounts_file(tmp_path, emulators), "LIVEPERSON_DUCKDB_PATH": str(database),
-               "LIVEPERSON_REQUEST_SLOTS_DIR": str(tmp_path / "slots")}
+                env.setenv(variable.replace("LIVEPERSON", name.upper()), value)
+
+
+@pytest.fixture(scope="module")
+def emulators_of_module():
+    """The two accounts of the module, their credentials exported; their data is only read (but by the sensor's
+    test, the last to use them, which rates a conversation)."""
+    with running_accounts() as emulators, pytest.MonkeyPatch.context() as env:
+        assert {user["id"] for user in emulators["brand_a"].users()} == \
+            {user["id"] for user in emulators["brand_b"].users()}
+        export_credentials(env, emulators)
+        yield emulators
+
+
+def definitions_of(directory: Path, emulators: dict, database: Path):
+    """The definitions of an accounts file naming the emulated accounts, into `database`; `extra`: more settings."""
+    environ = {"LIVEPERSON_ACCOUNTS_FILE": accounts_file(directory, emulators), "LIVEPERSON_DUCKDB_PATH": str(database),
+               "LIVEPERSON_REQUEST_SLOTS_DIR": str(directory / "slots")}
 
     def definitions(**extra):
         settings = ProjectSettings.from_env({**environ, **extra})
         return build_definitions(settings, accounts=load_accounts(settings, {**os.environ, **environ, **extra}))
 
-    return emulators, database, definitions
+    return definitions
+
+
+@pytest.fixture
+def two_accounts(emulators_of_module, tmp_path):
+    """The module's accounts, a warehouse of the test's own (empty) and the definitions of the accounts file naming
+    them."""
+    database = tmp_path / "warehouse.duckdb"
+    return emulators_of_module, database, definitions_of(tmp_path, emulators_of_module, database)
+
+
+@pytest.fixture(scope="module")
+def loaded_two_accounts(emulators_of_module, tmp_path_factory):
+    """The day DAY of both accounts loaded once into one DuckDB warehouse, for the tests that read it (and the
+    marts' and the sensor's, which add to it)."""
+    directory = tmp_path_factory.mktemp("accounts")
+    database = directory / "warehouse.duckdb"
+    defs = definitions_of(directory, emulators_of_module, database)()
+    for name in emulators_of_module:
+        assert load(defs, name).success
+    return emulators_of_module, database, defs
 
 
 def assets_of_group(defs, group: str) -> list:
@@ -81,11 +131,8 @@ def ids(database, dataset: str, table: str, column: str) -> list:
     return sorted(row[0] for row in query(database, f"select {column} from {dataset}.{table}"))
 
 
-def test_each_account_loads_its_day_in_its_zone_into_its_own_dataset(two_accounts):
-    emulators, database, definitions = two_accounts
-    defs = definitions()
-    for name in emulators:
-        assert load(defs, name).success
+def test_each_account_loads_its_day_in_its_zone_into_its_own_dataset(loaded_two_accounts):
+    emulators, database, _ = loaded_two_accounts
     assert_days_exact(lambda sql: query(database, sql), emulators)
 
 
@@ -111,27 +158,20 @@ def test_an_accounts_wrong_credential_fails_only_its_assets(two_accounts, monkey
                                "and table_name = 'conversations'")
 
 
-def test_a_permission_one_account_lacks_fails_only_its_asset(start_emulator, tmp_path, monkeypatch):
-    emulators = {"brand_a": start_emulator(account=ACCOUNT_IDS["brand_a"]),
-                 "brand_b": start_emulator(account=ACCOUNT_IDS["brand_b"],
-                                           faults=Faults(forbidden_apis=frozenset({"agentActivity"})))}
-    for name, emulator in emulators.items():
-        for variable, value in emulator.env().items():
-            monkeypatch.setenv(variable.replace("LIVEPERSON", name.upper()), value)
-    database = tmp_path / "warehouse.duckdb"
-    environ = {**os.environ, "LIVEPERSON_ACCOUNTS_FILE": accounts_file(tmp_path, emulators),
-               "LIVEPERSON_DUCKDB_PATH": str(database)}
-    settings = ProjectSettings.from_env(environ)
-    defs = build_definitions(settings, accounts=load_accounts(settings, environ))
-    refused = load(defs, "brand_b", raise_on_error=False)
-    failed = {event.step_key for event in refused.all_events if event.is_step_failure}
-    assert failed == {"liveperson_brand_b_agent_status_changes"}
-    assert load(defs, "brand_a").success
-    for name, emulator in emulators.items():
-        assert ids(database, f"liveperson_{name}", "conversations", "conversation_id") == \
-            sorted(emulator.conversation_ids(*local_window(DAY, ZONES[name])))
-    assert len(query(database, "select * from liveperson_brand_a.agent_status_changes")) == \
-        len(emulators["brand_a"].status_changes(*local_window(DAY, ZONES["brand_a"])))
+def test_a_permission_one_account_lacks_fails_only_its_asset(tmp_path, monkeypatch):
+    with running_accounts(brand_b=Faults(forbidden_apis=frozenset({"agentActivity"}))) as emulators:
+        export_credentials(monkeypatch, emulators)
+        database = tmp_path / "warehouse.duckdb"
+        defs = definitions_of(tmp_path, emulators, database)()
+        refused = load(defs, "brand_b", raise_on_error=False)
+        failed = {event.step_key for event in refused.all_events if event.is_step_failure}
+        assert failed == {"liveperson_brand_b_agent_status_changes"}
+        assert load(defs, "brand_a").success
+        for name, emulator in emulators.items():
+            assert ids(database, f"liveperson_{name}", "conversations", "conversation_id") == \
+                sorted(emulator.conversation_ids(*local_window(DAY, ZONES[name])))
+        assert len(query(database, "select * from liveperson_brand_a.agent_status_changes")) == \
+            len(emulators["brand_a"].status_changes(*local_window(DAY, ZONES["brand_a"])))
 
 
 def skills_of_conversations(records: list) -> dict:
@@ -203,11 +243,8 @@ def assert_days_exact(rows, emulators: dict) -> None:
 
 # Two accounts' loads, then dbt: minutes on a busy machine (the suite's default limit is 240 s).
 @pytest.mark.timeout(600)
-def test_the_marts_hold_every_account_each_row_keyed_by_its_account(two_accounts):
-    emulators, database, definitions = two_accounts
-    defs = definitions()
-    for name in emulators:
-        assert load(defs, name).success
+def test_the_marts_hold_every_account_each_row_keyed_by_its_account(loaded_two_accounts):
+    emulators, database, defs = loaded_two_accounts
     assert_marts_exact(lambda sql: query(database, sql), emulators, build_marts(defs))
 
 
@@ -235,7 +272,8 @@ def test_make_demo_shows_two_accounts_each_with_its_own_days_and_data(tmp_path):
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
-    env = {**{key: value for key, value in os.environ.items() if not key.startswith("LIVEPERSON_")},
+    # A user's shell: none of the module's accounts (their BRAND_A_* credentials) either.
+    env = {**{key: value for key, value in os.environ.items() if not key.startswith(("LIVEPERSON_", "BRAND_"))},
            "DAGSTER_HOME": str(dagster_home), "TMPDIR": str(tmp_path),
            "LIVEPERSON_DUCKDB_PATH": str(tmp_path / "data" / "liveperson_warehouse.duckdb"),
            "LIVEPERSON_REQUEST_SLOTS_DIR": str(tmp_path / "slots")}
@@ -259,11 +297,8 @@ def tick(defs, instance, name: str, cursor):
         return sensor.evaluate_tick(context)
 
 
-def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them(two_accounts):
-    emulators, database, definitions = two_accounts
-    defs = definitions()
-    for name in emulators:
-        assert load(defs, name).success
+def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them(loaded_two_accounts):
+    emulators, database, defs = loaded_two_accounts
     # A first tick of each sensor: nothing changed since its look back.
     with DagsterInstance.ephemeral() as instance:
         cursors = {}
