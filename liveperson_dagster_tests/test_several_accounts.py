@@ -13,7 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dagster import DagsterInstance, build_sensor_context, materialize
+from dagster import (
+    DagsterEventType, DagsterInstance, RunRequest, build_run_status_sensor_context, build_sensor_context, materialize,
+)
 
 from liveperson_dagster.accounts import load_accounts
 from liveperson_dagster.config import ProjectSettings
@@ -27,6 +29,7 @@ from .helpers import (
 DAY = "2026-11-04"
 ZONES = {"brand_a": "Europe/Paris", "brand_b": "Asia/Kathmandu"}
 ACCOUNT_IDS = {"brand_a": "31000001", "brand_b": "31000002"}
+MARTS_SENSOR_NAME, MARTS_JOB_NAME = "liveperson_marts_after_updates", "liveperson_marts_refresh"
 CONFIG = ("users", "skills", "agent_groups")
 DAILY = ("conversations", "agent_status_changes", "chat_engagements")
 
@@ -309,7 +312,7 @@ def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them
         # A conversation of brand_b's day is rated late.
         brand_b = emulators["brand_b"]
         rated = next(record["info"]["conversationId"] for record in brand_b.conversations(*local_window(DAY, ZONES["brand_b"]))
-                     if record["info"]["status"] == "CLOSE")
+                     if record["info"]["status"] == "CLOSE" and record["info"].get("csatRate") != 4)
         brand_b.update_conversation(rated, datetime.now(ZoneInfo("UTC")), csat=4)
         ticks = {}
         for name in emulators:
@@ -319,12 +322,26 @@ def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them
         assert request.tags["liveperson/updates_counted"] == "1"
         result = defs.resolve_job_def("liveperson_brand_b_conversation_updates").execute_in_process(
             run_config=request.run_config, instance=instance, tags={"dagster/run_key": request.run_key})
-    assert result.success
-    assert [(event.asset_key.to_user_string(), event.materialization.partition)
-            for event in result.get_asset_materialization_events()] == [("liveperson/brand_b/conversations", DAY)]
-    assert query(database, f"select info__csat_rate from liveperson_brand_b.conversations "
-                           f"where conversation_id = '{rated}'") == [(4,)]
-    assert not query(database, f"select 1 from liveperson_brand_a.conversations where conversation_id = '{rated}'")
+        assert result.success
+        assert [(event.asset_key.to_user_string(), event.materialization.partition)
+                for event in result.get_asset_materialization_events()] == [("liveperson/brand_b/conversations", DAY)]
+        assert query(database, f"select info__csat_rate from liveperson_brand_b.conversations "
+                               f"where conversation_id = '{rated}'") == [(4,)]
+        assert not query(database, f"select 1 from liveperson_brand_a.conversations where conversation_id = '{rated}'")
+
+        # The late change reaches the marts: the sensor of the marts sees the run succeed and requests the marts
+        # of every account (unpartitioned with several accounts), which the refresh job builds.
+        marts_sensor = defs.resolve_sensor_def(MARTS_SENSOR_NAME)
+        (success,) = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)
+        marts_request = marts_sensor(build_run_status_sensor_context(
+            sensor_name=MARTS_SENSOR_NAME, dagster_event=success.dagster_event, dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id)))
+        assert isinstance(marts_request, RunRequest) and marts_request.run_key == f"marts after {result.run_id}"
+        assert marts_sensor.job_name == MARTS_JOB_NAME
+        assert defs.resolve_job_def(MARTS_JOB_NAME).execute_in_process(instance=instance, tags=marts_request.tags).success
+    csat = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations "
+                                "where account_name = 'brand_b'"))
+    assert csat[rated] == 4
 
 
 def test_the_cli_loads_a_day_of_one_account_by_its_group(two_accounts, tmp_path):
