@@ -73,9 +73,6 @@ class Account:
             return POOL
         return self.named(POOL)
 
-    def credential_variable(self, field: str) -> str:
-        return f"{self.prefix}_{field.upper()}"
-
 
 # The names of the single account (its settings given apart).
 SINGLE = Account()

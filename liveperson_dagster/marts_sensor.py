@@ -6,7 +6,6 @@ last of them (the days between are rebuilt too, exactly as they are: one run ins
 from typing import List, Sequence
 
 from dagster import (
-    AssetSelection,
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
@@ -15,7 +14,6 @@ from dagster import (
     RunRequest,
     RunStatusSensorContext,
     SkipReason,
-    define_asset_job,
     run_status_sensor,
 )
 

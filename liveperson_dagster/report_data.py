@@ -71,18 +71,12 @@ class ReportData:
     days_not_loaded: List[date] = field(default_factory=list)
 
 
-def accounts_in_marts(client: SqlClientBase) -> List[str]:
-    """The names of the accounts the marts hold conversations of."""
-    return [name for (name,) in client.execute_sql(
-        f"select distinct account_name from {MARTS}.fct_conversations order by 1")]
-
-
 def read_report_data(client: SqlClientBase, days: int, account: Optional[str] = None) -> ReportData:
     """The figures of the last `days` days of the marts (empty figures when no conversation is built yet), of the
     account named `account` only when given."""
-    only, named = _only(account)
     ((first_built, last_day),) = client.execute_sql(
-        f"select min(day), max(day) from {MARTS}.fct_conversations where 1 = 1{only()}", *named)
+        f"select min(day), max(day) from {MARTS}.fct_conversations where 1 = 1{_only(account)}",
+        *([account] if account else []))
     if last_day is None:
         return ReportData(None, None, Headline(0, 0, None, None, 0, 0.0))
     first_day = max(first_built, last_day - timedelta(days=days - 1))
@@ -116,12 +110,12 @@ class _Period(tuple):
         return period
 
     def only(self, alias: str = "") -> str:
-        return _only(self.account)[0](alias)
+        return _only(self.account, alias)
 
 
-def _only(account: Optional[str]):
-    """The SQL that keeps one account's rows (none: every account's) and its parameters."""
-    return (lambda alias="": f" and {alias}account_name = %s" if account else ""), ((account,) if account else ())
+def _only(account: Optional[str], alias: str = "") -> str:
+    """The SQL that keeps one account's rows (none: every account's); its parameter is the account's name."""
+    return f" and {alias}account_name = %s" if account else ""
 
 
 def _count(client: SqlClientBase, sql: str, params: Sequence) -> int:
