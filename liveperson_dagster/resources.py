@@ -30,7 +30,7 @@ from .liveperson.replacement import ReplacedTable, Replacement
 from .liveperson.source import REPLACED_TABLES
 from .runs.dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
 from .runs import warehouse_lock
-from .runs.working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
+from .runs.working_dirs import READ_PREFIX, RUN_PREFIX, owned_temp_dir
 
 PIPELINE_NAME = "liveperson"
 
@@ -99,7 +99,7 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
     def pipeline_for_run(self, run_id: str, log: Callable[[str], None]) -> Iterator[dlt.Pipeline]:
         """A pipeline with a working dir of its own (runs sharing one would load each other's pending packages),
         holding the DuckDB writer lock while it runs. Load it with `load`."""
-        with run_working_dir(run_id) as working_dir, self.writer_lock(f"run {run_id[:8]}", log):
+        with owned_temp_dir(RUN_PREFIX, f"{run_id[:8]}-") as working_dir, self.writer_lock(f"run {run_id[:8]}", log):
             pipeline = self._pipeline(working_dir)
             if self.destination == "duckdb":
                 database = self.duckdb_file()

@@ -15,7 +15,6 @@ from typing import Optional
 
 import psutil
 from dagster import (
-    AssetExecutionContext,
     DagsterInstance,
     DagsterRun,
     DagsterRunStatus,
@@ -43,15 +42,11 @@ SAME_START_SECONDS = 1.0
 
 
 def claim_run(context) -> None:
-    """At the start of a step: records this process as the run's owner, and marks failed the runs whose owner died."""
-    record_run_owner(context)
-    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
-
-
-def record_run_owner(context: AssetExecutionContext) -> None:
-    """Tags the step's run with this process, when it is the run's own process."""
+    """At the start of a step: records this process as the run's owner (when it is the run's own process), and marks
+    failed the runs whose owner died."""
     if context.job_def.executor_def.name in RUN_PROCESS_EXECUTORS:
         context.instance.add_run_tags(context.run.run_id, owner_tags(context.run.run_id, psutil.Process()))
+    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
 
 
 def owner_tags(run_id: str, process: psutil.Process) -> dict:
