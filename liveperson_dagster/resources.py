@@ -177,7 +177,7 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
 
     def dbt_connection(self) -> dict:
         """Where dbt builds the marts in this warehouse: the fields of liveperson_dbt/profiles.yml's output named
-        like the destination that its variables would give (see dbt_profile.py): the DuckDB file (its absolute
+        like the destination that its variables would give (see marts.write_profile): the DuckDB file (its absolute
         path: dbt runs in the project's dir) or dlt's PostgreSQL credentials, resolved the dlt way (environment or
         .dlt/secrets.toml)."""
         if self.destination == "duckdb":

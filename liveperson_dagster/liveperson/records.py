@@ -78,7 +78,7 @@ CONVERSATION_COLUMNS = {
     "previously_submitted_agent_surveys": {"data_type": "json", "nullable": True},
     "latest_agent_survey__submitted_answers": {"data_type": "json", "nullable": True},
     # `info.isPartial` of the record loaded: true when LivePerson still served it incomplete after the refetches
-    # (partial.py). Null in rows loaded before the column existed.
+    # (client.completed). Null in rows loaded before the column existed.
     "is_partial": {"data_type": "bool", "nullable": True},
 }
 
