@@ -24,16 +24,17 @@ from .windows import Window, rfc3339_ms
 logger = logging.getLogger(__name__)
 
 CONFIG_COLLECTIONS = {
-    # dataset table -> (API path under /configuration/, API version or None)
-    "users": ("le-users/users", api_constants.USERS_API_VERSION),
-    "skills": ("le-users/skills", api_constants.SKILLS_API_VERSION),
-    "agent_groups": ("le-users/agentGroups", api_constants.AGENT_GROUPS_API_VERSION),
-    "agent_status_reasons": ("le-agents/status-reasons", api_constants.STATUS_REASONS_API_VERSION),
-    "profiles": ("le-users/profiles", api_constants.PROFILES_API_VERSION),
-    "lobs": ("le-users/lobs", api_constants.LOBS_API_VERSION),
-    "predefined_content": ("engagement-window/canned-responses", api_constants.PREDEFINED_CONTENT_API_VERSION),
-    "workdays": ("ac-common/workinghours", api_constants.WORKDAYS_API_VERSION),
-    "special_occasions": ("ac-common/specialoccasion", api_constants.SPECIAL_OCCASIONS_API_VERSION),
+    # dataset table -> (API path under /configuration/, API version)
+    "users": ("le-users/users", "6.0"),
+    "skills": ("le-users/skills", "4.0"),
+    "agent_groups": ("le-users/agentGroups", "4.0"),
+    "agent_status_reasons": ("le-agents/status-reasons", "2.0"),
+    "profiles": ("le-users/profiles", "4.0"),
+    "lobs": ("le-users/lobs", "4.0"),
+    "predefined_content": ("engagement-window/canned-responses", "2.0"),
+    # The Workdays and Special Occasions docs require `v` but give no value; LivePerson's community code sends 1.0.
+    "workdays": ("ac-common/workinghours", "1.0"),
+    "special_occasions": ("ac-common/specialoccasion", "1.0"),
 }
 # Collections whose list answers only id, name, deleted and isDefault (LivePerson's Workdays and Special Occasions
 # docs): each full object is read by its id.
@@ -101,7 +102,7 @@ class LivePersonClient:
             f"{self.domains.base_url(api_constants.ACCOUNT_CONFIG_SERVICE)}/api/account/{self.connection.account_id}"
             f"/configuration/{path}"
         )
-        params = {**({"v": version} if version else {}), "include_deleted": "true"}
+        params = {"v": version, "include_deleted": "true"}
         if collection == "users":
             params["select"] = "$all"
         previous_ids = None

@@ -1,11 +1,12 @@
 """Shapes LivePerson's records for loading: consistent types for quoted values, a top-level conversation key."""
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from . import api_constants
-from .columns import AGENT_ID, columns_of
+from .columns import AGENT_ID, CONFIG_TYPES, columns_of
 from .windows import ms_of_time, utc_from_ms
 
 # Fields the account-configuration APIs sometimes quote ("false", "4"); typed so columns do not split.
@@ -20,18 +21,10 @@ BOOLEAN_FIELDS = {
     "workdays": ("deleted", "isDefault"),
     "special_occasions": ("deleted", "isDefault"),
 }
-INTEGER_FIELDS = {
-    "users": ("id", "maxChats", "maxAsyncChats", "userTypeId"),
-    "skills": ("id", "skillOrder", "maxWaitTime", "slaDefaultResponseTime", "slaFirstTimeResponseTime", "wrapUpTime",
-               "workingHoursId", "specialOccasionId"),
-    "agent_groups": ("id", "parentGroupId"),
-    "agent_status_reasons": ("id",),
-    "profiles": ("id", "roleTypeId"),
-    "lobs": ("id",),
-    "predefined_content": ("id",),
-    "workdays": ("id",),
-    "special_occasions": ("id",),
-}
+# The top-level bigint columns of each collection (columns.py), as the API names its fields (`max_chats`: maxChats).
+INTEGER_FIELDS = {collection: tuple(re.sub(r"_([a-z])", lambda letter: letter[1].upper(), column)
+                                    for column, kind in types.items() if kind == "bigint" and "__" not in column)
+                  for collection, types in CONFIG_TYPES.items()}
 
 
 def column_hints(collection: str) -> dict:
