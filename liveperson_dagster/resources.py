@@ -105,8 +105,9 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
                 database = self.duckdb_file()
                 # A run starts by reading the destination's schema (dlt's sync, read-write): wait for a reader that
                 # holds the file now rather than fail.
-                warehouse_lock.retry_while_file_held(lambda: _open_and_close(database), database, self.duckdb_lock_timeout_seconds,
-                                      log)
+                warehouse_lock.retry_while_file_held(
+                    lambda: database.exists() and duckdb.connect(str(database)).close(), database,
+                    self.duckdb_lock_timeout_seconds, log)
             elif self.destination == "postgres":
                 with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
                     yield pipeline
@@ -216,11 +217,6 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
             return
         with warehouse_lock.writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
             yield
-
-
-def _open_and_close(database: Path) -> None:
-    if database.exists():
-        duckdb.connect(str(database)).close()
 
 
 def credentials_resource(settings: ProjectSettings, secret_variables: tuple, prefix: str = "LIVEPERSON",

@@ -48,11 +48,6 @@ _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
 logger = logging.getLogger(__name__)
 
 
-def default_parent() -> Path:
-    """`liveperson-request-slots` in the temp dir (TMPDIR): every run on the machine that shares TMPDIR shares it."""
-    return Path(tempfile.gettempdir()) / DEFAULT_DIR_NAME
-
-
 def directory_name(account_id: str) -> str:
     """The account id percent-encoded, dots too: one name per id, and never `..` or a path."""
     return quote(account_id, safe="").replace(".", "%2E")
@@ -88,7 +83,8 @@ class RequestSlots:
                  timeout_setting: str = "request_slot_timeout_seconds",
                  clock: Callable[[], float] = time.monotonic,
                  report_every_seconds: float = REPORT_EVERY_SECONDS) -> None:
-        parent_dir = Path(parent).expanduser() if parent else default_parent()
+        # By default `liveperson-request-slots` in the temp dir: every run on the machine that shares TMPDIR shares it.
+        parent_dir = Path(parent).expanduser() if parent else Path(tempfile.gettempdir()) / DEFAULT_DIR_NAME
         self.directory = parent_dir / directory_name(str(account_id))
         self.count = count
         self.timeout_seconds = timeout_seconds
