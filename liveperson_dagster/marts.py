@@ -34,6 +34,7 @@ from dagster import (
     DailyPartitionsDefinition, DefaultSensorStatus, JobDefinition, RunRequest, RunStatusSensorContext, SkipReason,
     run_status_sensor,
 )
+from dlt.common.utils import update_dict_nested
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from .accounts import SINGLE, Account
@@ -226,19 +227,13 @@ PROFILE_NAME = "liveperson"
 def write_profile(directory: str, project_profiles: Path, target: str, connection: Mapping[str, Any]) -> Path:
     """Writes `directory`/profiles.yml: the profile of `project_profiles` with the one output `target`, its fields
     of `connection` replaced (a nested mapping merged)."""
-    output = _merged(yaml.safe_load(project_profiles.read_text())[PROFILE_NAME]["outputs"][target], connection)
+    output = update_dict_nested(yaml.safe_load(project_profiles.read_text())[PROFILE_NAME]["outputs"][target],
+                                dict(connection))
     path = Path(directory) / "profiles.yml"
     # Created readable by the user only (it may hold a password), never through a file someone else made.
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
         yaml.safe_dump({PROFILE_NAME: {"target": target, "outputs": {target: output}}}, file)
     return path
-
-
-def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict:
-    merged = dict(base)
-    for name, value in changes.items():
-        merged[name] = _merged(base.get(name) or {}, value) if isinstance(value, Mapping) else value
-    return merged
 
 
 # Late changes reach the marts: when a run of `liveperson_conversation_updates` (late changes merged into their day
