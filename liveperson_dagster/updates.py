@@ -5,12 +5,11 @@ each partition of `liveperson/conversations` it touched, with the number of conv
 
 from collections import Counter
 from datetime import datetime
-from typing import List, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from dagster import (
     AssetMaterialization,
-    Config,
     DailyPartitionsDefinition,
     MetadataValue,
     OpDefinition,
@@ -21,11 +20,11 @@ from dateutil.relativedelta import relativedelta
 from pydantic import Field
 
 from .liveperson import LivePersonClient, Window, liveperson_source
-from .liveperson import api_constants
 from .liveperson.windows import utc_from_ms
 from .loading import extract_normalize_load, step_pipeline
 from .runs.run_owners import claim_run
 from .accounts import SINGLE, Account
+from .assets import ConversationsConfig
 from .translator import asset_key
 
 UPDATES_OP_NAME = "merge_conversation_updates"
@@ -33,13 +32,11 @@ UPDATES_OP_NAME = "merge_conversation_updates"
 SEARCH_MONTHS = 3
 
 
-class UpdatesConfig(Config):
+class UpdatesConfig(ConversationsConfig):
     since_ms: int = Field(description="Conversations updated since this time (epoch ms; LivePerson rounds it down "
                                       "to 10 minutes)")
     until_ms: int = Field(description="When the sensor looked: conversations that started before the end of the "
                                       "last complete day before it are searched")
-    content_parts: List[str] = Field(default=list(api_constants.ALL_CONTENT_PARTS),
-                                     description="Conversation parts to fetch (contentToRetrieve)")
 
 
 def search_window(partitions_def: DailyPartitionsDefinition, now: datetime) -> Optional[Window]:
