@@ -23,7 +23,7 @@ from .connection import HttpSettings, LivePersonConnection
 from .errors import LivePersonAuthError, LivePersonHTTPError, LivePersonIncompleteDataError, LivePersonTLSError
 from .slots import AccountLimiter
 from .stats import RequestStats
-from .urls import require_safe_url
+from .domains import require_safe_url
 
 logger = logging.getLogger(__name__)
 
