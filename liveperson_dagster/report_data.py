@@ -87,7 +87,7 @@ def read_report_data(client: SqlClientBase, days: int, account: Optional[str] = 
         last_day=last_day,
         headline=_headline(client, period),
         days=day_list,
-        conversations_by_skill=_conversations_by_skill(client, period, day_list),
+        **_by_skill(client, period, day_list),
         response_buckets=_response_buckets(client, period),
         no_first_response=_count(client, f"select count(*) from {MARTS}.fct_conversations "
                                          f"where day between %s and %s{period.only()} and first_response_seconds is null",
@@ -95,7 +95,6 @@ def read_report_data(client: SqlClientBase, days: int, account: Optional[str] = 
         **_csat_by_day(client, period, day_list),
         status_hours=_status_hours(client, period, day_list),
         top_agents=_top_agents(client, period),
-        service_level_by_skill=_service_level_by_skill(client, period, day_list),
         days_not_loaded=_days_not_loaded(client, period, day_list),
     )
 
@@ -142,19 +141,25 @@ def _headline(client: SqlClientBase, period: tuple) -> Headline:
                     int(answers or 0), float(online_seconds) / 3600, _float(median_business))
 
 
-def _conversations_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
+def _by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
+    """Per skill and day: the conversations, and the share of them (with a consumer message) within the service
+    level (None: none that day; skills that never had one left out)."""
     rows = client.execute_sql(
-        f"""select s.day, s.skill_id, k.skill_name, s.conversations
+        f"""select s.day, s.skill_id, k.skill_name, s.conversations, s.service_level_share
             from {MARTS}.fct_skill_daily s
             left join {MARTS}.dim_skills k on k.account_name = s.account_name and k.skill_id = s.skill_id
             where s.day between %s and %s{period.only("s.")}""", *period)
     index = {day: position for position, day in enumerate(day_list)}
-    series: dict = {}
-    for day, skill_id, skill_name, conversations in rows:
+    conversations: dict = {}
+    service_level: dict = {}
+    for day, skill_id, skill_name, count, share in rows:
         name = _skill_name(skill_id, skill_name)
-        series.setdefault(name, [0] * len(day_list))[index[day]] += int(conversations)
+        conversations.setdefault(name, [0] * len(day_list))[index[day]] += int(count)
+        if share is not None:
+            service_level.setdefault(name, [None] * len(day_list))[index[day]] = float(share)
     # Busiest skills first, so the legend reads in order of size.
-    return dict(sorted(series.items(), key=lambda item: (-sum(item[1]), item[0])))
+    return {"conversations_by_skill": dict(sorted(conversations.items(), key=lambda item: (-sum(item[1]), item[0]))),
+            "service_level_by_skill": dict(sorted(service_level.items()))}
 
 
 def _bucket_case(column: str) -> str:
@@ -212,19 +217,6 @@ def _top_agents(client: SqlClientBase, period: tuple) -> List[AgentRow]:
 
 def _skill_name(skill_id: int, skill_name: Optional[str]) -> str:
     return UNASSIGNED_SKILL if skill_id == -1 else (skill_name or f"skill {skill_id}")
-
-
-def _service_level_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
-    rows = client.execute_sql(
-        f"""select s.day, s.skill_id, k.skill_name, s.service_level_share
-            from {MARTS}.fct_skill_daily s
-            left join {MARTS}.dim_skills k on k.account_name = s.account_name and k.skill_id = s.skill_id
-            where s.day between %s and %s{period.only("s.")} and s.service_level_share is not null""", *period)
-    index = {day: position for position, day in enumerate(day_list)}
-    series: dict = {}
-    for day, skill_id, skill_name, share in rows:
-        series.setdefault(_skill_name(skill_id, skill_name), [None] * len(day_list))[index[day]] = float(share)
-    return dict(sorted(series.items()))
 
 
 def _days_not_loaded(client: SqlClientBase, period: tuple, day_list: list) -> List[date]:
