@@ -74,14 +74,6 @@ UNASSIGNED = ("-1", "0", "")
 SAMPLE_SIZE = 10
 
 
-def _missing_table(check: AssetCheckKey, client: SqlClientBase, error: DatabaseUndefinedRelation) -> AssetCheckResult:
-    return AssetCheckResult(
-        check_name=check.name, asset_key=check.asset_key, passed=False, severity=AssetCheckSeverity.WARN,
-        description=f"Nothing to check in dataset {client.dataset_name}: a table is missing ({error}). "
-        "Materialize the assets first.",
-    )
-
-
 def unique_ids(check: AssetCheckKey, client: SqlClientBase, table: str, *columns: str) -> AssetCheckResult:
     """No value of `columns` (one column, or a compound key) appears twice in `table`."""
     t = client.make_qualified_table_name(table)
@@ -214,7 +206,10 @@ def warehouse_checks(name: str, specs: Sequence[AssetCheckSpec], account: Accoun
                 try:
                     yield result(context, client, check)
                 except DatabaseUndefinedRelation as error:
-                    yield _missing_table(check, client, error)
+                    yield AssetCheckResult(
+                        check_name=check.name, asset_key=check.asset_key, passed=False,
+                        severity=AssetCheckSeverity.WARN, description=f"Nothing to check in dataset "
+                        f"{client.dataset_name}: a table is missing ({error}). Materialize the assets first.")
 
     return _checks
 

@@ -222,11 +222,8 @@ STATUS_CHANGE_COLUMNS = {
 }
 
 
-OPERATIONS_BOUNDS = {
-    "hour": {"data_type": "timestamp", "nullable": False},
-    "interval_start": {"data_type": "timestamp", "nullable": False},
-    "interval_end": {"data_type": "timestamp", "nullable": False},
-}
+OPERATIONS_BOUNDS = {name: {"data_type": "timestamp", "nullable": False}
+                     for name in ("hour", "interval_start", "interval_end")}
 QUEUE_HEALTH_COLUMNS = {**columns_of("messaging_queue_health"), **OPERATIONS_BOUNDS}
 AGENT_METRICS_COLUMNS = {**columns_of("messaging_agent_metrics"), **OPERATIONS_BOUNDS}
 

@@ -98,18 +98,14 @@ def owner_alive(run: DagsterRun) -> Optional[bool]:
 
 
 def died_message(run: DagsterRun, noticed_by: str) -> str:
-    return (f"The process of this run (pid {run.tags[PID_TAG]} on {run.tags[HOST_TAG]}) died: it was killed "
-            f"(SIGKILL, out of memory or a restart) before the run could end. Re-run {partitions_of(run)}: a "
-            f"re-run loads them exactly, whatever the killed run left. Noticed by {noticed_by}.")
-
-
-def partitions_of(run: DagsterRun) -> str:
     tags = run.tags
     if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        return f"its partitions {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}"
-    if PARTITION_TAG in tags:
-        return f"its partition {tags[PARTITION_TAG]}"
-    return "its assets"
+        partitions = f"its partitions {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}"
+    else:
+        partitions = f"its partition {tags[PARTITION_TAG]}" if PARTITION_TAG in tags else "its assets"
+    return (f"The process of this run (pid {tags[PID_TAG]} on {tags[HOST_TAG]}) died: it was killed "
+            f"(SIGKILL, out of memory or a restart) before the run could end. Re-run {partitions}: a "
+            f"re-run loads them exactly, whatever the killed run left. Noticed by {noticed_by}.")
 
 
 @sensor(
