@@ -24,11 +24,13 @@ from .liveperson import api_constants
 from .loading import load_resources
 from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, asset_spec
 
+
 def _liveperson_asset(name: str, destination: str, account: Account, partitions_def=None):
     """The decorator of the asset of the dlt resource `name` (its own step), described by translator.asset_spec. A
     range of partitions is one run (the CLI's `--partition-range` demands it; the configuration assets too, to run
     with the daily ones). The account's resources are its own keys (`liveperson_<name>`, `warehouse_<name>`)."""
-    return multi_asset(specs=[asset_spec(_described_resources()[name], destination, account)], name=account.named(f"liveperson_{name}"), partitions_def=partitions_def,
+    return multi_asset(specs=[asset_spec(_described_resources()[name], destination, account)],
+                       name=account.named(f"liveperson_{name}"), partitions_def=partitions_def,
                        backfill_policy=BackfillPolicy.single_run(), pool=account.pool, can_subset=True,
                        required_resource_keys={"dlt", account.credentials_key, account.warehouse_key})
 

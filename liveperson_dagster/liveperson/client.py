@@ -345,6 +345,7 @@ def completed(client: LivePersonClient, page: list, content_parts: Sequence[str]
         )
     return page
 
+
 def account_limiter(connection: LivePersonConnection) -> AccountLimiter:
     """A run's limiter, its requests in flight held against the account's slots shared by the machine's runs."""
     http = connection.http

@@ -55,7 +55,6 @@ def require_same_origin(next_url: str, current_url: str, what: str) -> None:
     require_safe_url(next_url, what)
 
 
-
 class ServiceDomains:
     def __init__(self, csds_url: str, account_id: str, session: requests.Session,
                  setting_name: Callable[[str], str] = str) -> None:
