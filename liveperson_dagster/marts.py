@@ -251,16 +251,16 @@ def touched_days(instance: DagsterInstance, run_id: str) -> List[str]:
                    if entry.asset_materialization.asset_key == conversations and entry.asset_materialization.partition})
 
 
+def _marts_sensor(load_jobs: Sequence[JobDefinition], refresh_job, description: str):
+    """The decorator of the sensor that requests `refresh_job` after a successful run of one of `load_jobs`."""
+    return run_status_sensor(name=MARTS_SENSOR_NAME, run_status=DagsterRunStatus.SUCCESS,
+                             monitored_jobs=list(load_jobs), request_job=refresh_job,
+                             default_status=DefaultSensorStatus.RUNNING, description=description)
+
+
 def marts_after_updates_sensor(updates_job: JobDefinition, refresh_job):
-    @run_status_sensor(
-        name=MARTS_SENSOR_NAME,
-        run_status=DagsterRunStatus.SUCCESS,
-        monitored_jobs=[updates_job],
-        request_job=refresh_job,
-        default_status=DefaultSensorStatus.RUNNING,
-        description=f"After a successful run of {updates_job.name}: the marts of the days it touched, in one run of "
-                    f"{MARTS_JOB_NAME}.",
-    )
+    @_marts_sensor([updates_job], refresh_job, f"After a successful run of {updates_job.name}: the marts of the "
+                   f"days it touched, in one run of {MARTS_JOB_NAME}.")
     def liveperson_marts_after_updates(context: RunStatusSensorContext):
         run_id = context.dagster_run.run_id
         days = touched_days(context.instance, run_id)
@@ -277,15 +277,8 @@ def marts_after_loads_sensor(load_jobs: Sequence[JobDefinition], refresh_job):
     """Several accounts: their marts are one layer, rebuilt whole (unpartitioned: each account's days are in its own
     time zone) after a successful daily or late-changes run of any account."""
 
-    @run_status_sensor(
-        name=MARTS_SENSOR_NAME,
-        run_status=DagsterRunStatus.SUCCESS,
-        monitored_jobs=list(load_jobs),
-        request_job=refresh_job,
-        default_status=DefaultSensorStatus.RUNNING,
-        description=f"After a successful daily or late-changes run of an account: the marts of every account, in one "
-                    f"run of {MARTS_JOB_NAME}.",
-    )
+    @_marts_sensor(load_jobs, refresh_job, "After a successful daily or late-changes run of an account: the marts of "
+                   f"every account, in one run of {MARTS_JOB_NAME}.")
     def liveperson_marts_after_updates(context: RunStatusSensorContext):
         return RunRequest(run_key=f"marts after {context.dagster_run.run_id}")
 
