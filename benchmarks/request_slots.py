@@ -26,7 +26,7 @@ from liveperson_dagster.config import connection_from_variables
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, Window
 from liveperson_dagster.liveperson import api_constants
 from liveperson_dagster.liveperson.client import account_limiter
-from liveperson_dagster.liveperson.limiter import AccountLimiter
+from liveperson_dagster.liveperson.slots import AccountLimiter
 from liveperson_emulator import Emulator, EmulatorConfig
 
 FIRST_DAY = date(2026, 10, 1)

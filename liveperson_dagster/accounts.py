@@ -20,8 +20,8 @@ import yaml
 from pydantic import ValidationError
 
 from .constants import POOL
-from .config import DATASET_NAME, ProjectSettings, SettingsError, duckdb_file_problem, secret_variables_set, variable
-from .liveperson.connection import expected
+from .config import (DATASET_NAME, ProjectSettings, SettingsError, describe, duckdb_file_problem, secret_variables_set,
+                     variable)
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -72,9 +72,6 @@ class Account:
         if self.name is None or self.settings is None or self.settings.destination == "duckdb":
             return POOL
         return self.named(POOL)
-
-    def credential_variable(self, field: str) -> str:
-        return f"{self.prefix}_{field.upper()}"
 
 
 # The names of the single account (its settings given apart).
@@ -134,16 +131,8 @@ def _account(name: str, entry, settings: ProjectSettings, environ: Optional[Mapp
     try:
         own = ProjectSettings.model_validate({**settings.model_dump(), **given})
     except ValidationError as invalid:
-        raise ValueError("; ".join(_describe(error) for error in invalid.errors())) from None
+        raise ValueError("; ".join(describe(error, str, ENTRY_FIELDS) for error in invalid.errors())) from None
     account = Account(name, own, prefix, secret_variables_set(environ, prefix))
     if own.destination == "duckdb" and (problem := duckdb_file_problem(own.duckdb_path, account.dataset)):
         raise ValueError(f"{variable('duckdb_path')}={own.duckdb_path!r} cannot hold its dataset: {problem}")
     return account
-
-
-def _describe(error: dict) -> str:
-    field = str(error["loc"][0]) if error.get("loc") else ""
-    if field not in ENTRY_FIELDS:
-        return error["msg"]
-    return f"{field}={error.get('input')!r} is invalid: expected {expected(ProjectSettings.model_fields[field])}"
-

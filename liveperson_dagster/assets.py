@@ -3,7 +3,7 @@ assets that need it): configuration snapshots unpartitioned, history in daily pa
 hourly ones."""
 
 from functools import cache
-from typing import List, Tuple
+from typing import List
 
 from dagster import (
     AssetExecutionContext,
@@ -15,8 +15,6 @@ from dagster import (
     TimeWindowPartitionsDefinition,
     multi_asset,
 )
-from dagster_dlt import DagsterDltResource
-from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
 from .accounts import SINGLE, Account
@@ -24,29 +22,17 @@ from .liveperson import Window, liveperson_source
 from .liveperson.source import REPLACED_TABLES
 from .liveperson import api_constants
 from .loading import load_resources
-from .resources import LivePersonCredentials, LivePersonWarehouse
-from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, LivePersonTranslator
-
-# A range of partitions is one run: the CLI (`dg launch`, `dagster asset materialize`) demands it for --partition-range.
-SINGLE_RUN = BackfillPolicy.single_run()
+from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, asset_spec
 
 
 def _liveperson_asset(name: str, destination: str, account: Account, partitions_def=None):
-    """The decorator of the asset of the dlt resource `name` (its own step), described by LivePersonTranslator. A
+    """The decorator of the asset of the dlt resource `name` (its own step), described by translator.asset_spec. A
     range of partitions is one run (the CLI's `--partition-range` demands it; the configuration assets too, to run
     with the daily ones). The account's resources are its own keys (`liveperson_<name>`, `warehouse_<name>`)."""
-    resource = _described_resources()[name]
-    spec = LivePersonTranslator(destination=destination, account=account).get_asset_spec(
-        DltResourceTranslatorData(resource=resource, pipeline=None))
-    return multi_asset(specs=[spec], name=account.named(f"liveperson_{name}"), partitions_def=partitions_def,
-                       backfill_policy=SINGLE_RUN, pool=account.pool, can_subset=True,
+    return multi_asset(specs=[asset_spec(_described_resources()[name], destination, account)],
+                       name=account.named(f"liveperson_{name}"), partitions_def=partitions_def,
+                       backfill_policy=BackfillPolicy.single_run(), pool=account.pool, can_subset=True,
                        required_resource_keys={"dlt", account.credentials_key, account.warehouse_key})
-
-
-def account_resources(context, account: Account) -> Tuple[DagsterDltResource, LivePersonCredentials,
-                                                        LivePersonWarehouse]:
-    resources = context.resources
-    return resources.dlt, getattr(resources, account.credentials_key), getattr(resources, account.warehouse_key)
 
 
 @cache
@@ -66,7 +52,7 @@ class ConversationsConfig(Config):
 def _config_asset(name: str, destination: str, account: Account) -> AssetsDefinition:
     @_liveperson_asset(name, destination, account)
     def _snapshot(context: AssetExecutionContext):
-        yield from load_resources(context, *account_resources(context, account), [name])
+        yield from load_resources(context, account, [name])
 
     return _snapshot
 
@@ -74,7 +60,7 @@ def _config_asset(name: str, destination: str, account: Account) -> AssetsDefini
 def _windowed_asset(name: str, destination: str, partitions_def: TimeWindowPartitionsDefinition, account: Account):
     @_liveperson_asset(name, destination, account, partitions_def)
     def _windowed(context: AssetExecutionContext):
-        yield from load_resources(context, *account_resources(context, account), [name],
+        yield from load_resources(context, account, [name],
                                   window=Window(*context.partition_time_window),
                                   days=partition_windows(context) if name in REPLACED_TABLES else ())
 
@@ -84,7 +70,7 @@ def _windowed_asset(name: str, destination: str, partitions_def: TimeWindowParti
 def _conversations_asset(destination: str, partitions_def: DailyPartitionsDefinition, account: Account):
     @_liveperson_asset("conversations", destination, account, partitions_def)
     def liveperson_conversations(context: AssetExecutionContext, config: ConversationsConfig):
-        yield from load_resources(context, *account_resources(context, account), ["conversations"],
+        yield from load_resources(context, account, ["conversations"],
                                   window=Window(*context.partition_time_window), content_parts=config.content_parts,
                                   days=partition_windows(context))
 

@@ -18,7 +18,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -37,8 +37,6 @@ from .accounts import SINGLE, Account
 from .loading import is_table_or_child
 from .liveperson.columns import VARIANT_MARK, variant_base
 from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, OPERATIONS_RESOURCES, asset_key
-
-
 
 
 @dataclass(frozen=True)
@@ -76,25 +74,10 @@ UNASSIGNED = ("-1", "0", "")
 SAMPLE_SIZE = 10
 
 
-def _table(client: SqlClientBase, name: str) -> str:
-    return client.make_qualified_table_name(name)
-
-
-def _column(client: SqlClientBase, name: str) -> str:
-    return client.escape_column_name(name)
-
-
-def _missing_table(check: AssetCheckKey, client: SqlClientBase, error: DatabaseUndefinedRelation) -> AssetCheckResult:
-    return AssetCheckResult(
-        check_name=check.name, asset_key=check.asset_key, passed=False, severity=AssetCheckSeverity.WARN,
-        description=f"Nothing to check in dataset {client.dataset_name}: a table is missing ({error}). "
-        "Materialize the assets first.",
-    )
-
-
 def unique_ids(check: AssetCheckKey, client: SqlClientBase, table: str, *columns: str) -> AssetCheckResult:
     """No value of `columns` (one column, or a compound key) appears twice in `table`."""
-    t, c = _table(client, table), ", ".join(_column(client, column) for column in columns)
+    t = client.make_qualified_table_name(table)
+    c = ", ".join(client.escape_column_name(column) for column in columns)
     rows = client.execute_sql(f"select count(*) from {t}")[0][0]
     distinct = client.execute_sql(f"select count(*) from (select distinct {c} from {t}) keys")[0][0]
     duplicated = client.execute_sql(f"select {c} from {t} group by {c} having count(*) > 1 order by {c}")
@@ -126,12 +109,12 @@ def inside_window(check: AssetCheckKey, context: AssetCheckExecutionContext, cli
     load_ids = list(metadata["dlt_load_ids"].value)
     loaded, outside = 0, []
     if load_ids:
-        t, load_id, start_time = _table(client, table.name), _column(client, "_dlt_load_id"), _column(
-            client, table.time_column)
+        t, load_id = client.make_qualified_table_name(table.name), client.escape_column_name("_dlt_load_id")
+        start_time = client.escape_column_name(table.time_column)
         of_the_load = f"{load_id} in ({', '.join(['%s'] * len(load_ids))})"
         loaded = client.execute_sql(f"select count(*) from {t} where {of_the_load}", *load_ids)[0][0]
         outside = client.execute_sql(
-            f"select {_column(client, table.key)} from {t} where {of_the_load} and "
+            f"select {client.escape_column_name(table.key)} from {t} where {of_the_load} and "
             f"({start_time} is null or {start_time} < %s or {start_time} >= %s) order by 1",
             *load_ids, start, end,
         )
@@ -151,23 +134,24 @@ def inside_window(check: AssetCheckKey, context: AssetCheckExecutionContext, cli
 
 
 def _columns(client: SqlClientBase, table: str) -> set:
-    with client.execute_query(f"select * from {_table(client, table)} where 1 = 0") as cursor:
+    with client.execute_query(f"select * from {client.make_qualified_table_name(table)} where 1 = 0") as cursor:
         return {description[0].lower() for description in cursor.description}
 
 
 def known_references(check: AssetCheckKey, client: SqlClientBase, history: HistoryTable,
                      max_unknown_percent: float) -> AssetCheckResult:
-    rows_table = _table(client, history.name)
+    rows_table = client.make_qualified_table_name(history.name)
     total = client.execute_sql(f"select count(*) from {rows_table}")[0][0]
     columns = _columns(client, history.name)
     metadata = {history.name: MetadataValue.int(total),
                 "max_unknown_percent": MetadataValue.float(max_unknown_percent)}
     over = []
     for kind, column, table in history.references[1]:
-        known = {str(row[0]) for row in client.execute_sql(f"select {_column(client, 'id')} from {_table(client, table)}")}
+        known = {str(row[0]) for row in client.execute_sql(
+            f"select {client.escape_column_name('id')} from {client.make_qualified_table_name(table)}")}
         # A column dlt never created (no row had the field) holds no reference at all.
         counts = client.execute_sql(
-            f"select {_column(client, column)}, count(*) from {rows_table} group by 1"
+            f"select {client.escape_column_name(column)}, count(*) from {rows_table} group by 1"
         ) if column in columns else []
         unknown = {str(value): count for value, count in counts
                    if value is not None and str(value) not in UNASSIGNED and str(value) not in known}
@@ -193,8 +177,8 @@ def complete_records(check: AssetCheckKey, client: SqlClientBase, history: Histo
     # A table no load of this version has written to has no such column: nothing in it was flagged.
     if "is_partial" in _columns(client, history.name):
         flagged = client.execute_sql(
-            f"select {_column(client, history.key)} from {_table(client, history.name)} "
-            f"where {_column(client, 'is_partial')} = %s order by 1", True)
+            f"select {client.escape_column_name(history.key)} from {client.make_qualified_table_name(history.name)}"
+            f" where {client.escape_column_name('is_partial')} = %s order by 1", True)
     return AssetCheckResult(
         check_name=check.name, asset_key=check.asset_key, passed=not flagged, severity=AssetCheckSeverity.WARN,
         description=f"{len(flagged)} {history.noun}(s) loaded partial: LivePerson still served them incomplete "
@@ -206,16 +190,11 @@ def complete_records(check: AssetCheckKey, client: SqlClientBase, history: Histo
     )
 
 
-def _selected(context: AssetCheckExecutionContext, specs: Sequence[AssetCheckSpec]) -> List[AssetCheckKey]:
-    return [spec.key for spec in specs if spec.key in context.selected_asset_check_keys]
-
-
-def unique_key_checks(name: str, check_name: str, keys: dict, account: Account = SINGLE) -> AssetChecksDefinition:
-    """One `check_name` per table of `keys` (table -> its key columns): no key appears twice."""
-    specs = [AssetCheckSpec(check_name, asset=asset_key(table, account),
-                            description=f"No {' and '.join(columns)} appears twice in {table}.")
-             for table, columns in keys.items()]
-
+def warehouse_checks(name: str, specs: Sequence[AssetCheckSpec], account: Account,
+                     result: Callable[[AssetCheckExecutionContext, SqlClientBase, AssetCheckKey], AssetCheckResult]
+                     ) -> AssetChecksDefinition:
+    """`specs` as one definition `name` reading the account's warehouse: `result(context, client, check)` of each
+    check selected, a warning for one whose table is missing."""
     # In the assets' pool: a run keeps its slot until its checks have read the warehouse, so no other run's load
     # starts in between (DuckDB takes one process at a time).
     @multi_asset_check(specs=specs, can_subset=True, name=account.named(name), pool=account.pool,
@@ -223,14 +202,25 @@ def unique_key_checks(name: str, check_name: str, keys: dict, account: Account =
     def _checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
         warehouse = getattr(context.resources, account.warehouse_key)
         with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
-            for check in _selected(context, specs):
-                table = check.asset_key.path[-1]
+            for check in (spec.key for spec in specs if spec.key in context.selected_asset_check_keys):
                 try:
-                    yield unique_ids(check, client, table, *keys[table])
+                    yield result(context, client, check)
                 except DatabaseUndefinedRelation as error:
-                    yield _missing_table(check, client, error)
+                    yield AssetCheckResult(
+                        check_name=check.name, asset_key=check.asset_key, passed=False,
+                        severity=AssetCheckSeverity.WARN, description=f"Nothing to check in dataset "
+                        f"{client.dataset_name}: a table is missing ({error}). Materialize the assets first.")
 
     return _checks
+
+
+def unique_key_checks(name: str, check_name: str, keys: dict, account: Account = SINGLE) -> AssetChecksDefinition:
+    """One `check_name` per table of `keys` (table -> its key columns): no key appears twice."""
+    specs = [AssetCheckSpec(check_name, asset=asset_key(table, account),
+                            description=f"No {' and '.join(columns)} appears twice in {table}.")
+             for table, columns in keys.items()]
+    return warehouse_checks(name, specs, account, lambda context, client, check: unique_ids(
+        check, client, check.asset_key.path[-1], *keys[check.asset_key.path[-1]]))
 
 
 def history_checks(history: HistoryTable, max_unknown_percent: float, account: Account = SINGLE) -> AssetChecksDefinition:
@@ -257,25 +247,16 @@ def history_checks(history: HistoryTable, max_unknown_percent: float, account: A
             "served them incomplete after the refetches by id); a later re-load of their days completes them."))
     unique, window = specs[0].key, specs[1].key
 
-    @multi_asset_check(specs=specs, can_subset=True, name=account.named(f"liveperson_{history.name}_checks"),
-                       pool=account.pool, required_resource_keys={account.warehouse_key})
-    def _checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
-        warehouse = getattr(context.resources, account.warehouse_key)
-        with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
-            for check in _selected(context, specs):
-                try:
-                    if check == unique:
-                        yield unique_ids(check, client, history.name, history.key)
-                    elif check == window:
-                        yield inside_window(check, context, client, history)
-                    elif check.name == history.partial_check:
-                        yield complete_records(check, client, history)
-                    else:
-                        yield known_references(check, client, history, max_unknown_percent)
-                except DatabaseUndefinedRelation as error:
-                    yield _missing_table(check, client, error)
+    def result(context: AssetCheckExecutionContext, client: SqlClientBase, check: AssetCheckKey) -> AssetCheckResult:
+        if check == unique:
+            return unique_ids(check, client, history.name, history.key)
+        if check == window:
+            return inside_window(check, context, client, history)
+        if check.name == history.partial_check:
+            return complete_records(check, client, history)
+        return known_references(check, client, history, max_unknown_percent)
 
-    return _checks
+    return warehouse_checks(f"liveperson_{history.name}_checks", specs, account, result)
 
 
 # Messaging Operations: one row per skill (agent) and interval.
@@ -308,17 +289,8 @@ def variant_column_checks(account: Account = SINGLE) -> AssetChecksDefinition:
     specs = [AssetCheckSpec("no_variant_columns", asset=asset_key(table, account),
                             description=f"No column of {table} or its child tables is a variant (`<column>{VARIANT_MARK}"
                             "<type>`): every value has its column's declared type.") for table in tables]
-
-    @multi_asset_check(specs=specs, can_subset=True, name=account.named("liveperson_variant_column_checks"),
-                       pool=account.pool, required_resource_keys={account.warehouse_key})
-    def _checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
-        warehouse = getattr(context.resources, account.warehouse_key)
-        with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
-            found = variant_columns(client)
-            for check in _selected(context, specs):
-                yield no_variant_columns(check, found)
-
-    return _checks
+    return warehouse_checks("liveperson_variant_column_checks", specs, account,
+                            lambda context, client, check: no_variant_columns(check, variant_columns(client)))
 
 
 def build_checks(max_unknown_percent: float, account: Account = SINGLE) -> list:

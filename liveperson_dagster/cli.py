@@ -16,12 +16,6 @@ CHECK_HTTP = HttpSettings(request_timeout_seconds=30.0, max_attempts=2, backoff_
                           max_backoff_seconds=2.0)
 
 
-def _first_page(pages) -> list:
-    for page in pages:
-        return page
-    return []
-
-
 def api_probes(client: LivePersonClient) -> list:
     """(table, what one request of it fetches) for every API the assets read: configuration collections whole,
     history as the first page of the last hour."""
@@ -30,9 +24,9 @@ def api_probes(client: LivePersonClient) -> list:
     probes = [(name, lambda name=name: sum(len(page) for page in client.fetch_collection(name)))
               for name in CONFIG_COLLECTIONS]
     probes += [
-        ("conversations", lambda: len(_first_page(client.search_conversations(last_hour, ("messageRecords",))))),
-        ("agent_status_changes", lambda: len(_first_page(client.status_changes(last_hour)))),
-        ("chat_engagements", lambda: len(_first_page(client.search_chat_engagements(last_hour)))),
+        ("conversations", lambda: len(next(client.search_conversations(last_hour, ("messageRecords",)), []))),
+        ("agent_status_changes", lambda: len(next(client.status_changes(last_hour), []))),
+        ("chat_engagements", lambda: len(next(client.search_chat_engagements(last_hour), []))),
         ("messaging_queue_health", lambda: len(client.messaging_queue_health(last_hour))),
         ("messaging_agent_metrics", lambda: len(client.messaging_agent_metrics(last_hour))),
     ]

@@ -16,7 +16,7 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import Callable, Iterable, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dlt.common.destination import Destination
@@ -258,17 +258,19 @@ class ProjectSettings(AccountSettings, WarehouseSettings):
         try:
             return cls.model_validate(given)
         except ValidationError as invalid:
-            raise SettingsError("; ".join(_describe(error) for error in invalid.errors())) from None
+            raise SettingsError("; ".join(describe(error) for error in invalid.errors())) from None
 
 
-def _describe(error: dict) -> str:
+def describe(error: dict, name: Callable[[str], str] = variable,
+             fields: Iterable[str] = ProjectSettings.model_fields) -> str:
+    """One line of a settings error: the setting as `name` names it (its variable), its value and what is allowed."""
     field = str(error["loc"][0]) if error.get("loc") else ""
-    if field not in ProjectSettings.model_fields:
+    if field not in fields:
         return error["msg"]
     finding = (error.get("ctx") or {}).get("error")
-    but = f", but {finding.found(variable)}" if isinstance(finding, Unusable) else ""
+    but = f", but {finding.found(name)}" if isinstance(finding, Unusable) else ""
     allowed = expected(ProjectSettings.model_fields[field])
-    return f"{variable(field)}={error.get('input')!r} is invalid: expected {allowed}{but}"
+    return f"{name(field)}={error.get('input')!r} is invalid: expected {allowed}{but}"
 
 
 def print_settings_errors_without_traceback() -> None:

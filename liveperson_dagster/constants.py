@@ -3,7 +3,6 @@
 # Runs that call LivePerson and write the warehouse share this pool; its limit is set in the Dagster instance.
 POOL = "liveperson"
 
-KEY_PREFIX = "liveperson"
 GROUP = "liveperson"
 OPERATIONS_GROUP = "liveperson_operations"
 # The dbt models built on the tables (marts.py) and the report on them.

@@ -10,9 +10,8 @@ from dagster_dlt import DagsterDltResource
 from .accounts import Account, load_accounts, single_account
 from .assets import build_assets
 from .checks import build_checks
-from .marts import build_marts_assets
+from .marts import build_marts_assets, marts_after_loads_sensor, marts_after_updates_sensor
 from .jobs import daily_job, marts_job, operations_job, updates_job
-from .marts_sensor import marts_after_loads_sensor, marts_after_updates_sensor
 from .runs.partitions import daily_partitions, hourly_partitions
 from .report import build_report_asset
 from .resources import credentials_resource, warehouse_resource

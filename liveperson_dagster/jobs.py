@@ -20,7 +20,7 @@ def daily_job(account: Account = SINGLE):
     # One job for the LivePerson assets and the marts built on them (and their checks): the configuration is
     # refreshed before the daily steps, the marts are built after the loads they read, and a partition range is
     # one run, as the backfill policies want. A named account's job loads its own assets: the marts of every account
-    # are built after it (marts_sensor.py).
+    # are built after it (marts.marts_after_loads_sensor).
     groups = (GROUP, MARTS_GROUP) if account.name is None else (account.named(GROUP),)
     return define_asset_job(
         account.named(DAILY_JOB_NAME),

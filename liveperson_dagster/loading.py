@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, Sequence
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue
-from dagster_dlt import DagsterDltResource
 from dlt import Pipeline
 from dlt.common.pipeline import LoadInfo
 from dlt.extract import DltSource
@@ -16,11 +15,13 @@ from dlt.extract import DltSource
 from .runs.collector import startup_objects_frozen
 from .runs.dlt_run_config import dlt_config_for_run
 from .liveperson import LivePersonClient, RequestStats, Window, liveperson_source
+from .liveperson.api_constants import ALL_CONTENT_PARTS
 from .liveperson.columns import type_error_of
 from .liveperson.errors import LivePersonOutOfRangeError, causes
 from .liveperson.source import REPLACED_TABLES
 from .runs.normalize_workers import NormalizeWorkers, workers_die_with_run
-from .resources import LivePersonCredentials, LivePersonWarehouse
+from .accounts import Account
+from .resources import LivePersonWarehouse
 from .runs.run_owners import claim_run
 
 PROGRESS_EVERY_SECONDS = 10.0
@@ -60,9 +61,7 @@ def refusals_in_one_line() -> Iterator[None]:
 
 def load_resources(
     context: AssetExecutionContext,
-    dlt: DagsterDltResource,
-    credentials: LivePersonCredentials,
-    warehouse: LivePersonWarehouse,
+    account: Account,
     resource_names: Sequence[str],
     window: Optional[Window] = None,
     content_parts: Optional[Sequence[str]] = None,
@@ -71,6 +70,8 @@ def load_resources(
     """Loads `resource_names` (of `window`, for windowed ones). With `days` (the window's partitions), the load
     replaces those days exactly: rows the API no longer returns are removed (past the retention: refused)."""
     claim_run(context)
+    credentials = getattr(context.resources, account.credentials_key)
+    warehouse: LivePersonWarehouse = getattr(context.resources, account.warehouse_key)
     with refusals_in_one_line():
         if days:
             warehouse.refuse_past_retention(days, datetime.now(timezone.utc))
@@ -87,14 +88,13 @@ def load_resources(
             context.log.info(f"Loading {', '.join(resource_names)} of {window}")
         replacements = {name: warehouse.replacement(pipeline, name, days)
                         for name in resource_names if days and name in REPLACED_TABLES}
-        source_kwargs = {"client": client, "window": window, "replacements": replacements}
-        if content_parts:
-            source_kwargs["content_parts"] = tuple(content_parts)
-        source = liveperson_source(**source_kwargs).with_resources(*resource_names)
+        source = liveperson_source(client=client, window=window, replacements=replacements,
+                                   content_parts=tuple(content_parts or ALL_CONTENT_PARTS))
+        source = source.with_resources(*resource_names)
         load_info = extract_normalize_load(pipeline, source, warehouse, context.log.info)
         own_keys = {key.path[-1]: key for key in context.assets_def.keys}
-        results = [(own_keys[name], dlt.extract_resource_metadata(context, resource, load_info, pipeline))
-                   for name, resource in source.selected_resources.items()]
+        results = [(own_keys[name], context.resources.dlt.extract_resource_metadata(
+            context, resource, load_info, pipeline)) for name, resource in source.selected_resources.items()]
         row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
         packages = load_info.load_packages
     progress.report(client.stats)

@@ -8,7 +8,7 @@
 
 Both build in schema `liveperson_marts` of the warehouse the LivePerson assets load (the same DuckDB file, or the
 same PostgreSQL database): dbt's target is named like the destination, and each command reads a profiles.yml of its
-own, written from the warehouse resource into the command's temp dir (dbt_profile.py).
+own, written from the warehouse resource into the command's temp dir (write_profile).
 
 The manifest (liveperson_dbt/target/manifest.json) is made by `dbt parse`: by `make` (`python -m
 liveperson_dagster.marts`, when a file of the dbt project or the install changed), and whenever the definitions load
@@ -25,15 +25,21 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from typing import Any, Iterator, List, Mapping, Optional, Sequence
 
-from dagster import AssetDep, AssetExecutionContext, AssetKey, BackfillPolicy, DailyPartitionsDefinition
+import yaml
+
+from dagster import (
+    AssetDep, AssetExecutionContext, AssetKey, BackfillPolicy, DagsterEventType, DagsterInstance, DagsterRunStatus,
+    DailyPartitionsDefinition, DefaultSensorStatus, JobDefinition, RunRequest, RunStatusSensorContext, SkipReason,
+    run_status_sensor,
+)
+from dlt.common.utils import update_dict_nested
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from .accounts import SINGLE, Account
-from .constants import MARTS_GROUP, POOL
+from .constants import MARTS_GROUP, MARTS_JOB_NAME, POOL, RANGE_END_TAG, RANGE_START_TAG
 from .liveperson.waiting import try_flock, wait_for
-from .dbt_profile import write_profile
 from .resources import LivePersonWarehouse
 from .runs.run_owners import claim_run
 from .translator import DEPENDENCIES, CONFIG_RESOURCES, asset_key
@@ -209,6 +215,74 @@ def build(context: AssetExecutionContext, warehouse: LivePersonWarehouse, dbt_va
         context.log.info(f"dbt build into {warehouse.destination} schema {MARTS_SCHEMA}, vars {json.dumps(dbt_vars)}")
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=Path(target))
         yield from invocation.stream()
+
+
+# The dbt profile of one dbt command: liveperson_dbt/profiles.yml's output named like the destination, with the
+# warehouse's connection written in instead of the variables it reads (those are for dbt run by hand). The file goes
+# into the command's own dir (readable by the user only, removed with the dir), so nothing process-wide changes and a
+# PostgreSQL password reaches dbt without passing through the environment or a log.
+PROFILE_NAME = "liveperson"
+
+
+def write_profile(directory: str, project_profiles: Path, target: str, connection: Mapping[str, Any]) -> Path:
+    """Writes `directory`/profiles.yml: the profile of `project_profiles` with the one output `target`, its fields
+    of `connection` replaced (a nested mapping merged)."""
+    output = update_dict_nested(yaml.safe_load(project_profiles.read_text())[PROFILE_NAME]["outputs"][target],
+                                dict(connection))
+    path = Path(directory) / "profiles.yml"
+    # Created readable by the user only (it may hold a password), never through a file someone else made.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        yaml.safe_dump({PROFILE_NAME: {"target": target, "outputs": {target: output}}}, file)
+    return path
+
+
+# Late changes reach the marts: when a run of `liveperson_conversation_updates` (late changes merged into their day
+# partitions, updates.py) succeeds, the sensor `liveperson_marts_after_updates` requests a run of the job
+# `liveperson_marts_refresh` that builds the marts of the days it touched: one run for the range from the first to the
+# last of them (the days between are rebuilt too, exactly as they are: one run instead of one per day).
+MARTS_SENSOR_NAME = "liveperson_marts_after_updates"
+
+
+def touched_days(instance: DagsterInstance, run_id: str) -> List[str]:
+    """The partitions of liveperson/conversations that the run reported materialized, sorted."""
+    conversations = asset_key("conversations")  # the single account's (several accounts: marts_after_loads_sensor)
+    entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    return sorted({entry.asset_materialization.partition for entry in entries
+                   if entry.asset_materialization.asset_key == conversations and entry.asset_materialization.partition})
+
+
+def _marts_sensor(load_jobs: Sequence[JobDefinition], refresh_job, description: str):
+    """The decorator of the sensor that requests `refresh_job` after a successful run of one of `load_jobs`."""
+    return run_status_sensor(name=MARTS_SENSOR_NAME, run_status=DagsterRunStatus.SUCCESS,
+                             monitored_jobs=list(load_jobs), request_job=refresh_job,
+                             default_status=DefaultSensorStatus.RUNNING, description=description)
+
+
+def marts_after_updates_sensor(updates_job: JobDefinition, refresh_job):
+    @_marts_sensor([updates_job], refresh_job, f"After a successful run of {updates_job.name}: the marts of the "
+                   f"days it touched, in one run of {MARTS_JOB_NAME}.")
+    def liveperson_marts_after_updates(context: RunStatusSensorContext):
+        run_id = context.dagster_run.run_id
+        days = touched_days(context.instance, run_id)
+        if not days:
+            return SkipReason(f"Run {run_id[:8]} touched no day")
+        return RunRequest(run_key=f"marts after {run_id}",
+                          tags={RANGE_START_TAG: days[0], RANGE_END_TAG: days[-1],
+                                "liveperson/days_touched": ",".join(days)})
+
+    return liveperson_marts_after_updates
+
+
+def marts_after_loads_sensor(load_jobs: Sequence[JobDefinition], refresh_job):
+    """Several accounts: their marts are one layer, rebuilt whole (unpartitioned: each account's days are in its own
+    time zone) after a successful daily or late-changes run of any account."""
+
+    @_marts_sensor(load_jobs, refresh_job, "After a successful daily or late-changes run of an account: the marts of "
+                   f"every account, in one run of {MARTS_JOB_NAME}.")
+    def liveperson_marts_after_updates(context: RunStatusSensorContext):
+        return RunRequest(run_key=f"marts after {context.dagster_run.run_id}")
+
+    return liveperson_marts_after_updates
 
 
 if __name__ == "__main__":

@@ -71,18 +71,12 @@ class ReportData:
     days_not_loaded: List[date] = field(default_factory=list)
 
 
-def accounts_in_marts(client: SqlClientBase) -> List[str]:
-    """The names of the accounts the marts hold conversations of."""
-    return [name for (name,) in client.execute_sql(
-        f"select distinct account_name from {MARTS}.fct_conversations order by 1")]
-
-
 def read_report_data(client: SqlClientBase, days: int, account: Optional[str] = None) -> ReportData:
     """The figures of the last `days` days of the marts (empty figures when no conversation is built yet), of the
     account named `account` only when given."""
-    only, named = _only(account)
     ((first_built, last_day),) = client.execute_sql(
-        f"select min(day), max(day) from {MARTS}.fct_conversations where 1 = 1{only()}", *named)
+        f"select min(day), max(day) from {MARTS}.fct_conversations where 1 = 1{_only(account)}",
+        *([account] if account else []))
     if last_day is None:
         return ReportData(None, None, Headline(0, 0, None, None, 0, 0.0))
     first_day = max(first_built, last_day - timedelta(days=days - 1))
@@ -93,7 +87,7 @@ def read_report_data(client: SqlClientBase, days: int, account: Optional[str] = 
         last_day=last_day,
         headline=_headline(client, period),
         days=day_list,
-        conversations_by_skill=_conversations_by_skill(client, period, day_list),
+        **_by_skill(client, period, day_list),
         response_buckets=_response_buckets(client, period),
         no_first_response=_count(client, f"select count(*) from {MARTS}.fct_conversations "
                                          f"where day between %s and %s{period.only()} and first_response_seconds is null",
@@ -101,7 +95,6 @@ def read_report_data(client: SqlClientBase, days: int, account: Optional[str] = 
         **_csat_by_day(client, period, day_list),
         status_hours=_status_hours(client, period, day_list),
         top_agents=_top_agents(client, period),
-        service_level_by_skill=_service_level_by_skill(client, period, day_list),
         days_not_loaded=_days_not_loaded(client, period, day_list),
     )
 
@@ -116,12 +109,12 @@ class _Period(tuple):
         return period
 
     def only(self, alias: str = "") -> str:
-        return _only(self.account)[0](alias)
+        return _only(self.account, alias)
 
 
-def _only(account: Optional[str]):
-    """The SQL that keeps one account's rows (none: every account's) and its parameters."""
-    return (lambda alias="": f" and {alias}account_name = %s" if account else ""), ((account,) if account else ())
+def _only(account: Optional[str], alias: str = "") -> str:
+    """The SQL that keeps one account's rows (none: every account's); its parameter is the account's name."""
+    return f" and {alias}account_name = %s" if account else ""
 
 
 def _count(client: SqlClientBase, sql: str, params: Sequence) -> int:
@@ -148,19 +141,25 @@ def _headline(client: SqlClientBase, period: tuple) -> Headline:
                     int(answers or 0), float(online_seconds) / 3600, _float(median_business))
 
 
-def _conversations_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
+def _by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
+    """Per skill and day: the conversations, and the share of them (with a consumer message) within the service
+    level (None: none that day; skills that never had one left out)."""
     rows = client.execute_sql(
-        f"""select s.day, s.skill_id, k.skill_name, s.conversations
+        f"""select s.day, s.skill_id, k.skill_name, s.conversations, s.service_level_share
             from {MARTS}.fct_skill_daily s
             left join {MARTS}.dim_skills k on k.account_name = s.account_name and k.skill_id = s.skill_id
             where s.day between %s and %s{period.only("s.")}""", *period)
     index = {day: position for position, day in enumerate(day_list)}
-    series: dict = {}
-    for day, skill_id, skill_name, conversations in rows:
+    conversations: dict = {}
+    service_level: dict = {}
+    for day, skill_id, skill_name, count, share in rows:
         name = _skill_name(skill_id, skill_name)
-        series.setdefault(name, [0] * len(day_list))[index[day]] += int(conversations)
+        conversations.setdefault(name, [0] * len(day_list))[index[day]] += int(count)
+        if share is not None:
+            service_level.setdefault(name, [None] * len(day_list))[index[day]] = float(share)
     # Busiest skills first, so the legend reads in order of size.
-    return dict(sorted(series.items(), key=lambda item: (-sum(item[1]), item[0])))
+    return {"conversations_by_skill": dict(sorted(conversations.items(), key=lambda item: (-sum(item[1]), item[0]))),
+            "service_level_by_skill": dict(sorted(service_level.items()))}
 
 
 def _bucket_case(column: str) -> str:
@@ -218,19 +217,6 @@ def _top_agents(client: SqlClientBase, period: tuple) -> List[AgentRow]:
 
 def _skill_name(skill_id: int, skill_name: Optional[str]) -> str:
     return UNASSIGNED_SKILL if skill_id == -1 else (skill_name or f"skill {skill_id}")
-
-
-def _service_level_by_skill(client: SqlClientBase, period: tuple, day_list: list) -> dict:
-    rows = client.execute_sql(
-        f"""select s.day, s.skill_id, k.skill_name, s.service_level_share
-            from {MARTS}.fct_skill_daily s
-            left join {MARTS}.dim_skills k on k.account_name = s.account_name and k.skill_id = s.skill_id
-            where s.day between %s and %s{period.only("s.")} and s.service_level_share is not null""", *period)
-    index = {day: position for position, day in enumerate(day_list)}
-    series: dict = {}
-    for day, skill_id, skill_name, share in rows:
-        series.setdefault(_skill_name(skill_id, skill_name), [None] * len(day_list))[index[day]] = float(share)
-    return dict(sorted(series.items()))
 
 
 def _days_not_loaded(client: SqlClientBase, period: tuple, day_list: list) -> List[date]:

@@ -30,7 +30,7 @@ from .liveperson.replacement import ReplacedTable, Replacement
 from .liveperson.source import REPLACED_TABLES
 from .runs.dataset_lock import postgres_dataset_lock, postgres_lock_waits, with_lock_timeout
 from .runs import warehouse_lock
-from .runs.working_dirs import READ_PREFIX, owned_temp_dir, run_working_dir
+from .runs.working_dirs import READ_PREFIX, RUN_PREFIX, owned_temp_dir
 
 PIPELINE_NAME = "liveperson"
 
@@ -99,14 +99,15 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
     def pipeline_for_run(self, run_id: str, log: Callable[[str], None]) -> Iterator[dlt.Pipeline]:
         """A pipeline with a working dir of its own (runs sharing one would load each other's pending packages),
         holding the DuckDB writer lock while it runs. Load it with `load`."""
-        with run_working_dir(run_id) as working_dir, self.writer_lock(f"run {run_id[:8]}", log):
+        with owned_temp_dir(RUN_PREFIX, f"{run_id[:8]}-") as working_dir, self.writer_lock(f"run {run_id[:8]}", log):
             pipeline = self._pipeline(working_dir)
             if self.destination == "duckdb":
                 database = self.duckdb_file()
                 # A run starts by reading the destination's schema (dlt's sync, read-write): wait for a reader that
                 # holds the file now rather than fail.
-                warehouse_lock.retry_while_file_held(lambda: _open_and_close(database), database, self.duckdb_lock_timeout_seconds,
-                                      log)
+                warehouse_lock.retry_while_file_held(
+                    lambda: database.exists() and duckdb.connect(str(database)).close(), database,
+                    self.duckdb_lock_timeout_seconds, log)
             elif self.destination == "postgres":
                 with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
                     yield pipeline
@@ -177,7 +178,7 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
 
     def dbt_connection(self) -> dict:
         """Where dbt builds the marts in this warehouse: the fields of liveperson_dbt/profiles.yml's output named
-        like the destination that its variables would give (see dbt_profile.py): the DuckDB file (its absolute
+        like the destination that its variables would give (see marts.write_profile): the DuckDB file (its absolute
         path: dbt runs in the project's dir) or dlt's PostgreSQL credentials, resolved the dlt way (environment or
         .dlt/secrets.toml)."""
         if self.destination == "duckdb":
@@ -216,11 +217,6 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
             return
         with warehouse_lock.writer_lock(self.duckdb_file(), holder, self.duckdb_lock_timeout_seconds, log):
             yield
-
-
-def _open_and_close(database: Path) -> None:
-    if database.exists():
-        duckdb.connect(str(database)).close()
 
 
 def credentials_resource(settings: ProjectSettings, secret_variables: tuple, prefix: str = "LIVEPERSON",

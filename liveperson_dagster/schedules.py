@@ -11,13 +11,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from dagster import (
-    AssetSelection,
     DailyPartitionsDefinition,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
     build_schedule_from_partitioned_job,
-    define_asset_job,
     schedule,
 )
 

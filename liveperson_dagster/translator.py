@@ -1,11 +1,11 @@
 """How dlt resources of the LivePerson source become Dagster assets: keys, group, dependencies, descriptions."""
 
-from dataclasses import dataclass
 from typing import Optional
 
-from dagster import AssetKey
+from dagster import AssetKey, AssetSpec
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.extract import DltResource
 
 from .accounts import SINGLE, Account
 from .constants import GROUP, OPERATIONS_GROUP
@@ -61,23 +61,17 @@ def asset_key(resource_name: str, account: Account = SINGLE) -> AssetKey:
     return AssetKey([*account.key_prefix, resource_name])
 
 
-@dataclass
-class LivePersonTranslator(DagsterDltTranslator):
-    """`destination`: the dlt destination the assets load (their kind and storage kind), named here: the
-    definitions build no pipeline to read it from (a dlt pipeline writes a working dir when made)."""
-
-    destination: Optional[str] = None
-    account: Account = SINGLE
-
-    def get_asset_spec(self, data: DltResourceTranslatorData):
-        name = data.resource.name
-        spec = super().get_asset_spec(data)
-        destination = {self.destination} if self.destination else set()
-        return spec.replace_attributes(
-            key=asset_key(name, self.account),
-            group_name=self.account.named(OPERATIONS_GROUP if name in OPERATIONS_RESOURCES else GROUP),
-            deps=[asset_key(upstream, self.account) for upstream in DEPENDENCIES.get(name, ())],
-            description=DESCRIPTIONS[name],
-            kinds={"dlt", "liveperson", *destination, *(spec.kinds - {"dlt"})},
-            metadata={**spec.metadata, **({"dagster/storage_kind": self.destination} if self.destination else {})},
-        )
+def asset_spec(resource: DltResource, destination: Optional[str], account: Account = SINGLE) -> AssetSpec:
+    """dagster-dlt's spec of the asset of `resource`, with the project's key, group, dependencies and description.
+    `destination`: the dlt destination the assets load (their kind and storage kind), named here: the definitions
+    build no pipeline to read it from (a dlt pipeline writes a working dir when made)."""
+    spec = DagsterDltTranslator().get_asset_spec(DltResourceTranslatorData(resource=resource, pipeline=None))
+    kinds = {destination} if destination else set()
+    return spec.replace_attributes(
+        key=asset_key(resource.name, account),
+        group_name=account.named(OPERATIONS_GROUP if resource.name in OPERATIONS_RESOURCES else GROUP),
+        deps=[asset_key(upstream, account) for upstream in DEPENDENCIES.get(resource.name, ())],
+        description=DESCRIPTIONS[resource.name],
+        kinds={"dlt", "liveperson", *kinds, *(spec.kinds - {"dlt"})},
+        metadata={**spec.metadata, **({"dagster/storage_kind": destination} if destination else {})},
+    )

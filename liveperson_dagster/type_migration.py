@@ -148,7 +148,9 @@ def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str],
         return []
     pipeline.sync_destination()  # dlt's schema as the warehouse stores it
     lines = [change.describe() for change in changes]
-    with _alone(pipeline, destination, log, lock_timeout_seconds), pipeline.sql_client() as client:
+    # Alone in the dataset: no load changes it meanwhile (PostgreSQL; DuckDB's writer lock is held by the caller).
+    alone = postgres_dataset_lock(pipeline, log, lock_timeout_seconds) if destination == "postgres" else nullcontext()
+    with alone, pipeline.sql_client() as client:
         with client.begin_transaction():
             for schema, view in _dependent_views(client, destination):
                 client.execute_sql(f'drop view if exists "{schema}"."{view}" cascade')
@@ -165,8 +167,3 @@ def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str],
     for line in lines:
         log(line)
     return lines
-
-
-def _alone(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None], timeout_seconds: float):
-    """Alone in the dataset: no load changes it meanwhile (PostgreSQL; DuckDB's writer lock is held by the caller)."""
-    return postgres_dataset_lock(pipeline, log, timeout_seconds) if destination == "postgres" else nullcontext()

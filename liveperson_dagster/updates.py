@@ -5,12 +5,11 @@ each partition of `liveperson/conversations` it touched, with the number of conv
 
 from collections import Counter
 from datetime import datetime
-from typing import Iterator, List, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from dagster import (
     AssetMaterialization,
-    Config,
     DailyPartitionsDefinition,
     MetadataValue,
     OpDefinition,
@@ -21,12 +20,11 @@ from dateutil.relativedelta import relativedelta
 from pydantic import Field
 
 from .liveperson import LivePersonClient, Window, liveperson_source
-from .liveperson import api_constants
 from .liveperson.windows import utc_from_ms
 from .loading import extract_normalize_load, step_pipeline
-from .resources import LivePersonCredentials, LivePersonWarehouse
 from .runs.run_owners import claim_run
 from .accounts import SINGLE, Account
+from .assets import ConversationsConfig
 from .translator import asset_key
 
 UPDATES_OP_NAME = "merge_conversation_updates"
@@ -34,13 +32,11 @@ UPDATES_OP_NAME = "merge_conversation_updates"
 SEARCH_MONTHS = 3
 
 
-class UpdatesConfig(Config):
+class UpdatesConfig(ConversationsConfig):
     since_ms: int = Field(description="Conversations updated since this time (epoch ms; LivePerson rounds it down "
                                       "to 10 minutes)")
     until_ms: int = Field(description="When the sensor looked: conversations that started before the end of the "
                                       "last complete day before it are searched")
-    content_parts: List[str] = Field(default=list(api_constants.ALL_CONTENT_PARTS),
-                                     description="Conversation parts to fetch (contentToRetrieve)")
 
 
 def search_window(partitions_def: DailyPartitionsDefinition, now: datetime) -> Optional[Window]:
@@ -57,48 +53,44 @@ def updates_op(partitions_def: DailyPartitionsDefinition, account: Account = SIN
         required_resource_keys={account.credentials_key, account.warehouse_key},
         description="Merges the conversations updated since `since_ms` into their day partitions.")
     def merge_updates(context: OpExecutionContext, config: UpdatesConfig):
-        yield from load_updates(context, getattr(context.resources, account.credentials_key),
-                                getattr(context.resources, account.warehouse_key), partitions_def, config, account)
+        claim_run(context)
+        credentials = getattr(context.resources, account.credentials_key)
+        warehouse = getattr(context.resources, account.warehouse_key)
+        window = search_window(partitions_def, utc_from_ms(config.until_ms))
+        if window is None:
+            context.log.info("No complete day yet: no conversation to update")
+            return
+        since = utc_from_ms(config.since_ms)
+        context.log.info(f"Loading the conversations of {window} updated since {since.isoformat()}")
+        zone = ZoneInfo(partitions_def.timezone)
+        updated_per_day: Counter = Counter()
+
+        def count_day(row: dict) -> dict:
+            if row.get("start_time") is not None:
+                updated_per_day[row["start_time"].astimezone(zone).date().isoformat()] += 1
+            return row
+
+        with step_pipeline(context, warehouse) as (pipeline, _):
+            client = LivePersonClient(credentials.connection())
+            source = liveperson_source(client=client, window=window, updated_since_ms=config.since_ms,
+                                       content_parts=tuple(config.content_parts)).with_resources("conversations")
+            source.conversations.add_map(count_day)
+            info = extract_normalize_load(pipeline, source, warehouse, context.log.info)
+        load_ids = [package.load_id for package in info.load_packages]
+        days = ", ".join(f"{day} ({n})" for day, n in sorted(updated_per_day.items())) or "none"
+        context.log.info(f"Merged {sum(updated_per_day.values())} updated conversations into {len(updated_per_day)} "
+                         f"partitions: {days}")
+        for day, updated in sorted(updated_per_day.items()):
+            yield AssetMaterialization(
+                asset_key=asset_key("conversations", account), partition=day,
+                description="Late changes merged: the conversations of this day updated since the time below.",
+                metadata={
+                    "updated_conversations": MetadataValue.int(updated),
+                    "updated_since": MetadataValue.text(since.isoformat()),
+                    "partitions_touched": MetadataValue.json(sorted(updated_per_day)),
+                    "dlt_load_ids": MetadataValue.json(load_ids),
+                    "api_requests": MetadataValue.int(client.stats.snapshot().get("requests", 0)),
+                },
+            )
 
     return merge_updates
-
-
-def load_updates(context: OpExecutionContext, credentials: LivePersonCredentials, warehouse: LivePersonWarehouse,
-                 partitions_def: DailyPartitionsDefinition, config: UpdatesConfig,
-                 account: Account = SINGLE) -> Iterator[AssetMaterialization]:
-    claim_run(context)
-    window = search_window(partitions_def, utc_from_ms(config.until_ms))
-    if window is None:
-        context.log.info("No complete day yet: no conversation to update")
-        return
-    since = utc_from_ms(config.since_ms)
-    context.log.info(f"Loading the conversations of {window} updated since {since.isoformat()}")
-    zone = ZoneInfo(partitions_def.timezone)
-    updated_per_day: Counter = Counter()
-
-    def count_day(row: dict) -> dict:
-        if row.get("start_time") is not None:
-            updated_per_day[row["start_time"].astimezone(zone).date().isoformat()] += 1
-        return row
-
-    with step_pipeline(context, warehouse) as (pipeline, _):
-        client = LivePersonClient(credentials.connection())
-        source = liveperson_source(client=client, window=window, updated_since_ms=config.since_ms,
-                                   content_parts=tuple(config.content_parts)).with_resources("conversations")
-        source.conversations.add_map(count_day)
-        info = extract_normalize_load(pipeline, source, warehouse, context.log.info)
-    load_ids = [package.load_id for package in info.load_packages]
-    context.log.info(f"Merged {sum(updated_per_day.values())} updated conversations into {len(updated_per_day)} "
-                     f"partitions: {', '.join(f'{day} ({n})' for day, n in sorted(updated_per_day.items())) or 'none'}")
-    for day, updated in sorted(updated_per_day.items()):
-        yield AssetMaterialization(
-            asset_key=asset_key("conversations", account), partition=day,
-            description="Late changes merged: the conversations of this day updated since the time below.",
-            metadata={
-                "updated_conversations": MetadataValue.int(updated),
-                "updated_since": MetadataValue.text(since.isoformat()),
-                "partitions_touched": MetadataValue.json(sorted(updated_per_day)),
-                "dlt_load_ids": MetadataValue.json(load_ids),
-                "api_requests": MetadataValue.int(client.stats.snapshot().get("requests", 0)),
-            },
-        )

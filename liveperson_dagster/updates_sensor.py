@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass
 from typing import Callable, Optional
 
 from dagster import (
-    DagsterInstance,
-    DagsterRun,
     DagsterRunStatus,
     DailyPartitionsDefinition,
     DefaultSensorStatus,
@@ -64,11 +62,6 @@ class UpdatesCursor:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-def _requested_run(instance: DagsterInstance, run_key: str) -> Optional[DagsterRun]:
-    runs = instance.get_runs(RunsFilter(tags={RUN_KEY_TAG: run_key}), limit=1)
-    return runs[0] if runs else None
-
-
 def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition, interval_seconds: int,
                    first_lookback_days: int, clock: Callable[[], float] = time.time, account: Account = SINGLE):
     """The first tick looks back `first_lookback_days` (the days the daily schedule re-loads)."""
@@ -88,7 +81,7 @@ def updates_sensor(job: JobDefinition, partitions_def: DailyPartitionsDefinition
         now_ms = int(clock() * 1000)
         cursor = UpdatesCursor.parse(context.cursor)
         if cursor.run_key is not None:
-            run = _requested_run(context.instance, cursor.run_key)
+            run = next(iter(context.instance.get_runs(RunsFilter(tags={RUN_KEY_TAG: cursor.run_key}), limit=1)), None)
             if (run is None and now_ms - cursor.requested_ms < LOST_REQUEST_MS) or (run and not run.is_finished):
                 return SkipReason(f"Waiting for the run of {cursor.run_key} to end")
             if run is not None and run.status == DagsterRunStatus.SUCCESS:

@@ -4,7 +4,7 @@ import pytest
 
 from liveperson_emulator import Faults
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, Window
-from liveperson_dagster.liveperson.limiter import AccountLimiter
+from liveperson_dagster.liveperson.slots import AccountLimiter
 
 from .helpers import FAST_HTTP, connection_for, utc_window
 

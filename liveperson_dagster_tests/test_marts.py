@@ -24,7 +24,7 @@ from liveperson_emulator import Emulator, EmulatorConfig
 from liveperson_dagster.marts import build_marts_assets
 from liveperson_dagster.constants import MARTS_JOB_NAME
 from liveperson_dagster.jobs import marts_job, updates_job
-from liveperson_dagster.marts_sensor import MARTS_SENSOR_NAME, marts_after_updates_sensor
+from liveperson_dagster.marts import MARTS_SENSOR_NAME, marts_after_updates_sensor
 from liveperson_dagster.runs.partitions import daily_partitions
 from liveperson_dagster.report import REPORT_KEY, build_report_asset
 from liveperson_dagster.report_data import RESPONSE_BUCKETS, UNASSIGNED_SKILL, read_report_data
@@ -757,7 +757,7 @@ def test_the_cli_builds_every_mart_of_a_day(emulator, tmp_path):
 def test_a_dbt_command_s_profile_holds_the_warehouse_readable_by_the_user_only(tmp_path):
     import yaml
 
-    from liveperson_dagster.dbt_profile import write_profile
+    from liveperson_dagster.marts import write_profile
     from liveperson_dagster.marts import DBT_PROJECT_DIR
 
     connection = {"host": "db.example", "port": 6543, "user": "loader", "password": "s3cret!", "dbname": "dw"}

@@ -7,7 +7,7 @@ from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, AssetSelection,
 
 from liveperson_dagster.liveperson import LivePersonClient, RequestStats, Window
 from liveperson_dagster.liveperson import api_constants
-from liveperson_dagster.liveperson.partial import completed
+from liveperson_dagster.liveperson.client import completed
 from liveperson_dagster.liveperson.records import conversation_row
 
 from .helpers import ACCOUNT_CONFIG, assets_of, connection_for, project_checks, query, resources_for, utc_window

@@ -8,16 +8,6 @@ AGENT_ACTIVITY_SERVICE = "agentActivityDomain"
 ENGAGEMENT_HISTORY_SERVICE = "engHistDomain"
 OPERATIONS_SERVICE = "leDataReporting"
 
-USERS_API_VERSION = "6.0"
-SKILLS_API_VERSION = "4.0"
-AGENT_GROUPS_API_VERSION = "4.0"
-STATUS_REASONS_API_VERSION = "2.0"
-PROFILES_API_VERSION = "4.0"
-LOBS_API_VERSION = "4.0"
-PREDEFINED_CONTENT_API_VERSION = "2.0"
-# The Workdays and Special Occasions docs require `v` but give no value; LivePerson's community code sends 1.0.
-WORKDAYS_API_VERSION = "1.0"
-SPECIAL_OCCASIONS_API_VERSION = "1.0"
 SEARCH_API_VERSION = "2"
 
 SEARCH_PAGE_SIZE = 100  # the API's maximum

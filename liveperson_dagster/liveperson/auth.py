@@ -13,16 +13,11 @@ from . import api_constants
 from .connection import LivePersonConnection
 
 
-class _NoDebugRecords(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.DEBUG
-
-
 # Both libraries log signed headers (token and signature) at DEBUG. A filter on each of their loggers, unlike a
 # level, survives whoever reconfigures logging later (Dagster sets managed loggers' levels at run start).
 for _name, _logger in list(logging.root.manager.loggerDict.items()):
     if _name.split(".")[0] in ("oauthlib", "requests_oauthlib") and isinstance(_logger, logging.Logger):
-        _logger.addFilter(_NoDebugRecords())
+        _logger.addFilter(lambda record: record.levelno > logging.DEBUG)
 
 
 class LivePersonOAuth1(OAuth1):

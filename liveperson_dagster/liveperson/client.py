@@ -13,28 +13,28 @@ from .auth import LivePersonOAuth1, LivePersonOAuth2
 from .connection import LivePersonConnection
 from .domains import ServiceDomains
 from .errors import LivePersonHTTPError, LivePersonIncompleteDataError
-from .limiter import AccountLimiter
 from .operations import agent_metrics_rows, operations_query, queue_health_rows, timeframe_minutes
 from .search import SearchPage, WindowSearch
-from .records import CHAT_ENGAGEMENTS, CONVERSATIONS, STATUS_CHANGES, WindowedRecords, ids_of
+from .records import CHAT_ENGAGEMENTS, CONVERSATIONS, STATUS_CHANGES, WindowedRecords, ids_of, is_partial
 from .session import LivePersonSession
-from .slots import RequestSlots
+from .slots import AccountLimiter, RequestSlots
 from .stats import RequestStats
 from .windows import Window, rfc3339_ms
 
 logger = logging.getLogger(__name__)
 
 CONFIG_COLLECTIONS = {
-    # dataset table -> (API path under /configuration/, API version or None)
-    "users": ("le-users/users", api_constants.USERS_API_VERSION),
-    "skills": ("le-users/skills", api_constants.SKILLS_API_VERSION),
-    "agent_groups": ("le-users/agentGroups", api_constants.AGENT_GROUPS_API_VERSION),
-    "agent_status_reasons": ("le-agents/status-reasons", api_constants.STATUS_REASONS_API_VERSION),
-    "profiles": ("le-users/profiles", api_constants.PROFILES_API_VERSION),
-    "lobs": ("le-users/lobs", api_constants.LOBS_API_VERSION),
-    "predefined_content": ("engagement-window/canned-responses", api_constants.PREDEFINED_CONTENT_API_VERSION),
-    "workdays": ("ac-common/workinghours", api_constants.WORKDAYS_API_VERSION),
-    "special_occasions": ("ac-common/specialoccasion", api_constants.SPECIAL_OCCASIONS_API_VERSION),
+    # dataset table -> (API path under /configuration/, API version)
+    "users": ("le-users/users", "6.0"),
+    "skills": ("le-users/skills", "4.0"),
+    "agent_groups": ("le-users/agentGroups", "4.0"),
+    "agent_status_reasons": ("le-agents/status-reasons", "2.0"),
+    "profiles": ("le-users/profiles", "4.0"),
+    "lobs": ("le-users/lobs", "4.0"),
+    "predefined_content": ("engagement-window/canned-responses", "2.0"),
+    # The Workdays and Special Occasions docs require `v` but give no value; LivePerson's community code sends 1.0.
+    "workdays": ("ac-common/workinghours", "1.0"),
+    "special_occasions": ("ac-common/specialoccasion", "1.0"),
 }
 # Collections whose list answers only id, name, deleted and isDefault (LivePerson's Workdays and Special Occasions
 # docs): each full object is read by its id.
@@ -102,7 +102,7 @@ class LivePersonClient:
             f"{self.domains.base_url(api_constants.ACCOUNT_CONFIG_SERVICE)}/api/account/{self.connection.account_id}"
             f"/configuration/{path}"
         )
-        params = {**({"v": version} if version else {}), "include_deleted": "true"}
+        params = {"v": version, "include_deleted": "true"}
         if collection == "users":
             params["select"] = "$all"
         previous_ids = None
@@ -294,6 +294,56 @@ class LivePersonClient:
     def _report_progress(self) -> None:
         if self._progress is not None:
             self._progress(self.stats)
+
+
+# Completes the conversation records LivePerson serves partial (`info.isPartial: true`: content incomplete).
+#
+# Each page of the search goes through `completed` before it becomes rows: its partial records are asked for again
+# with the search by ids, and those still partial again, up to PARTIAL_REFETCH_ATTEMPTS times. A record that stays
+# partial is loaded as last served, flagged by its `is_partial` column (records.py): never silently. The
+# materialization counts it and the `complete_records` check warns until a re-load of its day completes it.
+#
+# The attempts follow each other without a pause: the search's later pages wait while a page is completed, so a
+# pause would be paid on every page that holds a stubborn record; such a record is not lost but flagged, and the
+# schedule's re-load of the last days asks for it again hours later.
+def completed(client: LivePersonClient, page: list, content_parts: Sequence[str]) -> list:
+    """`page` (records of the search) with each partial record replaced by what the search by ids answers for
+    it, in the same order (the client's `conversations_by_ids` and `stats` are all it uses).
+
+    Counts in the client's stats `partial_refetched` (records served partial that the refetch completed) and
+    `partial_remaining` (records still partial after the attempts, loaded as last served)."""
+    served_partial = [index for index, record in enumerate(page) if is_partial(record)]
+    if not served_partial:
+        return page
+    page = list(page)
+    pending = served_partial
+    for _ in range(api_constants.PARTIAL_REFETCH_ATTEMPTS):
+        answer = client.conversations_by_ids([CONVERSATIONS.key_of(page[index]) for index in pending], content_parts)
+        by_id = {CONVERSATIONS.key_of(record): record for record in answer}
+        still = []
+        for index in pending:
+            fresh = by_id.get(CONVERSATIONS.key_of(page[index]))
+            if fresh is None:
+                # The search served it a moment ago but the search by ids does not find it: deleted meanwhile, or not
+                # found by id yet. It keeps its partial version, flagged, and is not asked for again. Dropping it
+                # would be a silent loss (and a replacing load would delete the warehouse's row): a re-load of its
+                # day settles it either way, whole again or removed with the day's replacement.
+                continue
+            page[index] = fresh
+            if is_partial(fresh):
+                still.append(index)
+        pending = still
+        if not pending:
+            break
+    remaining = [CONVERSATIONS.key_of(page[index]) for index in served_partial if is_partial(page[index])]
+    client.stats.add("partial_refetched", len(served_partial) - len(remaining))
+    client.stats.add("partial_remaining", len(remaining))
+    if remaining:
+        logger.warning(
+            "%d conversation(s) still partial after up to %d searches by id, loaded flagged (is_partial): %s",
+            len(remaining), api_constants.PARTIAL_REFETCH_ATTEMPTS, ", ".join(remaining[:10]),
+        )
+    return page
 
 
 def account_limiter(connection: LivePersonConnection) -> AccountLimiter:

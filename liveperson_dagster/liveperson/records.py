@@ -1,11 +1,12 @@
 """Shapes LivePerson's records for loading: consistent types for quoted values, a top-level conversation key."""
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from . import api_constants
-from .columns import AGENT_ID, columns_of
+from .columns import AGENT_ID, CONFIG_TYPES, columns_of
 from .windows import ms_of_time, utc_from_ms
 
 # Fields the account-configuration APIs sometimes quote ("false", "4"); typed so columns do not split.
@@ -20,18 +21,10 @@ BOOLEAN_FIELDS = {
     "workdays": ("deleted", "isDefault"),
     "special_occasions": ("deleted", "isDefault"),
 }
-INTEGER_FIELDS = {
-    "users": ("id", "maxChats", "maxAsyncChats", "userTypeId"),
-    "skills": ("id", "skillOrder", "maxWaitTime", "slaDefaultResponseTime", "slaFirstTimeResponseTime", "wrapUpTime",
-               "workingHoursId", "specialOccasionId"),
-    "agent_groups": ("id", "parentGroupId"),
-    "agent_status_reasons": ("id",),
-    "profiles": ("id", "roleTypeId"),
-    "lobs": ("id",),
-    "predefined_content": ("id",),
-    "workdays": ("id",),
-    "special_occasions": ("id",),
-}
+# The top-level bigint columns of each collection (columns.py), as the API names its fields (`max_chats`: maxChats).
+INTEGER_FIELDS = {collection: tuple(re.sub(r"_([a-z])", lambda letter: letter[1].upper(), column)
+                                    for column, kind in types.items() if kind == "bigint" and "__" not in column)
+                  for collection, types in CONFIG_TYPES.items()}
 
 
 def column_hints(collection: str) -> dict:
@@ -78,7 +71,7 @@ CONVERSATION_COLUMNS = {
     "previously_submitted_agent_surveys": {"data_type": "json", "nullable": True},
     "latest_agent_survey__submitted_answers": {"data_type": "json", "nullable": True},
     # `info.isPartial` of the record loaded: true when LivePerson still served it incomplete after the refetches
-    # (partial.py). Null in rows loaded before the column existed.
+    # (client.completed). Null in rows loaded before the column existed.
     "is_partial": {"data_type": "bool", "nullable": True},
 }
 
@@ -229,11 +222,8 @@ STATUS_CHANGE_COLUMNS = {
 }
 
 
-OPERATIONS_BOUNDS = {
-    "hour": {"data_type": "timestamp", "nullable": False},
-    "interval_start": {"data_type": "timestamp", "nullable": False},
-    "interval_end": {"data_type": "timestamp", "nullable": False},
-}
+OPERATIONS_BOUNDS = {name: {"data_type": "timestamp", "nullable": False}
+                     for name in ("hour", "interval_start", "interval_end")}
 QUEUE_HEALTH_COLUMNS = {**columns_of("messaging_queue_health"), **OPERATIONS_BOUNDS}
 AGENT_METRICS_COLUMNS = {**columns_of("messaging_agent_metrics"), **OPERATIONS_BOUNDS}
 

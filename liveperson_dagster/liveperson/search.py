@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 
 from .errors import LivePersonHTTPError, LivePersonIncompleteDataError
-from .urls import require_same_origin
+from .domains import require_same_origin
 
 
 class SearchPage:

@@ -21,9 +21,9 @@ from requests.adapters import HTTPAdapter
 from . import api_constants
 from .connection import HttpSettings, LivePersonConnection
 from .errors import LivePersonAuthError, LivePersonHTTPError, LivePersonIncompleteDataError, LivePersonTLSError
-from .limiter import AccountLimiter
+from .slots import AccountLimiter
 from .stats import RequestStats
-from .urls import require_safe_url
+from .domains import require_safe_url
 
 logger = logging.getLogger(__name__)
 

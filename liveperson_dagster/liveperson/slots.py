@@ -22,8 +22,9 @@ import os
 import random
 import stat
 import tempfile
+import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Tuple
 from urllib.parse import quote
@@ -45,11 +46,6 @@ REPORT_EVERY_SECONDS = 30.0
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
 
 logger = logging.getLogger(__name__)
-
-
-def default_parent() -> Path:
-    """`liveperson-request-slots` in the temp dir (TMPDIR): every run on the machine that shares TMPDIR shares it."""
-    return Path(tempfile.gettempdir()) / DEFAULT_DIR_NAME
 
 
 def directory_name(account_id: str) -> str:
@@ -87,7 +83,8 @@ class RequestSlots:
                  timeout_setting: str = "request_slot_timeout_seconds",
                  clock: Callable[[], float] = time.monotonic,
                  report_every_seconds: float = REPORT_EVERY_SECONDS) -> None:
-        parent_dir = Path(parent).expanduser() if parent else default_parent()
+        # By default `liveperson-request-slots` in the temp dir: every run on the machine that shares TMPDIR shares it.
+        parent_dir = Path(parent).expanduser() if parent else Path(tempfile.gettempdir()) / DEFAULT_DIR_NAME
         self.directory = parent_dir / directory_name(str(account_id))
         self.count = count
         self.timeout_seconds = timeout_seconds
@@ -184,3 +181,53 @@ class RequestSlots:
                 raise
             return HeldSlot(number, fd)
         return None
+
+
+# One limiter per run for the whole LivePerson account: concurrent requests, request rate, and 429 pauses; with
+# RequestSlots, the requests in flight of every run on the machine together stay within the account's budget.
+class AccountLimiter:
+    """Bounds the requests in flight and their rate; a 429 pauses every thread, not just the one that got it.
+
+    With `slots`, a request also holds one of the machine's slots of the account while it is in flight. It takes
+    it last, after its place among the run's own threads and its turn (rate, 429 pause): a run never has more
+    than `max_concurrent_requests` threads after the slots, and does not hold one while it waits. The rate cap and
+    the 429 pause stay the run's own."""
+
+    def __init__(
+        self,
+        max_concurrent_requests: int,
+        requests_per_second: Optional[float] = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        slots: Optional[RequestSlots] = None,
+    ) -> None:
+        self._threads = threading.BoundedSemaphore(max_concurrent_requests)
+        self._machine_slots = slots
+        self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_start = 0.0
+        self._paused_until = 0.0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._threads:
+            self._wait_for_turn()
+            with self._machine_slots.hold() if self._machine_slots else nullcontext():
+                yield
+
+    def pause(self, seconds: float) -> None:
+        """Holds back every request of the run for `seconds` (called on a 429)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _wait_for_turn(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                start = max(now, self._paused_until, self._next_start)
+                if start <= now:
+                    self._next_start = now + self._interval
+                    return
+            self._sleep(start - now)

@@ -5,10 +5,9 @@ from typing import Iterator, Mapping, Optional, Sequence
 import dlt
 
 from . import api_constants
-from .client import LISTED_BY_NAME, LivePersonClient
+from .client import LISTED_BY_NAME, LivePersonClient, completed
 from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
-from .partial import completed
 from .replacement import DELETED_COLUMN_HINT, ReplacedTable, Replacement
 from .columns import nested_hints_of
 from .records import (
@@ -127,7 +126,7 @@ def conversations(
 ):
     """Messaging conversations whose start time lies in `window` (with `updated_since_ms`, those of them updated
     since then); nested parts become child tables. Records served partial are fetched again by id; those still
-    partial are loaded with `is_partial` true (partial.py)."""
+    partial are loaded with `is_partial` true (client.completed)."""
     pages = _require(client).search_conversations(_window_required(window, "conversations"), content_parts,
                                                   updated_since_ms)
     pages = (completed(client, page, content_parts) for page in pages)  # partial records fetched again by id

@@ -65,11 +65,8 @@ def ms_of_time(value) -> Optional[int]:
     if isinstance(value, (int, float)):
         return int(value)
     if isinstance(value, str) and value.strip():
-        text = value.strip().replace("Z", "+00:00")
-        if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
-            text = f"{text[:-2]}:{text[-2:]}"  # "+0000" -> "+00:00" (the search's own time format)
         try:
-            moment = datetime.fromisoformat(text)
+            moment = datetime.fromisoformat(value.strip())  # `Z` and `+0000` (the search's own format) included
         except ValueError:
             return None
         return epoch_ms(moment) if moment.tzinfo else None

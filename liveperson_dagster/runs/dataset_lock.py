@@ -136,7 +136,8 @@ def postgres_lock_waits(pipeline: dlt.Pipeline, log: Callable[[str], None], time
     try:
         yield
     except Exception as error:
-        if not _is_lock_timeout(error):
+        if not any(getattr(cause, "pgcode", None) == LOCK_TIMEOUT_SQLSTATE or "due to lock timeout" in str(cause)
+                   for cause in causes(error)):
             raise
         raise DatasetLockTimeout(
             f"Gave up after {seconds_text(timeout_seconds)} s waiting for a PostgreSQL lock on dataset "
@@ -169,8 +170,3 @@ def _describe_session(pid: int, application: Optional[str], state: Optional[str]
     details = [application or "no application name", state,
                f"transaction since {since.isoformat(timespec='seconds')}" if since else None]
     return f"pid {pid} ({', '.join(detail for detail in details if detail)})"
-
-
-def _is_lock_timeout(error: BaseException) -> bool:
-    return any(getattr(cause, "pgcode", None) == LOCK_TIMEOUT_SQLSTATE or "due to lock timeout" in str(cause)
-               for cause in causes(error))

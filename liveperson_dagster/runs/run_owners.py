@@ -15,7 +15,6 @@ from typing import Optional
 
 import psutil
 from dagster import (
-    AssetExecutionContext,
     DagsterInstance,
     DagsterRun,
     DagsterRunStatus,
@@ -43,15 +42,11 @@ SAME_START_SECONDS = 1.0
 
 
 def claim_run(context) -> None:
-    """At the start of a step: records this process as the run's owner, and marks failed the runs whose owner died."""
-    record_run_owner(context)
-    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
-
-
-def record_run_owner(context: AssetExecutionContext) -> None:
-    """Tags the step's run with this process, when it is the run's own process."""
+    """At the start of a step: records this process as the run's owner (when it is the run's own process), and marks
+    failed the runs whose owner died."""
     if context.job_def.executor_def.name in RUN_PROCESS_EXECUTORS:
         context.instance.add_run_tags(context.run.run_id, owner_tags(context.run.run_id, psutil.Process()))
+    fail_runs_whose_process_died(context.instance, f"run {context.run.run_id}", context.log)
 
 
 def owner_tags(run_id: str, process: psutil.Process) -> dict:
@@ -103,18 +98,14 @@ def owner_alive(run: DagsterRun) -> Optional[bool]:
 
 
 def died_message(run: DagsterRun, noticed_by: str) -> str:
-    return (f"The process of this run (pid {run.tags[PID_TAG]} on {run.tags[HOST_TAG]}) died: it was killed "
-            f"(SIGKILL, out of memory or a restart) before the run could end. Re-run {partitions_of(run)}: a "
-            f"re-run loads them exactly, whatever the killed run left. Noticed by {noticed_by}.")
-
-
-def partitions_of(run: DagsterRun) -> str:
     tags = run.tags
     if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        return f"its partitions {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}"
-    if PARTITION_TAG in tags:
-        return f"its partition {tags[PARTITION_TAG]}"
-    return "its assets"
+        partitions = f"its partitions {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}"
+    else:
+        partitions = f"its partition {tags[PARTITION_TAG]}" if PARTITION_TAG in tags else "its assets"
+    return (f"The process of this run (pid {tags[PID_TAG]} on {tags[HOST_TAG]}) died: it was killed "
+            f"(SIGKILL, out of memory or a restart) before the run could end. Re-run {partitions}: a "
+            f"re-run loads them exactly, whatever the killed run left. Noticed by {noticed_by}.")
 
 
 @sensor(

@@ -89,15 +89,6 @@ def writer_lock(database: Path, holder: str, timeout_seconds: float, log: Callab
         os.close(fd)
 
 
-def duckdb_lock_holder(error: BaseException) -> Optional[str]:
-    """The process DuckDB names when `error`, or one of its causes, is its refusal to open a file another holds."""
-    for cause in causes(error):
-        match = DUCKDB_CONFLICT.search(str(cause))
-        if match:
-            return f"{match['program']} (pid {match['pid']})"
-    return None
-
-
 def retry_while_file_held(load: Callable[[], T], database: Path, timeout_seconds: float, log: Callable[[str], None],
                           clock=time.monotonic, sleep=time.sleep, poll_seconds: float = 1.0,
                           report_every_seconds: float = REPORT_EVERY_SECONDS) -> T:
@@ -112,9 +103,11 @@ def retry_while_file_held(load: Callable[[], T], database: Path, timeout_seconds
         try:
             return (load(),)
         except Exception as error:  # noqa: BLE001 - only DuckDB's lock conflict is retried; the rest re-raised
-            holder = duckdb_lock_holder(error)
-            if holder is None:
+            # The process DuckDB names when the error, or one of its causes, is its refusal to open the file.
+            match = next(filter(None, (DUCKDB_CONFLICT.search(str(cause)) for cause in causes(error))), None)
+            if match is None:
                 raise
+            holder = f"{match['program']} (pid {match['pid']})"
             return None
 
     def report(waited: float, again: bool) -> None:

@@ -10,7 +10,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ContextManager, Iterable, Iterator
+from typing import Iterable, Iterator
 
 RUN_PREFIX = "liveperson-dlt-run-"
 READ_PREFIX = "liveperson-dlt-read-"
@@ -31,11 +31,6 @@ def owned_temp_dir(prefix: str, label: str = "") -> Iterator[str]:
             yield path
         finally:
             shutil.rmtree(path, ignore_errors=True)
-
-
-def run_working_dir(run_id: str) -> ContextManager[str]:
-    """A run's dir, named after the run."""
-    return owned_temp_dir(RUN_PREFIX, f"{run_id[:8]}-")
 
 
 def remove_abandoned_dirs(parent: Path, prefixes: Iterable[str]) -> list:
