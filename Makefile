@@ -35,7 +35,7 @@ dev: install
 
 ## test: the whole suite, on three workers (pytest-xdist; each test has its own temp dir, ports, databases and
 ## DAGSTER_HOME, and a time limit). Three on 2 cores: the suite waits on servers and subprocesses a third of the time
-## (measured idle: 666 s with two workers, 530 s with three)
+## (measured idle: 666 s with two workers, 530 s with three; 712 s with three since several accounts, 618 tests)
 XDIST := -n 3 --dist loadfile --no-loadscope-reorder
 test: install
 	$(BIN)/python -m pytest $(XDIST)
