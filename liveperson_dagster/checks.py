@@ -16,6 +16,7 @@
   did not fit the column's type, from loads of older versions); it names them.
 """
 
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
@@ -289,8 +290,14 @@ def variant_column_checks(account: Account = SINGLE) -> AssetChecksDefinition:
     specs = [AssetCheckSpec("no_variant_columns", asset=asset_key(table, account),
                             description=f"No column of {table} or its child tables is a variant (`<column>{VARIANT_MARK}"
                             "<type>`): every value has its column's declared type.") for table in tables]
-    return warehouse_checks("liveperson_variant_column_checks", specs, account,
-                            lambda context, client, check: no_variant_columns(check, variant_columns(client)))
+    read = weakref.WeakKeyDictionary()  # the dataset's variant columns, read once per SQL client (one per run)
+
+    def result(context: AssetCheckExecutionContext, client: SqlClientBase, check: AssetCheckKey) -> AssetCheckResult:
+        if client not in read:
+            read[client] = variant_columns(client)
+        return no_variant_columns(check, read[client])
+
+    return warehouse_checks("liveperson_variant_column_checks", specs, account, result)
 
 
 def build_checks(max_unknown_percent: float, account: Account = SINGLE) -> list:
