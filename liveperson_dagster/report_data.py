@@ -43,6 +43,8 @@ class AgentRow:
     conversations: int
     median_first_response_seconds: Optional[float]
     avg_csat: Optional[float]
+    # The account of the agent (`default`: the single account); ids are only unique within an account
+    account_name: str = "default"
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ def _status_hours(client: SqlClientBase, period: tuple, day_list: list) -> dict:
 
 def _top_agents(client: SqlClientBase, period: tuple) -> List[AgentRow]:
     rows = client.execute_sql(
-        f"""select c.latest_agent_id, coalesce(a.full_name, a.nickname, a.login_name), count(*),
+        f"""select c.account_name, c.latest_agent_id, coalesce(a.full_name, a.nickname, a.login_name), count(*),
                    percentile_cont(0.5) within group (order by c.first_response_seconds),
                    avg(case when c.csat >= 1 then cast(c.csat as double precision) end)
             from {MARTS}.fct_conversations c
@@ -211,8 +213,8 @@ def _top_agents(client: SqlClientBase, period: tuple) -> List[AgentRow]:
             group by c.account_name, c.latest_agent_id, a.full_name, a.nickname, a.login_name
             order by count(*) desc, c.account_name, c.latest_agent_id
             limit {TOP_AGENTS}""", *period)
-    return [AgentRow(int(agent_id), name or f"agent {agent_id}", int(count), _float(median), _float(csat))
-            for agent_id, name, count, median, csat in rows]
+    return [AgentRow(int(agent_id), name or f"agent {agent_id}", int(count), _float(median), _float(csat), account)
+            for account, agent_id, name, count, median, csat in rows]
 
 
 def _skill_name(skill_id: int, skill_name: Optional[str]) -> str:

@@ -152,14 +152,18 @@ def _chart(key: str, figure: go.Figure) -> str:
 
 
 def _agents_table(data: ReportData) -> str:
+    # Agents of several accounts (the page of all accounts): each named with its account, ids being per account.
+    several = len({agent.account_name for agent in data.top_agents}) > 1
     rows = "".join(
-        f"<tr><td>{html.escape(agent.name)}</td><td class=\"number\">{agent.agent_id}</td>"
+        "<tr>" + (f"<td>{html.escape(agent.account_name)}</td>" if several else "")
+        + f"<td>{html.escape(agent.name)}</td><td class=\"number\">{agent.agent_id}</td>"
         f"<td class=\"number\">{agent.conversations:,}</td>"
         f"<td class=\"number\">{duration(agent.median_first_response_seconds)}</td>"
         f"<td class=\"number\">{_number(agent.avg_csat)}</td></tr>"
         for agent in data.top_agents)
     return ('<section class="card" style="margin-top:16px"><h2>Busiest agents</h2><p>By conversations as the latest '
-            'agent.</p><table id="top-agents"><thead><tr><th>agent</th><th class="number">id</th>'
+            'agent.</p><table id="top-agents"><thead><tr>' + ("<th>account</th>" if several else "")
+            + '<th>agent</th><th class="number">id</th>'
             '<th class="number">conversations</th><th class="number">median first response</th>'
             f'<th class="number">average CSAT</th></tr></thead><tbody>{rows}</tbody></table></section>')
 

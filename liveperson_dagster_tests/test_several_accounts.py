@@ -4,9 +4,11 @@ account's zone, no row of one account in the other's tables; a wrong credential 
 account fails only its assets. Every expected figure comes from the emulators' own data."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -220,6 +222,19 @@ def assert_marts_exact(rows, emulators: dict, report: dict) -> None:
         text = open(page, encoding="utf-8").read()
         assert all(f'href="liveperson_report_{other}.html"' in text for other in emulators)
     assert report["conversations"].value == sum(report[f"{name}_conversations"].value for name in emulators)
+    # The busiest agents of all accounts, each with its account (the two accounts' agents share their ids).
+    served = Counter()
+    for name, emulator in emulators.items():
+        for record in emulator.conversations(*local_window(DAY, ZONES[name])):
+            agent = int(record["info"].get("latestAgentId") or -1)
+            if agent != -1:
+                served[(name, agent)] += 1
+    expected = sorted(served.items(), key=lambda item: (-item[1], *item[0]))[:10]
+    page = open(report["report"].value, encoding="utf-8").read()
+    table = re.search(r'<table id="top-agents"><thead><tr>(.*?)</tr></thead><tbody>(.*?)</tbody>', page)
+    assert table.group(1).startswith("<th>account</th><th>agent</th>")
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table.group(2))]
+    assert [((row[0], int(row[2])), int(row[3].replace(",", ""))) for row in rows] == expected
 
 
 def assert_days_exact(rows, emulators: dict) -> None:
