@@ -16,9 +16,9 @@
   did not fit the column's type, from loads of older versions); it names them.
 """
 
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from dagster import (
@@ -191,11 +191,14 @@ def complete_records(check: AssetCheckKey, client: SqlClientBase, history: Histo
     )
 
 
+CheckResult = Callable[[AssetCheckKey], AssetCheckResult]
+CheckResults = Callable[[AssetCheckExecutionContext, SqlClientBase], CheckResult]
+
+
 def warehouse_checks(name: str, specs: Sequence[AssetCheckSpec], account: Account,
-                     result: Callable[[AssetCheckExecutionContext, SqlClientBase, AssetCheckKey], AssetCheckResult]
-                     ) -> AssetChecksDefinition:
-    """`specs` as one definition `name` reading the account's warehouse: `result(context, client, check)` of each
-    check selected, a warning for one whose table is missing."""
+                     results: CheckResults) -> AssetChecksDefinition:
+    """`specs` as one definition `name` reading the account's warehouse: `results(context, client)`, once per
+    execution, gives the result of each check selected; a warning for one whose table is missing."""
     # In the assets' pool: a run keeps its slot until its checks have read the warehouse, so no other run's load
     # starts in between (DuckDB takes one process at a time).
     @multi_asset_check(specs=specs, can_subset=True, name=account.named(name), pool=account.pool,
@@ -203,9 +206,10 @@ def warehouse_checks(name: str, specs: Sequence[AssetCheckSpec], account: Accoun
     def _checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
         warehouse = getattr(context.resources, account.warehouse_key)
         with warehouse.sql_client(f"asset checks of run {context.run.run_id[:8]}", context.log.info) as client:
+            result = results(context, client)
             for check in (spec.key for spec in specs if spec.key in context.selected_asset_check_keys):
                 try:
-                    yield result(context, client, check)
+                    yield result(check)
                 except DatabaseUndefinedRelation as error:
                     yield AssetCheckResult(
                         check_name=check.name, asset_key=check.asset_key, passed=False,
@@ -220,8 +224,10 @@ def unique_key_checks(name: str, check_name: str, keys: dict, account: Account =
     specs = [AssetCheckSpec(check_name, asset=asset_key(table, account),
                             description=f"No {' and '.join(columns)} appears twice in {table}.")
              for table, columns in keys.items()]
-    return warehouse_checks(name, specs, account, lambda context, client, check: unique_ids(
-        check, client, check.asset_key.path[-1], *keys[check.asset_key.path[-1]]))
+    def results(context: AssetCheckExecutionContext, client: SqlClientBase) -> CheckResult:
+        return lambda check: unique_ids(check, client, check.asset_key.path[-1], *keys[check.asset_key.path[-1]])
+
+    return warehouse_checks(name, specs, account, results)
 
 
 def history_checks(history: HistoryTable, max_unknown_percent: float, account: Account = SINGLE) -> AssetChecksDefinition:
@@ -248,16 +254,19 @@ def history_checks(history: HistoryTable, max_unknown_percent: float, account: A
             "served them incomplete after the refetches by id); a later re-load of their days completes them."))
     unique, window = specs[0].key, specs[1].key
 
-    def result(context: AssetCheckExecutionContext, client: SqlClientBase, check: AssetCheckKey) -> AssetCheckResult:
-        if check == unique:
-            return unique_ids(check, client, history.name, history.key)
-        if check == window:
-            return inside_window(check, context, client, history)
-        if check.name == history.partial_check:
-            return complete_records(check, client, history)
-        return known_references(check, client, history, max_unknown_percent)
+    def results(context: AssetCheckExecutionContext, client: SqlClientBase) -> CheckResult:
+        def result(check: AssetCheckKey) -> AssetCheckResult:
+            if check == unique:
+                return unique_ids(check, client, history.name, history.key)
+            if check == window:
+                return inside_window(check, context, client, history)
+            if check.name == history.partial_check:
+                return complete_records(check, client, history)
+            return known_references(check, client, history, max_unknown_percent)
 
-    return warehouse_checks(f"liveperson_{history.name}_checks", specs, account, result)
+        return result
+
+    return warehouse_checks(f"liveperson_{history.name}_checks", specs, account, results)
 
 
 # Messaging Operations: one row per skill (agent) and interval.
@@ -290,14 +299,9 @@ def variant_column_checks(account: Account = SINGLE) -> AssetChecksDefinition:
     specs = [AssetCheckSpec("no_variant_columns", asset=asset_key(table, account),
                             description=f"No column of {table} or its child tables is a variant (`<column>{VARIANT_MARK}"
                             "<type>`): every value has its column's declared type.") for table in tables]
-    read = weakref.WeakKeyDictionary()  # the dataset's variant columns, read once per SQL client (one per run)
-
-    def result(context: AssetCheckExecutionContext, client: SqlClientBase, check: AssetCheckKey) -> AssetCheckResult:
-        if client not in read:
-            read[client] = variant_columns(client)
-        return no_variant_columns(check, read[client])
-
-    return warehouse_checks("liveperson_variant_column_checks", specs, account, result)
+    # The dataset's variant columns, read once for all the checks selected.
+    return warehouse_checks("liveperson_variant_column_checks", specs, account,
+                            lambda context, client: partial(no_variant_columns, found=variant_columns(client)))
 
 
 def build_checks(max_unknown_percent: float, account: Account = SINGLE) -> list:
