@@ -121,8 +121,8 @@ def _wait_for_parse_lock(lock, clock, sleep) -> None:
             f"Gave up after {waited:.0f} s waiting for the dbt parse of {holder()} (it holds {lock.name}; a parse "
             f"takes seconds): stop that process, then load the definitions again")
 
-    wait_for(lambda: try_flock(lock), timeout_seconds=PARSE_WAIT_SECONDS, report=report, gave_up=gave_up, poll_seconds=0.2,
-             report_every_seconds=PARSE_REPORT_EVERY_SECONDS, clock=clock, sleep=sleep)
+    wait_for(lambda: try_flock(lock), timeout_seconds=PARSE_WAIT_SECONDS, report=report, gave_up=gave_up,
+             poll_seconds=0.2, report_every_seconds=PARSE_REPORT_EVERY_SECONDS, clock=clock, sleep=sleep)
 
 
 def manifest_is_current(project: DbtProject) -> bool:

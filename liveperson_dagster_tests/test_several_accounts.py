@@ -25,7 +25,8 @@ from liveperson_dagster.definitions import build_definitions
 from liveperson_emulator import Emulator, EmulatorConfig, Faults
 
 from .helpers import (
-    FIRST_DAY, LAST_DAY, PROJECT_ROOT, fresh_postgres_database, materialize_cli, postgres_query, query, require_postgres,
+    FIRST_DAY, LAST_DAY, PROJECT_ROOT, fresh_postgres_database, materialize_cli, postgres_query, query,
+    require_postgres,
 )
 
 DAY = "2026-11-04"
@@ -353,7 +354,8 @@ def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them
             dagster_run=instance.get_run_by_id(result.run_id)))
         assert isinstance(marts_request, RunRequest) and marts_request.run_key == f"marts after {result.run_id}"
         assert marts_sensor.job_name == MARTS_JOB_NAME
-        assert defs.resolve_job_def(MARTS_JOB_NAME).execute_in_process(instance=instance, tags=marts_request.tags).success
+        refresh = defs.resolve_job_def(MARTS_JOB_NAME)
+        assert refresh.execute_in_process(instance=instance, tags=marts_request.tags).success
     csat = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations "
                                 "where account_name = 'brand_b'"))
     assert csat[rated] == 4
