@@ -10,7 +10,7 @@ import pytest
 
 from liveperson_emulator import Emulator, EmulatorConfig
 
-from .helpers import CHROMIUM_ARGS, FIRST_DAY, LAST_DAY, remove_outside_settings, require_chromium
+from .helpers import CHROMIUM_ARGS, EMULATOR_SETTINGS, remove_outside_settings, require_chromium
 
 _SESSION_ENVIRONMENT = pytest.StashKey[pytest.MonkeyPatch]()
 # End-to-end modules (a wheel installed, the README's recipes, the dagster CLI, the webserver and daemon, dbt on
@@ -116,7 +116,7 @@ def start_emulator():
     started = []
 
     def start(**overrides) -> Emulator:
-        settings = {"first_day": FIRST_DAY, "last_day": LAST_DAY, "conversations_per_day": 30, **overrides}
+        settings = {**EMULATOR_SETTINGS, **overrides}
         emulator = Emulator(EmulatorConfig(**settings))
         emulator.start()
         started.append(emulator)

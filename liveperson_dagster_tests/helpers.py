@@ -54,6 +54,8 @@ FAST_HTTP = HttpSettings(
 # The days of the emulators of the `start_emulator` fixture.
 FIRST_DAY = date(2026, 11, 1)
 LAST_DAY = date(2026, 11, 10)
+# The settings of the suite's emulators (conftest.start_emulator), unless a test says otherwise.
+EMULATOR_SETTINGS = {"first_day": FIRST_DAY, "last_day": LAST_DAY, "conversations_per_day": 30}
 
 
 # The tests' environment: the settings that are removed before the session and before each test

@@ -25,7 +25,7 @@ from liveperson_dagster.definitions import build_definitions
 from liveperson_emulator import Emulator, EmulatorConfig, Faults
 
 from .helpers import (
-    FIRST_DAY, LAST_DAY, PROJECT_ROOT, fresh_postgres_database, materialize_cli, postgres_query, query,
+    EMULATOR_SETTINGS, PROJECT_ROOT, fresh_postgres_database, materialize_cli, postgres_query, query,
     require_postgres,
 )
 
@@ -57,7 +57,7 @@ def running_accounts(**faults_of):
     """Two emulated accounts (different ids: different conversations), stopped on leaving; `faults_of`: an account's
     Faults. brand_b is a sandbox of brand_a: the same users, skills and groups (ids only unique within an account),
     its own conversations, chats and status changes."""
-    settings = {"first_day": FIRST_DAY, "last_day": LAST_DAY, "conversations_per_day": 30}
+    settings = EMULATOR_SETTINGS
     emulators = {"brand_a": Emulator(EmulatorConfig(account=ACCOUNT_IDS["brand_a"], **settings,
                                                     faults=faults_of.get("brand_a", Faults()))),
                  "brand_b": Emulator(EmulatorConfig(account=ACCOUNT_IDS["brand_b"], directory_of=ACCOUNT_IDS["brand_a"],
