@@ -19,7 +19,6 @@ from pydantic import Field
 
 from .constants import MARTS_GROUP, POOL
 from .report_data import ReportData, read_report_data
-from .report_html import account_choice, render_report
 from .resources import LivePersonWarehouse
 from .runs.run_owners import claim_run
 
@@ -103,6 +102,9 @@ def build_report_asset(timezone: str, accounts: Optional[Dict[str, str]] = None)
     )
     def contact_center_report(context: AssetExecutionContext, config: ReportConfig,
                               warehouse: LivePersonWarehouse) -> MaterializeResult:
+        # Plotly is imported by the report's run only, not by every command that loads the definitions.
+        from .report_html import account_choice, render_report
+
         claim_run(context)
         path = warehouse.report_file()
         if not accounts:
