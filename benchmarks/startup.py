@@ -44,20 +44,23 @@ def spread(values: list) -> str:
     return f"{min(values):5.2f} {statistics.median(values):5.2f} {max(values):5.2f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
+def print_figures(repeats: int) -> None:
     with tempfile.TemporaryDirectory() as home:
         # The definitions read LIVEPERSON_* when they load: defaults only, and an instance of their own.
         env = {key: value for key, value in os.environ.items() if not key.startswith("LIVEPERSON_")}
         env["DAGSTER_HOME"] = home
         measure("liveperson_dagster.definitions", "", env)  # warm the file cache and a missing dbt manifest
-        print(f"Start-up, {args.repeats} processes each ({platform.python_version()}, {os.cpu_count()} cores)")
+        print(f"Start-up, {repeats} processes each ({platform.python_version()}, {os.cpu_count()} cores)")
         print(f"{'import':46} {'wall s: min   med   max':24} {'CPU s: min   med   max':22}")
         for label, module, setup in ROWS:
-            figures = [measure(module, setup, env) for _ in range(args.repeats)]
+            figures = [measure(module, setup, env) for _ in range(repeats)]
             print(f"{label:46} {spread([w for w, _ in figures]):24} {spread([c for _, c in figures]):22}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    print_figures(parser.parse_args().repeats)
 
 
 if __name__ == "__main__":
