@@ -86,7 +86,10 @@ def load_and_build(emulator, warehouse: LivePersonWarehouse, database, tz: str, 
     return result
 
 
-CASES = [("duckdb", "UTC"), ("duckdb", "Asia/Kathmandu"), ("postgres", "UTC"), ("postgres", "Asia/Kathmandu")]
+# Each dialect's SQL in a zone whose days are not UTC's (+05:45: neither whole hours nor UTC's dates), and DuckDB's in
+# UTC too (the default). PostgreSQL in UTC would add a warehouse to build and no code path: the server's own zone
+# is UTC here, so UTC hides the mistakes Kathmandu shows.
+CASES = [("duckdb", "UTC"), ("duckdb", "Asia/Kathmandu"), ("postgres", "Asia/Kathmandu")]
 
 
 # The module's emulator; a test that changes records starts one of its own with these settings (the same records).
