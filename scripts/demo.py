@@ -154,8 +154,8 @@ def main(argv=None) -> int:
     with running_emulator(["--days", emulator_days]) as env:
         print(f"LivePerson emulator at {env['LIVEPERSON_CSDS_URL']}; loading {first} .. {last}", flush=True)
         try:
-            materialize(env, "--select", "group:liveperson", "--partition-range", f"{first}...{last}")
-            materialize(env, "--select", f"group:{MARTS_GROUP}", "--partition-range", f"{first}...{last}")
+            # The days and their marts in one run: one command's start-up (the definitions' imports) instead of two.
+            materialize(env, "--select", f"group:liveperson,group:{MARTS_GROUP}", "--partition-range", f"{first}...{last}")
             # Messaging Operations: the last complete hour (LivePerson keeps 24 hours).
             materialize(env, "--select", "group:liveperson_operations", "--partition", last_hour.strftime("%Y-%m-%d-%H:00"))
         except subprocess.CalledProcessError as failure:
