@@ -14,7 +14,7 @@ from .helpers import CHROMIUM_ARGS, EMULATOR_SETTINGS, remove_outside_settings, 
 
 _SESSION_ENVIRONMENT = pytest.StashKey[pytest.MonkeyPatch]()
 # End-to-end modules (a wheel installed, the README's recipes, the dagster CLI, the webserver and daemon, dbt on
-# four warehouses, runs killed): `make test` runs them, `make test-fast` (-m "not slow") leaves them out.
+# three warehouses, runs killed): `make test` runs them, `make test-fast` (-m "not slow") leaves them out.
 SLOW_MODULES = frozenset({
     "test_install", "test_readme", "test_dg", "test_production", "test_marts", "test_kill_rerun", "test_updates",
     "test_postgres_concurrency", "test_account_budget", "test_credentials_and_secrets", "test_duckdb_readers",
