@@ -224,6 +224,7 @@ def unique_key_checks(name: str, check_name: str, keys: dict, account: Account =
     specs = [AssetCheckSpec(check_name, asset=asset_key(table, account),
                             description=f"No {' and '.join(columns)} appears twice in {table}.")
              for table, columns in keys.items()]
+
     def results(context: AssetCheckExecutionContext, client: SqlClientBase) -> CheckResult:
         return lambda check: unique_ids(check, client, check.asset_key.path[-1], *keys[check.asset_key.path[-1]])
 

@@ -13,8 +13,7 @@ import pytest
 
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConfigError, Window
 from liveperson_dagster.liveperson.errors import LivePersonWaitTimeout
-from liveperson_dagster.liveperson.slots import AccountLimiter
-from liveperson_dagster.liveperson.slots import RequestSlots
+from liveperson_dagster.liveperson.slots import AccountLimiter, RequestSlots
 from liveperson_dagster.resources import credentials_resource
 from liveperson_dagster.config import ProjectSettings, SettingsError, connection_from_env, secret_variables_set
 
