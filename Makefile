@@ -36,7 +36,8 @@ dev: install
 ## test: the whole suite, on three workers (pytest-xdist; each test has its own temp dir, ports, databases and
 ## DAGSTER_HOME, and a time limit). Three on 2 cores: the suite waits on servers and subprocesses a third of the time
 ## (measured idle: 666 s with two workers, 530 s with three; 712 s with three since several accounts, 618 tests;
-## 715 s on 2026-12-07, a slower day of the same machine, where it had taken 834 s before the runs' overhead was cut)
+## 715 s on 2026-12-07, where it had taken 834 s before the runs' overhead was cut; the same suite took 843 s and 893 s
+## on the same machine later that day: its speed varies by a fifth from hour to hour)
 XDIST := -n 3 --dist loadfile --no-loadscope-reorder
 test: install
 	$(BIN)/python -m pytest $(XDIST)
