@@ -119,9 +119,7 @@ def migrate(variables: Optional[Mapping[str, str]], out: TextIO) -> int:
 
     try:
         warehouse = warehouse_resource(ProjectSettings.from_env(variables))
-        with warehouse.pipeline_for_run("migrate-types", lambda line: print(line, file=out)) as pipeline:
-            changed = migrate_types(pipeline, warehouse.destination, lambda line: print(line, file=out),
-                                    warehouse.postgres_lock_timeout_seconds)
+        changed = migrate_types(warehouse, lambda line: print(line, file=out))
     except Exception as error:  # noqa: BLE001 - the reason, on one line, is the answer
         print(f"FAILED: {error}", file=out)
         return 1

@@ -138,9 +138,9 @@ def load_resources(
 
 def extract_normalize_load(pipeline: Pipeline, source: DltSource, warehouse: LivePersonWarehouse,
                            log: Callable[[str], None]) -> LoadInfo:
-    """`pipeline.run` as its steps: the state and schema restored from the warehouse, the source extracted and
-    normalized, then loaded (`warehouse.load`: waiting for a DuckDB reader, alone in a PostgreSQL dataset)."""
-    pipeline.sync_destination()
+    """`pipeline.run` as its steps on a pipeline of `warehouse.pipeline_for_run` (synced with the warehouse): the
+    source extracted and normalized, then loaded (`warehouse.load`: waiting for a DuckDB reader, alone in a
+    PostgreSQL dataset)."""
     pipeline.extract(source, loader_file_format=warehouse.loader_file_format())
     pipeline.normalize()
     load_info = warehouse.load(pipeline, log)

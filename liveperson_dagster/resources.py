@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Callable, Iterator, Optional, Sequence
 
 import dlt
-import duckdb
 from dateutil.relativedelta import relativedelta
 from dagster import ConfigurableResource, EnvVar
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -98,20 +97,21 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
     @contextmanager
     def pipeline_for_run(self, run_id: str, log: Callable[[str], None]) -> Iterator[dlt.Pipeline]:
         """A pipeline with a working dir of its own (runs sharing one would load each other's pending packages),
-        holding the DuckDB writer lock while it runs. Load it with `load`."""
+        its state and schema restored from the warehouse (dlt's sync), holding the DuckDB writer lock while it runs.
+        Load it with `load`."""
         with owned_temp_dir(RUN_PREFIX, f"{run_id[:8]}-") as working_dir, self.writer_lock(f"run {run_id[:8]}", log):
             pipeline = self._pipeline(working_dir)
             if self.destination == "duckdb":
-                database = self.duckdb_file()
-                # A run starts by reading the destination's schema (dlt's sync, read-write): wait for a reader that
-                # holds the file now rather than fail.
-                warehouse_lock.retry_while_file_held(
-                    lambda: database.exists() and duckdb.connect(str(database)).close(), database,
-                    self.duckdb_lock_timeout_seconds, log)
+                # dlt's sync opens the file read-write: it waits for a reader that holds the file now rather than fail.
+                warehouse_lock.retry_while_file_held(pipeline.sync_destination, self.duckdb_file(),
+                                                     self.duckdb_lock_timeout_seconds, log)
             elif self.destination == "postgres":
                 with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
+                    pipeline.sync_destination()
                     yield pipeline
                 return
+            else:
+                pipeline.sync_destination()
             yield pipeline
 
     def load(self, pipeline: dlt.Pipeline, log: Callable[[str], None]) -> LoadInfo:

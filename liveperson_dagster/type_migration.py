@@ -15,9 +15,10 @@ from typing import Callable, Dict, List
 import dlt
 
 from .runs.dataset_lock import postgres_dataset_lock
-from .config import WarehouseSettings, variable
+from .config import variable
 from .liveperson.columns import declared_types, variant_base
 from .liveperson.errors import LivePersonTypeError
+from .resources import LivePersonWarehouse
 
 SQL_TYPES = {
     "duckdb": {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
@@ -135,20 +136,25 @@ def _update_stored_schema(pipeline: dlt.Pipeline, changes: List[Change]) -> None
         job_client.update_stored_schema()
 
 
-def migrate_types(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None] = print,
-                  lock_timeout_seconds: float = WarehouseSettings.model_fields["postgres_lock_timeout_seconds"].default) -> List[str]:
-    """Migrates the dataset of `pipeline` (see the module's doc); returns what it changed, one line each."""
+def migrate_types(warehouse: LivePersonWarehouse, log: Callable[[str], None] = print) -> List[str]:
+    """Migrates the dataset of `warehouse` (see the module's doc); returns what it changed, one line each."""
+    destination = warehouse.destination
     if destination not in SQL_TYPES:
         raise ValueError(f"migrate-types knows duckdb and postgres, not {destination!r} ({variable('destination')})")
+    with warehouse.pipeline_for_run("migrate-types", log) as pipeline:
+        return _migrate(pipeline, destination, log, warehouse.postgres_lock_timeout_seconds)
+
+
+def _migrate(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None],
+             lock_timeout_seconds: float) -> List[str]:
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return []
         changes = planned_changes(_stored_columns(client))
     if not changes:
         return []
-    pipeline.sync_destination()  # dlt's schema as the warehouse stores it
     lines = [change.describe() for change in changes]
-    # Alone in the dataset: no load changes it meanwhile (PostgreSQL; DuckDB's writer lock is held by the caller).
+    # Alone in the dataset: no load changes it meanwhile (PostgreSQL; the DuckDB writer lock is held by pipeline_for_run).
     alone = postgres_dataset_lock(pipeline, log, lock_timeout_seconds) if destination == "postgres" else nullcontext()
     with alone, pipeline.sql_client() as client:
         with client.begin_transaction():
