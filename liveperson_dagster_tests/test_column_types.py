@@ -361,6 +361,13 @@ def test_migrate_types_refuses_a_value_that_does_not_fit_and_changes_nothing(war
     assert "avg_time_resolved_conversations_by_ccp__v_double" in columns
 
 
+def test_migrate_types_refuses_a_destination_it_does_not_know_before_connecting_to_it():
+    out = io.StringIO()
+    # BigQuery without credentials: a connection would fail on them, not name what migrate-types supports.
+    assert migrate({"LIVEPERSON_DESTINATION": "bigquery"}, out) == 1
+    assert out.getvalue() == "FAILED: migrate-types knows duckdb and postgres, not 'bigquery' (LIVEPERSON_DESTINATION)\n"
+
+
 def test_ids_of_one_kind_have_one_type_in_every_table():
     kinds = {"agent": ("agent_id", "latest_agent_id", "source_agent_id", "assigned_agent_id",
                        "performed_by_agent_id"),
