@@ -142,11 +142,11 @@ def migrate_types(warehouse: LivePersonWarehouse, log: Callable[[str], None] = p
     if destination not in SQL_TYPES:
         raise ValueError(f"migrate-types knows duckdb and postgres, not {destination!r} ({variable('destination')})")
     with warehouse.pipeline_for_run("migrate-types", log) as pipeline:
-        return _migrate(pipeline, destination, log, warehouse.postgres_lock_timeout_seconds)
+        return _migrate(pipeline, warehouse, log)
 
 
-def _migrate(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None],
-             lock_timeout_seconds: float) -> List[str]:
+def _migrate(pipeline: dlt.Pipeline, warehouse: LivePersonWarehouse, log: Callable[[str], None]) -> List[str]:
+    destination = warehouse.destination
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return []
@@ -155,7 +155,8 @@ def _migrate(pipeline: dlt.Pipeline, destination: str, log: Callable[[str], None
         return []
     lines = [change.describe() for change in changes]
     # Alone in the dataset: no load changes it meanwhile (PostgreSQL; the DuckDB writer lock is held by pipeline_for_run).
-    alone = postgres_dataset_lock(pipeline, log, lock_timeout_seconds) if destination == "postgres" else nullcontext()
+    alone = (postgres_dataset_lock(pipeline, log, warehouse.postgres_lock_timeout_seconds)
+             if destination == "postgres" else nullcontext())
     with alone, pipeline.sql_client() as client:
         with client.begin_transaction():
             for schema, view in _dependent_views(client, destination):
