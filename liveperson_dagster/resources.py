@@ -14,6 +14,7 @@ from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
 from .accounts import OVERRIDES
+from .child_keys import add_record_keys
 from .config import (
     DATASET_NAME,
     REPORT_FILE_NAME,
@@ -117,12 +118,18 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
     def load(self, pipeline: dlt.Pipeline, log: Callable[[str], None]) -> LoadInfo:
         """dlt's load step of a run's pipeline (one of `pipeline_for_run`) into this warehouse. On DuckDB, a load
         refused because a reader opened the file during the fetch waits for it, keeping the fetched data; on
-        PostgreSQL, it loads alone in the dataset (see dataset_lock.py)."""
+        PostgreSQL, it loads alone in the dataset (see dataset_lock.py). Child tables of an older version get their
+        record's key first (child_keys.py)."""
+        def keyed_then_loaded() -> LoadInfo:
+            add_record_keys(pipeline, log)
+            return pipeline.load()
+
         if self.destination == "duckdb":
-            return warehouse_lock.retry_while_file_held(pipeline.load, self.duckdb_file(), self.duckdb_lock_timeout_seconds, log)
+            return warehouse_lock.retry_while_file_held(keyed_then_loaded, self.duckdb_file(),
+                                                        self.duckdb_lock_timeout_seconds, log)
         if self.destination == "postgres":
             with postgres_dataset_lock(pipeline, log, self.postgres_lock_timeout_seconds):
-                return pipeline.load()
+                return keyed_then_loaded()
         return pipeline.load()
 
     def refuse_past_retention(self, days: Sequence[Window], now: datetime) -> None:

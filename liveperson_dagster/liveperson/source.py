@@ -3,6 +3,7 @@
 from typing import Iterator, Mapping, Optional, Sequence
 
 import dlt
+from dlt.common.normalizers.json.relational import DataItemNormalizer
 
 from . import api_constants
 from .client import LISTED_BY_NAME, LivePersonClient, completed
@@ -23,6 +24,10 @@ from .records import (
     typed_config_record,
 )
 from .windows import Window
+
+
+# The key every row of a record's child tables carries: the record's own.
+CHILD_TABLE_KEYS = {"conversations": "conversation_id", "chat_engagements": "engagement_id"}
 
 
 # Column types are declared (columns.py), never inferred from a first value; a value that does not fit its column
@@ -56,7 +61,12 @@ def liveperson_source(
     replacements = replacements or {}
     # LivePerson sends each time twice, as epoch milliseconds (`timeL`, `startTimeL`, ...) and as a string;
     # parsing every string into a timestamp doubled the normalize time. `start_time`/`end_time` are timestamps.
-    dlt.current.source_schema().remove_type_detection("iso_timestamp")
+    schema = dlt.current.source_schema()
+    schema.remove_type_detection("iso_timestamp")
+    # Every child row carries its record's key (dlt's normalizer copies it down every level), so analysts and the
+    # marts join a child table on `conversation_id` / `engagement_id`, not on dlt's row ids.
+    DataItemNormalizer.update_normalizer_config(schema, {"propagation": {"tables": {
+        table: {key: key} for table, key in CHILD_TABLE_KEYS.items()}}})
     # LivePerson serves them for the last 24 hours only: a window of history (a day) would be refused.
     operations = (messaging_queue_health(client, window), messaging_agent_metrics(client, window))
     for resource in operations:

@@ -1,11 +1,11 @@
--- One row per conversation: the `info` fields lifted, typed and renamed. `conversation_row_id` (dlt's row id)
--- joins the child tables.
+-- One row per conversation: the `info` fields lifted, typed and renamed. Its child tables carry its
+-- `conversation_id`.
 with source as (
     {{ liveperson_table("conversations", [
         "conversation_id text", "start_time timestamptz", "end_time timestamptz", "info__status text",
         "info__latest_agent_id bigint", "info__latest_skill_id bigint", "info__latest_agent_group_id bigint",
         "info__csat_rate bigint", "info__mcs bigint", "info__close_reason text", "info__source text",
-        "info__is_partial boolean", "_dlt_id text",
+        "info__is_partial boolean",
     ]) }}
 )
 
@@ -24,6 +24,5 @@ select
     info__mcs as mcs,
     info__close_reason as close_reason,
     info__source as channel,
-    coalesce(info__is_partial, false) as is_partial,
-    _dlt_id as conversation_row_id
+    coalesce(info__is_partial, false) as is_partial
 from source

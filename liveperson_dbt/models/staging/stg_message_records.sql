@@ -1,9 +1,9 @@
--- One row per message record of a conversation (`messageRecords`), de-nested: the conversation's id lifted from
--- its parent row, the time as an instant and in epoch milliseconds (exact differences).
+-- One row per message record of a conversation (`messageRecords`), de-nested (each carries its conversation_id),
+-- the time as an instant and in epoch milliseconds (exact differences).
 with source as (
     {{ liveperson_table("conversations__message_records", [
         "message_id text", "seq bigint", "dialog_id text", "participant_id text", "sent_by text", "type text",
-        "audience text", "time_l bigint", "_dlt_parent_id text",
+        "audience text", "time_l bigint", "conversation_id text",
     ]) }}
 )
 
@@ -26,4 +26,4 @@ select
 from source
 join {{ ref("stg_conversations") }} as conversations
     on conversations.account_name = source.account_name
-    and conversations.conversation_row_id = source._dlt_parent_id
+    and conversations.conversation_id = source.conversation_id

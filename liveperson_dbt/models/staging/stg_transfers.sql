@@ -1,10 +1,9 @@
--- One row per transfer of a conversation (`transfers`), de-nested: the conversation's id lifted from its parent
--- row.
+-- One row per transfer of a conversation (`transfers`), de-nested (each carries its conversation_id).
 with source as (
     {{ liveperson_table("conversations__transfers", [
         "time_l bigint", "source_skill_id bigint", "target_skill_id bigint", "source_agent_id bigint",
         "assigned_agent_id bigint", "reason text", "by text", "dialog_id text", "_dlt_list_idx bigint",
-        "_dlt_parent_id text",
+        "conversation_id text",
     ]) }}
 )
 
@@ -24,4 +23,4 @@ select
 from source
 join {{ ref("stg_conversations") }} as conversations
     on conversations.account_name = source.account_name
-    and conversations.conversation_row_id = source._dlt_parent_id
+    and conversations.conversation_id = source.conversation_id

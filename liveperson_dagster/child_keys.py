@@ -1,0 +1,49 @@
+"""Child tables of a warehouse loaded before child rows carried their record's key (`conversation_id` in every
+`conversations__*` table, `engagement_id` in every `chat_engagements__*` table) get it: the column is added and
+filled from the record each row belongs to (dlt's `_dlt_root_id`), in one transaction, before the first load that
+writes such rows. Once done it finds nothing to do. DuckDB and PostgreSQL; on another destination the rows of older
+loads get the key when their day is loaded again."""
+
+from typing import Callable, Dict
+
+import dlt
+
+from .liveperson.source import CHILD_TABLE_KEYS
+
+def is_keyed_child(table: str) -> bool:
+    return any(table.startswith(f"{record}__") for record in CHILD_TABLE_KEYS)
+
+
+def tables_without_keys(client) -> Dict[str, str]:
+    """The child tables of the dataset whose rows lack their record's key column: table -> key."""
+    columns: Dict[str, set] = {}
+    for table, column in client.execute_sql(
+            "select table_name, column_name from information_schema.columns where table_schema = %s",
+            client.dataset_name):
+        columns.setdefault(table, set()).add(column)
+    return {table: CHILD_TABLE_KEYS[table.split("__")[0]] for table, names in sorted(columns.items())
+            if is_keyed_child(table) and CHILD_TABLE_KEYS[table.split("__")[0]] not in names}
+
+
+def add_record_keys(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
+    """Before loading what `pipeline` normalized: when it writes child rows, the older child tables get their key."""
+    normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    if normalized is None or not any(map(is_keyed_child, normalized.row_counts)):
+        return
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return
+        missing = tables_without_keys(client)
+        if not missing:
+            return
+        type_mapper = client.capabilities.get_type_mapper()
+        with client.begin_transaction():
+            for table, key in missing.items():
+                child, record = (client.make_qualified_table_name(name) for name in (table, table.split("__")[0]))
+                column, root_id, row_id = map(client.escape_column_name, (key, "_dlt_root_id", "_dlt_id"))
+                sql_type = type_mapper.to_destination_type({"name": key, "data_type": "text"}, {"name": table})
+                client.execute_sql(f"alter table {child} add column {column} {sql_type}")
+                client.execute_sql(f"update {child} set {column} = record.{column} from {record} as record "
+                                   f"where {child}.{root_id} = record.{row_id}")
+    log(f"Child tables loaded by an older version now carry their record's key: "
+        f"{', '.join(f'{table}.{key}' for table, key in missing.items())}")
