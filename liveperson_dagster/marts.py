@@ -87,6 +87,11 @@ class InstalledDbtCli(DbtCliResource):
         return None
 
 
+def installed_dbt_cli(**settings) -> DbtCliResource:
+    """dagster-dbt's resource for the dbt beside this Python (InstalledDbtCli), else for the `dbt` on PATH."""
+    return (InstalledDbtCli if DBT_BESIDE_PYTHON else DbtCliResource)(dbt_executable=DBT_EXECUTABLE, **settings)
+
+
 def prepared_manifest(project: DbtProject = dbt_project) -> Path:
     """The project's manifest, parsed first when missing or older than a file of the project. (dagster-dbt's
     DbtProject.prepare_if_dev parses at every load under `dagster dev`, not knowing whether anything changed; the
@@ -107,8 +112,7 @@ def parse(project: DbtProject = dbt_project, force: bool = True, clock=time.mono
         lock.flush()
         try:
             if force or not manifest_is_current(project):
-                DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
-                    ["parse", "--quiet"], target_path=project.target_path).wait()
+                installed_dbt_cli(project_dir=project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
         finally:
             lock.truncate(0)
 
@@ -216,9 +220,7 @@ def build(context: AssetExecutionContext, warehouse: LivePersonWarehouse, dbt_va
     with warehouse.writer_lock(f"run {context.run.run_id[:8]} (dbt)", context.log.info), \
             owned_temp_dir(TARGET_PREFIX, f"{context.run.run_id[:8]}-") as target:
         write_profile(target, DBT_PROJECT_DIR / "profiles.yml", warehouse.destination, connection)
-        dbt_cli = InstalledDbtCli if DBT_BESIDE_PYTHON else DbtCliResource
-        dbt = dbt_cli(project_dir=dbt_project, profiles_dir=target, target=warehouse.destination,
-                      dbt_executable=DBT_EXECUTABLE)
+        dbt = installed_dbt_cli(project_dir=dbt_project, profiles_dir=target, target=warehouse.destination)
         context.log.info(f"dbt build into {warehouse.destination} schema {MARTS_SCHEMA}, vars {json.dumps(dbt_vars)}")
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=Path(target))
         yield from invocation.stream()
