@@ -36,7 +36,7 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = (),
     checks and resources; the single account of `settings` when None."""
     accounts = tuple(accounts or (single_account(settings, secret_variables),))
     assets, checks, jobs, schedules, sensors, resources = [], [], [], [], [dead_runs_sensor], {}
-    updates_jobs, daily_jobs = [], []
+    updates_jobs = []
     for account in accounts:
         own = account.settings
         # The partitions carry the time zone to everything that needs it (schedules, marts, report).
@@ -51,7 +51,6 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = (),
         assets += build_assets(days, hours, settings.destination, account)
         checks += build_checks(own.max_unknown_percent, account)
         jobs += [daily, operations, updates]
-        daily_jobs.append(daily)
         updates_jobs.append(updates)
         schedules += [daily_schedule(daily, days, own.lookback_days, account=account), operations_schedule(operations)]
         sensors.append(updates_sensor(updates, days, own.updates_interval_seconds, own.lookback_days, account=account))
@@ -63,7 +62,7 @@ def build_definitions(settings: ProjectSettings, secret_variables: tuple = (),
     several = accounts[0].name is not None
     if several:
         assets += [*build_marts_assets(None, accounts), build_report_asset(settings.timezone, {account.name: account.settings.timezone for account in accounts})]
-        sensors.append(marts_after_loads_sensor([*daily_jobs, *updates_jobs], liveperson_marts_refresh))
+        sensors.append(marts_after_loads_sensor(liveperson_marts_refresh, accounts))
         resources["warehouse"] = warehouse_resource(settings)  # where the marts are built
     else:
         assets += [*build_marts_assets(days, accounts), build_report_asset(days.timezone)]

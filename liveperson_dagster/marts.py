@@ -25,7 +25,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Collection, Iterator, List, Mapping, Optional, Sequence
 
 import yaml
 
@@ -42,7 +42,7 @@ from .constants import MARTS_GROUP, MARTS_JOB_NAME, POOL, RANGE_END_TAG, RANGE_S
 from .liveperson.waiting import try_flock, wait_for
 from .resources import LivePersonWarehouse
 from .runs.run_owners import claim_run
-from .translator import DEPENDENCIES, CONFIG_RESOURCES, asset_key
+from .translator import CONFIG_RESOURCES, DAILY_RESOURCES, DEPENDENCIES, asset_key
 from .runs.working_dirs import owned_temp_dir
 
 MARTS_SCHEMA = "liveperson_marts"
@@ -186,7 +186,8 @@ def accounts_var(accounts: Sequence[Account], timezone: str) -> list:
 def build_marts_assets(days: Optional[DailyPartitionsDefinition], accounts: Sequence[Account] = (SINGLE,)) -> list:
     """The marts' two asset definitions: dimensions (unpartitioned) and daily marts (partitioned by `days`; a range
     is one run, like the daily assets they read, so that a range's loads and marts are one run). Several accounts
-    (`days` None): the daily marts are unpartitioned too, each account's days in its own time zone, rebuilt whole."""
+    (`days` None): the daily marts are unpartitioned too, each account's days in its own time zone: a run tagged
+    with days (marts_after_loads_sensor) rebuilds those days of every account, any other run every day."""
     manifest = prepared_manifest()
     translator = MartsTranslator(accounts)
     timezone = days.timezone if days is not None else "UTC"
@@ -202,7 +203,7 @@ def build_marts_assets(days: Optional[DailyPartitionsDefinition], accounts: Sequ
                 backfill_policy=BackfillPolicy.single_run(), pool=POOL)
     def liveperson_marts_daily(context: AssetExecutionContext, warehouse: LivePersonWarehouse):
         if days is None:
-            yield from build(context, warehouse, base_vars)
+            yield from build(context, warehouse, {**base_vars, **days_asked(context.run.tags)})
             return
         days_of_run = context.partition_key_range
         yield from build(context, warehouse, {**base_vars, "first_day": days_of_run.start, "last_day": days_of_run.end})
@@ -252,18 +253,33 @@ def write_profile(directory: str, project_profiles: Path, target: str, connectio
 MARTS_SENSOR_NAME = "liveperson_marts_after_updates"
 
 
-def touched_days(instance: DagsterInstance, run_id: str) -> List[str]:
-    """The partitions of liveperson/conversations that the run reported materialized, sorted."""
-    conversations = asset_key("conversations")  # the single account's (several accounts: marts_after_loads_sensor)
+def touched_days(instance: DagsterInstance, run_id: str, keys: Collection[AssetKey] = (asset_key("conversations"),)
+                 ) -> List[str]:
+    """The partitions of the assets `keys` (the single account's conversations unless said) that the run reported
+    materialized, sorted."""
     entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
     return sorted({entry.asset_materialization.partition for entry in entries
-                   if entry.asset_materialization.asset_key == conversations and entry.asset_materialization.partition})
+                   if entry.asset_materialization.asset_key in keys and entry.asset_materialization.partition})
 
 
-def _marts_sensor(load_jobs: Sequence[JobDefinition], refresh_job, description: str):
-    """The decorator of the sensor that requests `refresh_job` after a successful run of one of `load_jobs`."""
+# Several accounts: the days a refresh of the (unpartitioned) marts rebuilds, as tags of its run. Each account's rows
+# of those days (in its own time zone) are rebuilt from what the warehouse holds: the triggering account's changed,
+# the others' as they were.
+FIRST_DAY_TAG, LAST_DAY_TAG = "liveperson/first_day", "liveperson/last_day"
+
+
+def days_asked(tags: Mapping[str, str]) -> dict:
+    """The dbt vars first_day and last_day of a run tagged with them, else none (every day)."""
+    if FIRST_DAY_TAG in tags and LAST_DAY_TAG in tags:
+        return {"first_day": tags[FIRST_DAY_TAG], "last_day": tags[LAST_DAY_TAG]}
+    return {}
+
+
+def _marts_sensor(load_jobs: Optional[Sequence[JobDefinition]], refresh_job, description: str):
+    """The decorator of the sensor that requests `refresh_job` after a successful run of one of `load_jobs` (None:
+    any run of the code location)."""
     return run_status_sensor(name=MARTS_SENSOR_NAME, run_status=DagsterRunStatus.SUCCESS,
-                             monitored_jobs=list(load_jobs), request_job=refresh_job,
+                             monitored_jobs=None if load_jobs is None else list(load_jobs), request_job=refresh_job,
                              default_status=DefaultSensorStatus.RUNNING, description=description)
 
 
@@ -282,14 +298,22 @@ def marts_after_updates_sensor(updates_job: JobDefinition, refresh_job):
     return liveperson_marts_after_updates
 
 
-def marts_after_loads_sensor(load_jobs: Sequence[JobDefinition], refresh_job):
-    """Several accounts: their marts are one layer, rebuilt whole (unpartitioned: each account's days are in its own
-    time zone) after a successful daily or late-changes run of any account."""
+def marts_after_loads_sensor(refresh_job, accounts: Sequence[Account]):
+    """Several accounts: their marts are one layer (unpartitioned: each account's days are in its own time zone);
+    after any successful run that loaded days of an account (its daily job, late changes, a run launched from the UI),
+    those days are rebuilt for every account."""
+    daily_keys = {asset_key(table, account) for table in DAILY_RESOURCES for account in accounts}
 
-    @_marts_sensor(load_jobs, refresh_job, "After a successful daily or late-changes run of an account: the marts of "
-                   f"every account, in one run of {MARTS_JOB_NAME}.")
+    @_marts_sensor(None, refresh_job, "After a successful run that loaded days of an account (its daily job, late "
+                   "changes, a run launched from the UI): the marts of those days (first to last), for every account, "
+                   f"in one run of {MARTS_JOB_NAME}.")
     def liveperson_marts_after_updates(context: RunStatusSensorContext):
-        return RunRequest(run_key=f"marts after {context.dagster_run.run_id}")
+        run_id = context.dagster_run.run_id
+        days = touched_days(context.instance, run_id, daily_keys)
+        if not days:
+            return SkipReason(f"Run {run_id[:8]} loaded no day")
+        return RunRequest(run_key=f"marts after {run_id}",
+                          tags={FIRST_DAY_TAG: days[0], LAST_DAY_TAG: days[-1], "liveperson/days_touched": ",".join(days)})
 
     return liveperson_marts_after_updates
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 from dagster import (
     DagsterEventType, DagsterInstance, RunRequest, build_run_status_sensor_context, build_sensor_context, materialize,
@@ -346,19 +347,32 @@ def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them
         assert not query(database, f"select 1 from liveperson_brand_a.conversations where conversation_id = '{rated}'")
 
         # The late change reaches the marts: the sensor of the marts sees the run succeed and requests the marts
-        # of every account (unpartitioned with several accounts), which the refresh job builds.
+        # of the day it touched, for every account (unpartitioned with several accounts), which the refresh job
+        # builds; a row of another day is left as it was (planted here: a whole rebuild would remove it).
         marts_sensor = defs.resolve_sensor_def(MARTS_SENSOR_NAME)
         (success,) = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)
         marts_request = marts_sensor(build_run_status_sensor_context(
             sensor_name=MARTS_SENSOR_NAME, dagster_event=success.dagster_event, dagster_instance=instance,
             dagster_run=instance.get_run_by_id(result.run_id)))
         assert isinstance(marts_request, RunRequest) and marts_request.run_key == f"marts after {result.run_id}"
+        assert {name: marts_request.tags[name] for name in ("liveperson/first_day", "liveperson/last_day")} == \
+            {"liveperson/first_day": DAY, "liveperson/last_day": DAY}
         assert marts_sensor.job_name == MARTS_JOB_NAME
         refresh = defs.resolve_job_def(MARTS_JOB_NAME)
+        assert refresh.execute_in_process(instance=instance).success  # every day: the marts exist
+        with duckdb.connect(str(database)) as connection:
+            connection.execute("insert into liveperson_marts.fct_conversations select * replace ('planted' as "
+                               "conversation_id, date '2026-10-01' as day) from liveperson_marts.fct_conversations "
+                               "where account_name = 'brand_a' limit 1")
         assert refresh.execute_in_process(instance=instance, tags=marts_request.tags).success
     csat = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations "
                                 "where account_name = 'brand_b'"))
     assert csat[rated] == 4
+    assert query(database, "select day from liveperson_marts.fct_conversations where conversation_id = 'planted'") \
+        == [(date(2026, 10, 1),)]
+    assert sorted(row[0] for row in query(database, "select conversation_id from liveperson_marts.fct_conversations "
+                                                    f"where account_name = 'brand_a' and day = date '{DAY}'")) == \
+        sorted(emulators["brand_a"].conversation_ids(*local_window(DAY, ZONES["brand_a"])))
 
 
 def test_the_cli_loads_a_day_of_one_account_by_its_group(two_accounts, tmp_path):
