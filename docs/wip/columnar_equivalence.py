@@ -107,6 +107,11 @@ def explode(rows: pa.StructArray, keys: pa.Array, table: str, out: dict, columns
                 own = {"conversation_id": pc.take(keys, parents), "_dlt_list_idx": position}
                 if columns and "_dlt_list_idx" in columns:
                     own["_dlt_parent_list_idx"] = pc.take(columns["_dlt_list_idx"], parents)
+                # dlt's ids, deterministic: a row's id is its parent's, the list's name and its position.
+                parent_ids = pc.take(columns["_dlt_id"], parents)
+                own["_dlt_id"] = pc.binary_join_element_wise(parent_ids, name, position.cast(pa.string()), "/")
+                own["_dlt_parent_id"] = parent_ids
+                own["_dlt_root_id"] = own["conversation_id"]
                 if pa.types.is_struct(flat.type):
                     explode(flat, own["conversation_id"], f"{table}__{name}", out, own)
                 else:
@@ -140,7 +145,7 @@ def page_tables(raw: bytes, out: dict) -> None:
     if "latestAgentSurvey" in fields and fields["latestAgentSurvey"].null_count == len(records):
         del fields["latestAgentSurvey"]
     shaped = pa.StructArray.from_arrays(list(fields.values()), names=list(fields))
-    lifted = {"conversation_id": keys, "start_time": as_time(start_ms),
+    lifted = {"conversation_id": keys, "_dlt_id": keys, "start_time": as_time(start_ms),
               "end_time": pc.if_else(is_open, pa.scalar(None, pa.timestamp("us", tz="UTC")), as_time(end_ms)),
               "status": info_fields.get("status"), "is_partial": pc.fill_null(pc.equal(partial, True), False)}
     explode(shaped, keys, "conversations", out, lifted)
