@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 from dagster import (
-    DagsterEventType, DagsterInstance, RunRequest, build_run_status_sensor_context, build_sensor_context, materialize,
+    DagsterEventType, DagsterInstance, RunRequest, SkipReason, build_run_status_sensor_context, build_sensor_context,
+    materialize,
 )
 
 from liveperson_dagster.accounts import load_accounts
@@ -364,7 +365,15 @@ def test_each_accounts_sensor_finds_its_own_late_changes_and_its_job_merges_them
             connection.execute("insert into liveperson_marts.fct_conversations select * replace ('planted' as "
                                "conversation_id, date '2026-10-01' as day) from liveperson_marts.fct_conversations "
                                "where account_name = 'brand_a' limit 1")
-        assert refresh.execute_in_process(instance=instance, tags=marts_request.tags).success
+        refreshed = refresh.execute_in_process(instance=instance, tags=marts_request.tags)
+        assert refreshed.success
+        # The sensor watches every run of the code location: a run that loaded no day (the refresh itself) asks
+        # for nothing.
+        (refresh_success,) = instance.all_logs(refreshed.run_id, of_type=DagsterEventType.RUN_SUCCESS)
+        skipped = marts_sensor(build_run_status_sensor_context(
+            sensor_name=MARTS_SENSOR_NAME, dagster_event=refresh_success.dagster_event, dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(refreshed.run_id)))
+        assert isinstance(skipped, SkipReason) and "loaded no day" in skipped.skip_message
     csat = dict(query(database, "select conversation_id, csat from liveperson_marts.fct_conversations "
                                 "where account_name = 'brand_b'"))
     assert csat[rated] == 4
