@@ -253,13 +253,15 @@ def write_profile(directory: str, project_profiles: Path, target: str, connectio
 MARTS_SENSOR_NAME = "liveperson_marts_after_updates"
 
 
-def touched_days(instance: DagsterInstance, run_id: str, keys: Collection[AssetKey] = (asset_key("conversations"),)
-                 ) -> List[str]:
-    """The partitions of the assets `keys` (the single account's conversations unless said) that the run reported
-    materialized, sorted."""
-    entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
-    return sorted({entry.asset_materialization.partition for entry in entries
-                   if entry.asset_materialization.asset_key in keys and entry.asset_materialization.partition})
+def touched_days(instance: DagsterInstance, run_id: str, keys: Collection[AssetKey]) -> List[str]:
+    """The partitions of the assets `keys` that the run reported materialized, sorted; none when the run built marts
+    too (a daily job: its marts are built)."""
+    entries = [entry.asset_materialization for entry in
+               instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)]
+    if any(materialization.asset_key.path[0] == MARTS_GROUP for materialization in entries):
+        return []
+    return sorted({materialization.partition for materialization in entries
+                   if materialization.asset_key in keys and materialization.partition})
 
 
 # Several accounts: the days a refresh of the (unpartitioned) marts rebuilds, as tags of its run. Each account's rows
@@ -284,13 +286,17 @@ def _marts_sensor(load_jobs: Optional[Sequence[JobDefinition]], refresh_job, des
 
 
 def marts_after_updates_sensor(updates_job: JobDefinition, refresh_job):
-    @_marts_sensor([updates_job], refresh_job, f"After a successful run of {updates_job.name}: the marts of the "
-                   f"days it touched, in one run of {MARTS_JOB_NAME}.")
+    """Single account: after a successful run that loaded days without building their marts (late changes, a load
+    launched from the UI; the daily job builds its own), the marts of those days."""
+    daily_keys = {asset_key(table) for table in DAILY_RESOURCES}
+
+    @_marts_sensor(None, refresh_job, f"After a successful run that loaded days without their marts ({updates_job.name}"
+                   f", a load launched from the UI): the marts of the days it touched, in one run of {MARTS_JOB_NAME}.")
     def liveperson_marts_after_updates(context: RunStatusSensorContext):
         run_id = context.dagster_run.run_id
-        days = touched_days(context.instance, run_id)
+        days = touched_days(context.instance, run_id, daily_keys)
         if not days:
-            return SkipReason(f"Run {run_id[:8]} touched no day")
+            return SkipReason(f"Run {run_id[:8]} touched no day whose marts it did not build")
         return RunRequest(run_key=f"marts after {run_id}",
                           tags={RANGE_START_TAG: days[0], RANGE_END_TAG: days[-1],
                                 "liveperson/days_touched": ",".join(days)})
@@ -311,7 +317,7 @@ def marts_after_loads_sensor(refresh_job, accounts: Sequence[Account]):
         run_id = context.dagster_run.run_id
         days = touched_days(context.instance, run_id, daily_keys)
         if not days:
-            return SkipReason(f"Run {run_id[:8]} loaded no day")
+            return SkipReason(f"Run {run_id[:8]} loaded no day whose marts it did not build")
         return RunRequest(run_key=f"marts after {run_id}",
                           tags={FIRST_DAY_TAG: days[0], LAST_DAY_TAG: days[-1], "liveperson/days_touched": ",".join(days)})
 

@@ -1,7 +1,10 @@
 from datetime import datetime, timezone
 
 from dagster import AssetKey, BackfillPolicy, DailyPartitionsDefinition, HourlyPartitionsDefinition
-from dagster import build_schedule_context
+from dagster import (
+    DagsterEventType, DagsterInstance, RunRequest, SkipReason, asset, build_run_status_sensor_context,
+    build_schedule_context, materialize,
+)
 
 from liveperson_dagster.definitions import defs
 from liveperson_dagster.report import REPORT_KEY
@@ -187,6 +190,40 @@ def test_late_changes_are_followed_by_a_refresh_of_the_marts_of_their_days():
     assert sensor.default_status.value == "RUNNING"
     assert [target.job_name for target in sensor.targets] == ["liveperson_marts_refresh"]
     assert "liveperson_conversation_updates" in sensor.description
+    assert "a load launched from the UI" in sensor.description
     job = defs.resolve_job_def("liveperson_marts_refresh")
     assert job.partitions_def == defs.resolve_asset_graph().get(CONVERSATIONS).partitions_def
     assert {key.path[0] for key in job.asset_layer.executable_asset_keys} == {"liveperson_marts"}
+
+
+def test_the_marts_follow_a_run_that_loaded_days_without_building_their_marts():
+    """The sensor sees every run of the code location: one that loaded days (late changes, a load launched from the
+    UI) is followed by the marts of those days; one that built them too (the daily job), or loaded no day, is not."""
+    days = DailyPartitionsDefinition(start_date="2026-11-01")
+
+    @asset(key=CONVERSATIONS, partitions_def=days)
+    def conversations() -> None: ...
+
+    @asset(key=AssetKey(["liveperson_marts", "fct_conversations"]), partitions_def=days, deps=[CONVERSATIONS])
+    def fct_conversations() -> None: ...
+
+    @asset(key=AssetKey(["liveperson", "users"]))
+    def users() -> None: ...
+
+    sensor = defs.resolve_sensor_def("liveperson_marts_after_updates")
+    instance = DagsterInstance.ephemeral()
+
+    def after(result):
+        (success,) = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)
+        return sensor(build_run_status_sensor_context(
+            sensor_name=sensor.name, dagster_event=success.dagster_event, dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id)))
+
+    loaded = materialize([conversations], partition_key="2026-11-03", instance=instance)
+    request = after(loaded)
+    assert isinstance(request, RunRequest) and request.run_key == f"marts after {loaded.run_id}"
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
+        == ("2026-11-03", "2026-11-03")
+    assert isinstance(after(materialize([conversations, fct_conversations], partition_key="2026-11-04",
+                                        instance=instance)), SkipReason)
+    assert isinstance(after(materialize([users], instance=instance)), SkipReason)
