@@ -10,6 +10,7 @@ import dlt
 
 from .liveperson.source import CHILD_TABLE_KEYS
 
+
 def is_keyed_child(table: str) -> bool:
     return any(table.startswith(f"{record}__") for record in CHILD_TABLE_KEYS)
 

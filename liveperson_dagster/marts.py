@@ -255,7 +255,7 @@ MARTS_SENSOR_NAME = "liveperson_marts_after_updates"
 
 def touched_days(instance: DagsterInstance, run_id: str, keys: Collection[AssetKey]) -> List[str]:
     """The partitions of the assets `keys` that the run reported materialized, sorted; none when the run built marts
-    too (a daily job: its marts are built)."""
+    too (the single account's daily job builds its own)."""
     entries = [entry.asset_materialization for entry in
                instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)]
     if any(materialization.asset_key.path[0] == MARTS_GROUP for materialization in entries):
@@ -277,11 +277,10 @@ def days_asked(tags: Mapping[str, str]) -> dict:
     return {}
 
 
-def _marts_sensor(load_jobs: Optional[Sequence[JobDefinition]], refresh_job, description: str):
-    """The decorator of the sensor that requests `refresh_job` after a successful run of one of `load_jobs` (None:
-    any run of the code location)."""
-    return run_status_sensor(name=MARTS_SENSOR_NAME, run_status=DagsterRunStatus.SUCCESS,
-                             monitored_jobs=None if load_jobs is None else list(load_jobs), request_job=refresh_job,
+def _marts_sensor(refresh_job, description: str):
+    """The decorator of the sensor that requests `refresh_job` after a successful run: it sees every run of the code
+    location (runs of the command line carry no code location and are not seen)."""
+    return run_status_sensor(name=MARTS_SENSOR_NAME, run_status=DagsterRunStatus.SUCCESS, request_job=refresh_job,
                              default_status=DefaultSensorStatus.RUNNING, description=description)
 
 
@@ -290,7 +289,7 @@ def marts_after_updates_sensor(updates_job: JobDefinition, refresh_job):
     launched from the UI; the daily job builds its own), the marts of those days."""
     daily_keys = {asset_key(table) for table in DAILY_RESOURCES}
 
-    @_marts_sensor(None, refresh_job, f"After a successful run that loaded days without their marts ({updates_job.name}"
+    @_marts_sensor(refresh_job, f"After a successful run that loaded days without their marts ({updates_job.name}"
                    f", a load launched from the UI): the marts of the days it touched, in one run of {MARTS_JOB_NAME}.")
     def liveperson_marts_after_updates(context: RunStatusSensorContext):
         run_id = context.dagster_run.run_id
@@ -310,7 +309,7 @@ def marts_after_loads_sensor(refresh_job, accounts: Sequence[Account]):
     those days are rebuilt for every account."""
     daily_keys = {asset_key(table, account) for table in DAILY_RESOURCES for account in accounts}
 
-    @_marts_sensor(None, refresh_job, "After a successful run that loaded days of an account (its daily job, late "
+    @_marts_sensor(refresh_job, "After a successful run that loaded days of an account (its daily job, late "
                    "changes, a run launched from the UI): the marts of those days (first to last), for every account, "
                    f"in one run of {MARTS_JOB_NAME}.")
     def liveperson_marts_after_updates(context: RunStatusSensorContext):
