@@ -253,7 +253,7 @@ def write_profile(directory: str, project_profiles: Path, target: str, connectio
 MARTS_SENSOR_NAME = "liveperson_marts_after_updates"
 
 
-def touched_days(instance: DagsterInstance, run_id: str, keys: Collection[AssetKey]) -> List[str]:
+def days_without_marts(instance: DagsterInstance, run_id: str, keys: Collection[AssetKey]) -> List[str]:
     """The partitions of the assets `keys` that the run reported materialized, sorted; none when the run built marts
     too (the single account's daily job builds its own)."""
     entries = [entry.asset_materialization for entry in
@@ -262,7 +262,6 @@ def touched_days(instance: DagsterInstance, run_id: str, keys: Collection[AssetK
         return []
     return sorted({materialization.partition for materialization in entries
                    if materialization.asset_key in keys and materialization.partition})
-
 
 # Several accounts: the days a refresh of the (unpartitioned) marts rebuilds, as tags of its run. Each account's rows
 # of those days (in its own time zone) are rebuilt from what the warehouse holds: the triggering account's changed,
@@ -277,51 +276,41 @@ def days_asked(tags: Mapping[str, str]) -> dict:
     return {}
 
 
-def _marts_sensor(refresh_job, description: str):
-    """The decorator of the sensor that requests `refresh_job` after a successful run: it sees every run of the code
-    location (runs of the command line carry no code location and are not seen)."""
-    return run_status_sensor(name=MARTS_SENSOR_NAME, run_status=DagsterRunStatus.SUCCESS, request_job=refresh_job,
-                             default_status=DefaultSensorStatus.RUNNING, description=description)
+def _marts_sensor(refresh_job, description: str, daily_keys: Collection[AssetKey], first_tag: str, last_tag: str):
+    """The sensor that requests `refresh_job` for the days (`first_tag` to `last_tag`) of `daily_keys` a successful
+    run loaded without building their marts. It sees every run of the code location (runs of the command line carry
+    no code location and are not seen)."""
+    @run_status_sensor(name=MARTS_SENSOR_NAME, run_status=DagsterRunStatus.SUCCESS, request_job=refresh_job,
+                       default_status=DefaultSensorStatus.RUNNING, description=description)
+    def liveperson_marts_after_updates(context: RunStatusSensorContext):
+        run_id = context.dagster_run.run_id
+        days = days_without_marts(context.instance, run_id, daily_keys)
+        if not days:
+            return SkipReason(f"Run {run_id[:8]} loaded no day whose marts it did not build")
+        return RunRequest(run_key=f"marts after {run_id}",
+                          tags={first_tag: days[0], last_tag: days[-1], "liveperson/days_touched": ",".join(days)})
+
+    return liveperson_marts_after_updates
 
 
 def marts_after_updates_sensor(updates_job: JobDefinition, refresh_job):
     """Single account: after a successful run that loaded days without building their marts (late changes, a load
-    launched from the UI; the daily job builds its own), the marts of those days."""
-    daily_keys = {asset_key(table) for table in DAILY_RESOURCES}
-
-    @_marts_sensor(refresh_job, f"After a successful run that loaded days without their marts ({updates_job.name}"
-                   f", a load launched from the UI): the marts of the days it touched, in one run of {MARTS_JOB_NAME}.")
-    def liveperson_marts_after_updates(context: RunStatusSensorContext):
-        run_id = context.dagster_run.run_id
-        days = touched_days(context.instance, run_id, daily_keys)
-        if not days:
-            return SkipReason(f"Run {run_id[:8]} touched no day whose marts it did not build")
-        return RunRequest(run_key=f"marts after {run_id}",
-                          tags={RANGE_START_TAG: days[0], RANGE_END_TAG: days[-1],
-                                "liveperson/days_touched": ",".join(days)})
-
-    return liveperson_marts_after_updates
+    launched from the UI; the daily job builds its own), the marts of those days, a partition range of the refresh."""
+    return _marts_sensor(
+        refresh_job, f"After a successful run that loaded days without their marts ({updates_job.name}, a load "
+        f"launched from the UI): the marts of the days it touched, in one run of {MARTS_JOB_NAME}.",
+        {asset_key(table) for table in DAILY_RESOURCES}, RANGE_START_TAG, RANGE_END_TAG)
 
 
 def marts_after_loads_sensor(refresh_job, accounts: Sequence[Account]):
     """Several accounts: their marts are one layer (unpartitioned: each account's days are in its own time zone);
     after any successful run that loaded days of an account (its daily job, late changes, a run launched from the UI),
-    those days are rebuilt for every account."""
-    daily_keys = {asset_key(table, account) for table in DAILY_RESOURCES for account in accounts}
-
-    @_marts_sensor(refresh_job, "After a successful run that loaded days of an account (its daily job, late "
-                   "changes, a run launched from the UI): the marts of those days (first to last), for every account, "
-                   f"in one run of {MARTS_JOB_NAME}.")
-    def liveperson_marts_after_updates(context: RunStatusSensorContext):
-        run_id = context.dagster_run.run_id
-        days = touched_days(context.instance, run_id, daily_keys)
-        if not days:
-            return SkipReason(f"Run {run_id[:8]} loaded no day whose marts it did not build")
-        return RunRequest(run_key=f"marts after {run_id}",
-                          tags={FIRST_DAY_TAG: days[0], LAST_DAY_TAG: days[-1], "liveperson/days_touched": ",".join(days)})
-
-    return liveperson_marts_after_updates
-
+    those days are rebuilt for every account (days_asked)."""
+    return _marts_sensor(
+        refresh_job, "After a successful run that loaded days of an account (its daily job, late changes, a run "
+        "launched from the UI): the marts of those days (first to last), for every account, in one run of "
+        f"{MARTS_JOB_NAME}.",
+        {asset_key(table, account) for table in DAILY_RESOURCES for account in accounts}, FIRST_DAY_TAG, LAST_DAY_TAG)
 
 if __name__ == "__main__":
     # `python -m liveperson_dagster.marts`: parse the dbt project (make does it when a file of the project changed).
