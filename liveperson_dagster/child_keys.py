@@ -4,15 +4,18 @@ filled from the record each row belongs to (dlt's `_dlt_root_id`), in one transa
 writes such rows. Once done it finds nothing to do. DuckDB and PostgreSQL; on another destination the rows of older
 loads get the key when their day is loaded again."""
 
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import dlt
 
 from .liveperson.source import CHILD_TABLE_KEYS
 
 
-def is_keyed_child(table: str) -> bool:
-    return any(table.startswith(f"{record}__") for record in CHILD_TABLE_KEYS)
+def record_of(table: str) -> Optional[str]:
+    """The record table whose key the rows of the child table `table` carry (`conversations` for
+    `conversations__message_records`), else None."""
+    record = table.split("__")[0]
+    return record if record != table and record in CHILD_TABLE_KEYS else None
 
 
 def tables_without_keys(client) -> Dict[str, str]:
@@ -22,14 +25,14 @@ def tables_without_keys(client) -> Dict[str, str]:
             "select table_name, column_name from information_schema.columns where table_schema = %s",
             client.dataset_name):
         columns.setdefault(table, set()).add(column)
-    return {table: CHILD_TABLE_KEYS[table.split("__")[0]] for table, names in sorted(columns.items())
-            if is_keyed_child(table) and CHILD_TABLE_KEYS[table.split("__")[0]] not in names}
+    return {table: CHILD_TABLE_KEYS[record] for table, names in sorted(columns.items())
+            if (record := record_of(table)) and CHILD_TABLE_KEYS[record] not in names}
 
 
 def add_record_keys(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
     """Before loading what `pipeline` normalized: when it writes child rows, the older child tables get their key."""
     normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
-    if normalized is None or not any(map(is_keyed_child, normalized.row_counts)):
+    if normalized is None or not any(map(record_of, normalized.row_counts)):
         return
     with pipeline.sql_client() as client:
         if not client.has_dataset():
@@ -40,7 +43,7 @@ def add_record_keys(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
         type_mapper = client.capabilities.get_type_mapper()
         with client.begin_transaction():
             for table, key in missing.items():
-                child, record = (client.make_qualified_table_name(name) for name in (table, table.split("__")[0]))
+                child, record = map(client.make_qualified_table_name, (table, record_of(table)))
                 column, root_id, row_id = map(client.escape_column_name, (key, "_dlt_root_id", "_dlt_id"))
                 sql_type = type_mapper.to_destination_type({"name": key, "data_type": "text"}, {"name": table})
                 client.execute_sql(f"alter table {child} add column {column} {sql_type}")
