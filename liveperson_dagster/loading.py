@@ -18,6 +18,7 @@ from .liveperson import LivePersonClient, RequestStats, Window, liveperson_sourc
 from .liveperson.api_constants import ALL_CONTENT_PARTS
 from .liveperson.columns import type_error_of
 from .liveperson.errors import LivePersonOutOfRangeError, causes
+from .liveperson.conversation_items import staged_deletions
 from .liveperson.source import REPLACED_TABLES
 from .runs.normalize_workers import NormalizeWorkers, workers_die_with_run
 from .accounts import Account
@@ -38,6 +39,8 @@ DLT_RUN_DEFAULTS = {
     "SOURCES__DATA_WRITER__FILE_MAX_ITEMS": "1000",
     # Extracted files are temporary and local: gzip costs more CPU than the disk it saves.
     "DATA_WRITER__DISABLE_COMPRESSION": "true",
+    # Arrow tables (the conversations' columnar records) get `_dlt_load_id` as rows do: the checks and the marts read it.
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     # Fresh interpreters: forking a process with live threads (Dagster's, the fetch pool's) can deadlock the child.
     "NORMALIZE__START_METHOD": "spawn",
 }
@@ -105,7 +108,9 @@ def load_resources(
         table = key.path[-1]
         removed = replacements[table].removed if table in replacements else 0
         rows = row_counts.get(table, 0) - removed  # tombstones are staged rows, not loaded ones
-        own_tables = {name: count for name, count in row_counts.items() if is_table_or_child(name, table)}
+        # Tombstones are staged rows, not loaded ones (conversation_items.py).
+        own_tables = {name: count - stats.get(staged_deletions(name), 0) for name, count in row_counts.items()
+                      if is_table_or_child(name, table)}
         own_changes = {name: columns for name, columns in schema_changes.items() if is_table_or_child(name, table)}
         extra = {
             "rows_loaded": MetadataValue.int(rows),

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from .accounts import OVERRIDES
 from .child_keys import add_record_keys
+from .own_child_tables import make_child_tables_own
 from .config import (
     DATASET_NAME,
     REPORT_FILE_NAME,
@@ -98,21 +99,27 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
     @contextmanager
     def pipeline_for_run(self, run_id: str, log: Callable[[str], None]) -> Iterator[dlt.Pipeline]:
         """A pipeline with a working dir of its own (runs sharing one would load each other's pending packages),
-        its state and schema restored from the warehouse (dlt's sync), holding the DuckDB writer lock while it runs.
+        its state and schema restored from the warehouse (dlt's sync; an older warehouse's nested conversation child
+        tables made tables of their own, own_child_tables.py), holding the DuckDB writer lock while it runs.
         Load it with `load`."""
         with owned_temp_dir(RUN_PREFIX, f"{run_id[:8]}-") as working_dir, self.writer_lock(f"run {run_id[:8]}", log):
             pipeline = self._pipeline(working_dir)
+
+            def synced() -> None:
+                pipeline.sync_destination()
+                make_child_tables_own(pipeline, log)
+
             if self.destination == "duckdb":
                 # dlt's sync opens the file read-write: it waits for a reader that holds the file now rather than fail.
-                warehouse_lock.retry_while_file_held(pipeline.sync_destination, self.duckdb_file(),
-                                                     self.duckdb_lock_timeout_seconds, log)
+                warehouse_lock.retry_while_file_held(synced, self.duckdb_file(), self.duckdb_lock_timeout_seconds, log)
             elif self.destination == "postgres":
                 with postgres_lock_waits(pipeline, log, self.postgres_lock_timeout_seconds):
-                    pipeline.sync_destination()
+                    with postgres_dataset_lock(pipeline, log, self.postgres_lock_timeout_seconds):
+                        synced()
                     yield pipeline
                 return
             else:
-                pipeline.sync_destination()
+                synced()
             yield pipeline
 
     def load(self, pipeline: dlt.Pipeline, log: Callable[[str], None]) -> LoadInfo:

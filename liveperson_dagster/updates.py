@@ -16,6 +16,7 @@ from dagster import (
     OpExecutionContext,
     op,
 )
+import pyarrow as pa
 from dateutil.relativedelta import relativedelta
 from pydantic import Field
 
@@ -65,10 +66,12 @@ def updates_op(partitions_def: DailyPartitionsDefinition, account: Account = SIN
         zone = ZoneInfo(partitions_def.timezone)
         updated_per_day: Counter = Counter()
 
-        def count_day(row: dict) -> dict:
-            if row.get("start_time") is not None:
-                updated_per_day[row["start_time"].astimezone(zone).date().isoformat()] += 1
-            return row
+        def count_day(table: pa.Table) -> pa.Table:
+            # The records' own table (columnar.py): its rows have no parent.
+            if "_dlt_parent_id" not in table.column_names:
+                for start in table.column("start_time").to_pylist():
+                    updated_per_day[start.astimezone(zone).date().isoformat()] += 1
+            return table
 
         with step_pipeline(context, warehouse) as (pipeline, _):
             client = LivePersonClient(credentials.connection())

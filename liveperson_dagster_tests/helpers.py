@@ -21,7 +21,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Union
 
+import dlt
 import duckdb
+from dlt.common.normalizers.json.relational import DataItemNormalizer
 import psutil
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
@@ -31,6 +33,9 @@ from liveperson_emulator import Emulator
 from liveperson_dagster.assets import build_assets
 from liveperson_dagster.checks import build_checks
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
+from liveperson_dagster.liveperson.columns import nested_hints_of
+from liveperson_dagster.liveperson.records import CONVERSATION_COLUMNS, conversation_row
+from liveperson_dagster.liveperson.replacement import DELETED_COLUMN_HINT
 from liveperson_dagster.runs.partitions import daily_partitions, hourly_partitions
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
 from liveperson_dagster.config import ProjectSettings, connection_from_variables
@@ -200,6 +205,28 @@ def warehouse_contents(database) -> dict:
             "select conversation_id from liveperson.conversations").fetchall())
         (messages,) = connection.execute("select count(*) from liveperson.conversations__message_records").fetchone()
     return {"ids": ids, "message_records": messages}
+
+
+# The conversations as versions before the columnar records loaded them
+
+@dlt.source(name="liveperson", schema_contract={"data_type": "freeze"})
+def nested_version(pages: Callable[[], Iterable[list]], with_child_keys: bool = False):
+    """The conversations resource of the versions before the columnar records: dict rows, child tables nested by
+    dlt's normalizer; `conversation_id` in the child rows only `with_child_keys` (the last of those versions)."""
+    schema = dlt.current.source_schema()
+    schema.remove_type_detection("iso_timestamp")
+    if with_child_keys:
+        DataItemNormalizer.update_normalizer_config(schema, {"propagation": {"tables": {
+            "conversations": {"conversation_id": "conversation_id"}}}})
+
+    @dlt.resource(name="conversations", primary_key="conversation_id",
+                  write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+                  columns={**CONVERSATION_COLUMNS, **DELETED_COLUMN_HINT}, nested_hints=nested_hints_of("conversations"))
+    def conversations():
+        for page in pages():
+            yield [conversation_row(record) for record in page]
+
+    return conversations
 
 
 # The `dagster` CLI

@@ -9,7 +9,8 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from liveperson_dagster.resources import LivePersonWarehouse
 
-from .helpers import ACCOUNT_CONFIG, assets_of, conversation_ids, query, resources_for, utc_window
+from .helpers import (ACCOUNT_CONFIG, assets_of, conversation_ids, expected_message_records, query, resources_for,
+                      utc_window)
 
 CONFIG_KEYS = [AssetKey(["liveperson", name]) for name in ("users", "skills", "agent_groups")]
 CONVERSATIONS = AssetKey(["liveperson", "conversations"])
@@ -69,7 +70,12 @@ def test_a_partition_loads_exactly_its_day_with_metadata(emulator, tmp_path):
     metadata = materializations(result, CONVERSATIONS)[0].metadata
     assert metadata["dagster/partition_row_count"].value == len(expected)
     assert metadata["rows_per_table"].value["conversations"] == len(expected)
-    assert metadata["rows_per_table"].value["conversations__message_records"] > 0
+    assert metadata["rows_per_table"].value["conversations__message_records"] == expected_message_records(
+        emulator, "2026-11-03", "2026-11-03")
+    # Each table's count is of the rows loaded (a fresh warehouse holds exactly them), not of the rows staged.
+    loaded = {table: query(database, f"select count(*) from liveperson.{table}")[0][0]
+              for table in metadata["rows_per_table"].value}
+    assert metadata["rows_per_table"].value == loaded
     assert metadata["window_start"].value == "2026-11-03T00:00:00+00:00"
     assert metadata["dlt_load_ids"].value
     assert metadata["normalize_workers"].value == 1  # one extract file: worker processes would only cost

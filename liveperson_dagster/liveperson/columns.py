@@ -184,6 +184,8 @@ def type_error_of(error: BaseException) -> Optional[LivePersonTypeError]:
 
     causes = list(causes_of(error))
     for cause in causes:
+        if isinstance(cause, LivePersonTypeError):  # the columnar build's own (columnar.py)
+            return cause
         if isinstance(cause, DataValidationError) and cause.schema_entity == "data_type":
             return LivePersonTypeError(_describe(cause))
     for cause in causes:

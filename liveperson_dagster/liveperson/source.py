@@ -11,15 +11,14 @@ from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
 from .replacement import DELETED_COLUMN_HINT, ReplacedTable, Replacement
 from .columns import nested_hints_of
+from .conversation_items import child_tables_of, conversation_items
 from .records import (
     AGENT_METRICS_COLUMNS,
     CHAT_ENGAGEMENT_COLUMNS,
     QUEUE_HEALTH_COLUMNS,
-    CONVERSATION_COLUMNS,
     STATUS_CHANGE_COLUMNS,
     chat_engagement_row,
     column_hints,
-    conversation_row,
     status_change_row,
     typed_config_record,
 )
@@ -124,8 +123,8 @@ def config_snapshot(collection: str):
     # its ROW_NUMBER() pass over every child table was the largest part of a load's time and DuckDB memory.
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="conversation_id",
-    columns={**CONVERSATION_COLUMNS, **DELETED_COLUMN_HINT},
-    nested_hints=nested_hints_of("conversations"),
+    # No `columns`: dlt starts the hints of each child table from the resource's, and the record's columns are not
+    # a child table's. Each table's columns are given with its items (conversation_items.py).
 )
 def conversations(
     client: Optional[LivePersonClient] = None,
@@ -135,12 +134,13 @@ def conversations(
     updated_since_ms: Optional[int] = None,
 ):
     """Messaging conversations whose start time lies in `window` (with `updated_since_ms`, those of them updated
-    since then); nested parts become child tables. Records served partial are fetched again by id; those still
-    partial are loaded with `is_partial` true (client.completed)."""
+    since then); each list in a record becomes a child table whose rows carry `conversation_id`, built as Arrow
+    tables (conversation_items.py). Records served partial are fetched again by id; those still partial are loaded
+    with `is_partial` true (client.completed)."""
     pages = _require(client).search_conversations(_window_required(window, "conversations"), content_parts,
                                                   updated_since_ms)
     pages = (completed(client, page, content_parts) for page in pages)  # partial records fetched again by id
-    yield from _rows(pages, conversation_row, replacement)
+    yield from conversation_items(pages, replacement, child_tables_of(dlt.current.source_schema()), client.stats.add)
 
 
 # The tables a window load replaces, and what a row of each cannot be without (see replacement.py).

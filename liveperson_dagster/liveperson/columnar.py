@@ -1,0 +1,300 @@
+"""Conversation records as Arrow tables: the record's own table and one table per list in it, built from a page
+with pyarrow's JSON reader and compute kernels (which release the interpreter lock) instead of dlt's row-by-row
+normalizer, so that dlt only writes them.
+
+The tables are the ones dlt's normalizer made of the same records (`docs/wip/columnar_equivalence.py` compared
+them): dlt's snake_case names, objects flattened to `a__b` columns, the declared types of columns.py, the two JSON
+columns as JSON text. Every child row carries `conversation_id` and dlt's ids, made deterministic: a record's
+`_dlt_id` is its `conversation_id`, a child row's is its parent's, the list's name and its position (`_dlt_list_idx`),
+so `_dlt_parent_id` / `_dlt_root_id` joins keep working and a record loaded again gets the same ids."""
+
+import io
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+from .columns import declared_types
+from .errors import LivePersonTypeError
+
+ROOT = "conversations"
+KEY = "conversation_id"
+ARROW_TYPES = {"text": pa.string(), "bigint": pa.int64(), "double": pa.float64(), "bool": pa.bool_(),
+               "timestamp": pa.timestamp("us", tz="UTC")}
+TIME = ARROW_TYPES["timestamp"]
+# Parts kept as JSON text (records.CONVERSATION_COLUMNS says why), by column: their place in the record.
+JSON_COLUMNS = {"previously_submitted_agent_surveys": ("previouslySubmittedAgentSurveys",),
+                "latest_agent_survey__submitted_answers": ("latestAgentSurvey", "submittedAnswers")}
+# Columns every row of a table has; dlt declares its ids not null.
+ID_COLUMNS = (KEY, "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")
+_naming = NamingConvention()
+_DECLARED: Dict[str, Dict[str, str]] = {}
+
+
+def _declared(table: str) -> Dict[str, str]:
+    if not _DECLARED:
+        _DECLARED.update(declared_types())
+    return _DECLARED.get(table, {})
+_READ_OPTIONS = pj.ReadOptions(use_threads=False, block_size=1 << 26)
+
+
+def conversation_tables(records: Sequence[dict]) -> Dict[str, pa.Table]:
+    """The tables of `records` (a page of the search, completed): `conversations` and each child table with rows,
+    by table name. Records without a conversation id or an integer start time are left out."""
+    records = [record for record in records if _is_loadable(record)]
+    if not records:
+        return {}
+    array = _records_array(records)
+    tables: Dict[str, List[pa.Table]] = {}
+    keys = pc.cast(array.field("info").field("conversationId"), pa.string())
+    lifted, shaped = _record_rules(array, keys)
+    lifted.update({name: _json_texts(records, path) for name, path in JSON_COLUMNS.items()})
+    _explode(shaped, keys, ROOT, tables, lifted)
+    return {name: parts[0] for name, parts in tables.items()}
+
+
+def _is_loadable(record: dict) -> bool:
+    info = record.get("info") if isinstance(record, dict) else None
+    start = info.get("startTimeL") if isinstance(info, dict) else None
+    return bool(info.get("conversationId")) and isinstance(start, int) and not isinstance(start, bool) if info else False
+
+
+def _records_array(records: Sequence[dict]) -> pa.StructArray:
+    """The records as one struct array. The JSON reader infers a timestamp from text that looks like an ISO date
+    (and the text is then lost) and refuses a field of two JSON types; such a page is built from the Python objects,
+    which keep text as text."""
+    try:
+        page = pj.read_json(io.BytesIO(orjson.dumps({"records": records})), read_options=_READ_OPTIONS)
+        array = pc.list_flatten(page.column("records")).combine_chunks()
+        if not _has_timestamps(array.type):
+            return array
+    except pa.ArrowInvalid:
+        pass
+    try:
+        return pa.array(records)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        raise LivePersonTypeError(_mixed_value_error(records)) from None
+
+
+def _has_timestamps(kind: pa.DataType) -> bool:
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        return True
+    if pa.types.is_struct(kind):
+        return any(_has_timestamps(field.type) for field in kind)
+    if pa.types.is_list(kind):
+        return _has_timestamps(kind.value_type)
+    return False
+
+
+def _record_rules(array: pa.StructArray, keys: pa.Array) -> Tuple[dict, pa.StructArray]:
+    """records.conversation_row's rules as Arrow compute: the lifted columns (`conversation_id`, the start and end
+    timestamps, `status`, `is_partial`), and the records with open conversations' end times null (LivePerson sends
+    "undefined" and -1) and no `latestAgentSurvey` column of nulls."""
+    info = _fields(array.field("info"))
+    end_ms = info.get("endTimeL")
+    is_open = (pa.array([True] * len(array)) if end_ms is None or not pa.types.is_integer(end_ms.type)
+               else pc.fill_null(pc.less_equal(end_ms, 0), True))
+    for name in ("endTime", "endTimeL"):
+        if name in info:
+            info[name] = pc.if_else(is_open, pa.scalar(None, info[name].type), info[name])
+    partial = info.get("isPartial")
+    if partial is None:
+        is_partial = pa.array([False] * len(array))
+    elif pa.types.is_string(partial.type):
+        is_partial = pc.fill_null(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(partial)), "true"), False)
+    else:
+        is_partial = pc.fill_null(pc.equal(partial, True), False)
+    as_time = lambda ms: pc.cast(pc.multiply(ms, 1000), TIME)  # noqa: E731
+    lifted = {
+        KEY: keys, "_dlt_id": keys,
+        "start_time": as_time(info["startTimeL"]),
+        "end_time": pc.if_else(is_open, pa.scalar(None, TIME), as_time(pc.fill_null(end_ms, 0))) if end_ms is not None
+        else pa.nulls(len(array), TIME),
+        "status": info.get("status", pa.nulls(len(array), pa.string())),
+        "is_partial": is_partial,
+    }
+    fields = _fields(array)
+    fields["info"] = pa.StructArray.from_arrays(list(info.values()), names=list(info))
+    for path in JSON_COLUMNS.values():
+        if len(path) == 1:
+            fields.pop(path[0], None)
+    return lifted, pa.StructArray.from_arrays(list(fields.values()), names=list(fields))
+
+
+def _fields(struct: pa.StructArray) -> dict:
+    return {field.name: struct.field(index) for index, field in enumerate(struct.type)}
+
+
+def _json_texts(records: Sequence[dict], path: Tuple[str, ...]) -> pa.Array:
+    values = []
+    for record in records:
+        value = record
+        for step in path:
+            value = value.get(step) if isinstance(value, dict) else None
+        values.append(None if value is None else orjson.dumps(value).decode())
+    return pa.array(values, pa.string())
+
+
+def _explode(rows: pa.StructArray, keys: pa.Array, table: str, out: Dict[str, List[pa.Table]], own: dict) -> None:
+    """The table of `rows` (objects flattened) into `out[table]`, each list into a child table carrying `keys`."""
+    columns = dict(own)
+    declared = _declared(table)
+
+    def walk(struct: pa.StructArray, prefix: str) -> None:
+        for index, field in enumerate(struct.type):
+            name = f"{prefix}__{_naming.normalize_identifier(field.name)}" if prefix else (
+                _naming.normalize_identifier(field.name))
+            child = struct.field(index)
+            if table == ROOT and name in JSON_COLUMNS:
+                continue
+            if pa.types.is_struct(field.type):
+                walk(child, name)
+            elif pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
+                if not pa.types.is_null(field.type.value_type):  # every list of the page empty: no rows
+                    _explode_list(child, columns, table, name, out)
+            elif not pa.types.is_null(field.type):
+                columns[name] = _typed(table, name, child, declared.get(name))
+
+    walk(rows, "")
+    if len(columns) > len(own) or table == ROOT:
+        out.setdefault(table, []).append(pa.table(columns))
+
+
+def _explode_list(lists: pa.Array, parent: dict, parent_table: str, name: str,
+                  out: Dict[str, List[pa.Table]]) -> None:
+    flat, parents = pc.list_flatten(lists), pc.list_parent_indices(lists)
+    if not len(flat):
+        return
+    table = f"{parent_table}__{name}"
+    starts = pc.take(lists.offsets, parents)
+    position = pc.subtract(pa.array(range(len(flat)), pa.int64()), pc.cast(starts, pa.int64()))
+    parent_ids = pc.take(parent["_dlt_id"], parents)
+    own = {KEY: pc.take(parent[KEY], parents),
+           "_dlt_id": pc.binary_join_element_wise(parent_ids, name, pc.cast(position, pa.string()), "/"),
+           "_dlt_parent_id": parent_ids,
+           "_dlt_root_id": pc.take(parent[KEY], parents),
+           "_dlt_list_idx": position}
+    if pa.types.is_struct(flat.type):
+        _explode(flat, own[KEY], table, out, own)
+    else:
+        declared = _declared(table).get("value")
+        out.setdefault(table, []).append(pa.table({**own, "value": _typed(table, "value", flat, declared)}))
+
+
+def _typed(table: str, column: str, array: pa.Array, declared: Optional[str]) -> pa.Array:
+    """`array` cast to the column's declared type; a value that does not fit fails the load, named."""
+    target = ARROW_TYPES.get(declared)
+    if target is None or array.type == target:
+        return array
+    if pa.types.is_string(array.type) and declared in ("bigint", "double"):
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)  # "" names no agent
+    try:
+        return pc.cast(array, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise LivePersonTypeError(_cast_error(table, column, array, target, declared)) from None
+
+
+def _cast_error(table: str, column: str, array: pa.Array, target: pa.DataType, declared: str) -> str:
+    value = next((value for value in array.to_pylist() if not _fits(value, target)), "?")
+    shown = repr(value) if len(repr(value)) <= 80 else f"{repr(value)[:77]}..."
+    return (f"{table}.{column}: LivePerson sent {shown}, which is not a {declared} (the column's declared type); "
+            "nothing of this run was loaded")
+
+
+def _fits(value, target: pa.DataType) -> bool:
+    try:
+        pa.array([value]).cast(target)
+        return True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
+
+
+def _mixed_value_error(records: Iterable[dict]) -> str:
+    """Names the first field that holds values of two kinds on one page (a number and a text, say)."""
+    kinds: Dict[Tuple[str, str], Tuple[str, object]] = {}
+
+    def visit(value, table: str, column: str) -> Optional[str]:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = _naming.normalize_identifier(key)
+                found = visit(item, table, f"{column}__{name}" if column else name)
+                if found:
+                    return found
+            return None
+        if isinstance(value, list):
+            for item in value:
+                found = visit(item, f"{table}__{column}", "" if isinstance(item, dict) else "value")
+                if found:
+                    return found
+            return None
+        if value is None:
+            return None
+        kind = "number" if isinstance(value, (int, float)) and not isinstance(value, bool) else type(value).__name__
+        first = kinds.setdefault((table, column), (kind, value))
+        if first[0] != kind:
+            shown = repr(value) if len(repr(value)) <= 80 else f"{repr(value)[:77]}..."
+            return (f"{table}.{column}: LivePerson sent {shown} where other records have {first[1]!r} (values of two "
+                    "kinds in one column); nothing of this run was loaded")
+        return None
+
+    for record in records:
+        found = visit(record, ROOT, "")
+        if found:
+            return found
+    return f"{ROOT}: a page of records could not be read as columns; nothing of this run was loaded"
+
+
+def with_tombstones(tables: Dict[str, pa.Table], keys: pa.Array, child_tables: Iterable[str],
+                    deleted_column: str) -> Dict[str, pa.Table]:
+    """`tables` plus, in each of `child_tables`, one tombstone row for every record of `keys` without rows there:
+    merged on `conversation_id`, the table's earlier rows of those records are then deleted and none inserted."""
+    result = dict(tables)
+    for table in sorted(set(child_tables) | {name for name in tables if name != ROOT}):
+        present = tables[table].column(KEY) if table in tables else pa.array([], pa.string())
+        missing = pc.filter(keys, pc.invert(pc.is_in(keys, value_set=present)))
+        if len(missing):
+            tombstones = tombstone_rows(missing, table, deleted_column)
+            result[table] = (tombstones if table not in tables else
+                             pa.concat_tables([tables[table], tombstones], promote_options="permissive"))
+    return result
+
+
+def tombstone_rows(keys: pa.Array, table: str, deleted_column: str) -> pa.Table:
+    """Rows that delete the rows of `keys` in `table` (dlt's hard-delete marker), with the ids dlt requires."""
+    name = table.rsplit("__", 1)[1]
+    return pa.table({KEY: keys, "_dlt_id": pc.binary_join_element_wise(keys, name, "deleted", "/"),
+                     "_dlt_parent_id": keys, "_dlt_root_id": keys,
+                     "_dlt_list_idx": pa.array([-1] * len(keys), pa.int64()),
+                     deleted_column: pa.array([True] * len(keys))})
+
+
+def concatenated(parts: Sequence[Dict[str, pa.Table]]) -> Dict[str, pa.Table]:
+    """The tables of several pages, one table each (a field of one type on a page and null on another promoted)."""
+    names = dict.fromkeys(name for part in parts for name in part)
+    return {name: _concatenated(name, [part[name] for part in parts if name in part]) for name in names}
+
+
+def _concatenated(table: str, tables: List[pa.Table]) -> pa.Table:
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        kinds: Dict[str, pa.DataType] = {}
+        for part in tables:
+            for field in part.schema:
+                if not pa.types.is_null(field.type) and kinds.setdefault(field.name, field.type) != field.type:
+                    raise LivePersonTypeError(
+                        f"{table}.{field.name}: LivePerson sent {field.type} values where earlier records had "
+                        f"{kinds[field.name]} ones (values of two kinds in one column); nothing of this run was "
+                        "loaded") from None
+        raise
+
+
+def not_null_ids(name: str, table: pa.Table) -> pa.Table:
+    """The id columns (and a record's start time) marked not null, as the hints and dlt declare them (its freeze
+    contract compares nullability too)."""
+    not_null = (*ID_COLUMNS, "start_time") if name == ROOT else ID_COLUMNS
+    fields = [field.with_nullable(False) if field.name in not_null else field for field in table.schema]
+    return table.cast(pa.schema(fields))

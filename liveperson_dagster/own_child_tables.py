@@ -1,0 +1,77 @@
+"""Warehouses loaded while dlt nested the conversations' child tables (before the records were columnar) take the
+columnar child tables, which are tables of their own merged on `conversation_id` (liveperson/conversation_items.py).
+
+Before a run's extract, once: in dlt's stored schema each child table loses its `parent` (dlt refuses a table of
+its own where it stored a nested one) and every column of the conversation tables gets an explicit nullability (the
+frozen data types compare it); in the tables, each child row gets its record's key and load id (filled from the
+record's row: dlt adds both as not-null columns, which the older rows would refuse), and dlt's staging copies of the
+tables are dropped (the next load makes them again). Rows and dlt's ids stay as they are: the columnar build gives
+a record's rows the ids joins through `_dlt_parent_id` / `_dlt_root_id` expect. DuckDB and PostgreSQL."""
+
+from typing import Callable, List
+
+import dlt
+
+from .liveperson.columnar import KEY, ROOT
+
+
+def nested_child_tables(schema) -> List[str]:
+    """The conversation child tables that `schema` (dlt's, synced from the warehouse) still has nested."""
+    return sorted(name for name, table in schema.tables.items()
+                  if name.startswith(f"{ROOT}__") and table.get("parent"))
+
+
+def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
+    """Migrates the warehouse of `pipeline` (synced, not yet extracted) when it has nested conversation child
+    tables; does nothing otherwise. Safe to run again if interrupted."""
+    schema = pipeline.default_schema if pipeline.default_schema_name else None
+    children = nested_child_tables(schema) if schema is not None else []
+    if not children:
+        return
+    with pipeline.sql_client() as client:
+        if client.has_dataset():
+            _migrate_tables(client, children)
+    for name in children:
+        table = schema.tables[name]
+        table.pop("parent", None)
+        table["columns"].setdefault(KEY, {"name": KEY, "data_type": "text"}).update(nullable=False, merge_key=True)
+    for name in (ROOT, *children):
+        for column in schema.tables[name]["columns"].values():
+            column.setdefault("nullable", True)
+            if column.get("data_type") == "timestamp":
+                column.setdefault("precision", 6)
+                column.setdefault("timezone", True)
+    schema._bump_version()
+    pipeline.schemas.save_schema(schema)
+    log(f"Conversation child tables nested by an older version are tables of their own now (merged on {KEY}): "
+        f"{', '.join(children)}")
+
+
+def _migrate_tables(client, children: List[str]) -> None:
+    existing = {row[0] for row in client.execute_sql(
+        "select table_name from information_schema.tables where table_schema = %s", client.dataset_name)}
+    columns = {}
+    for table, column in client.execute_sql(
+            "select table_name, column_name from information_schema.columns where table_schema = %s",
+            client.dataset_name):
+        columns.setdefault(table, set()).add(column)
+    text = client.capabilities.get_type_mapper().to_destination_type({"name": KEY, "data_type": "text"}, {"name": ROOT})
+    record = client.make_qualified_table_name(ROOT)
+    root_id, row_id = client.escape_column_name("_dlt_root_id"), client.escape_column_name("_dlt_id")
+    with client.begin_transaction():
+        for name in children:
+            if name not in existing:
+                continue
+            child = client.make_qualified_table_name(name)
+            for column in (KEY, "_dlt_load_id"):
+                escaped = client.escape_column_name(column)
+                if column not in columns.get(name, ()):
+                    client.execute_sql(f"alter table {child} add column {escaped} {text}")
+                client.execute_sql(f"update {child} set {escaped} = record.{escaped} from {record} as record "
+                                   f"where {child}.{root_id} = record.{row_id} and {child}.{escaped} is null")
+        with client.with_staging_dataset():
+            staging = {row[0] for row in client.execute_sql(
+                "select table_name from information_schema.tables where table_schema = %s", client.dataset_name)}
+            for name in children:
+                if name in staging:
+                    client.execute_sql(f"drop table {client.make_qualified_table_name(name)}")
