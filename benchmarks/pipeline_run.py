@@ -115,7 +115,7 @@ def run(mode: str, window: Window, concurrency: int, working_dir: str, database:
     with startup_objects_frozen(), dlt_config_for_run(DLT_RUN_DEFAULTS if mode == "own" else {}) as dlt_config:
         normalize_workers = NormalizeWorkers(settings.normalize_workers, dlt_config)
         connection = connection_from_env(http=HttpSettings(max_concurrent_requests=concurrency))
-        client = LivePersonClient(connection, progress=normalize_workers.observe if mode == "own" else None)
+        client = LivePersonClient(connection)
         if mode == "sketch":
             source, file_format = sketch_source(connection, window), None
         else:

@@ -142,7 +142,7 @@ class WarehouseSettings(SettingsModel):
     )
     normalize_workers: Optional[int] = Field(
         None, **bounded("a whole number", ge=1, le=64),
-        description="dlt's normalize worker processes (dlt's own variable); chosen by volume when unset",
+        description="dlt's normalize worker processes (dlt's own variable); one when unset",
     )
 
     @field_validator("duckdb_memory_limit")

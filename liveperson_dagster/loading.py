@@ -81,12 +81,7 @@ def load_resources(
     progress = ProgressLog(context, resource_names)
     with refusals_in_one_line(), step_pipeline(context, warehouse) as (pipeline, dlt_config):
         normalize_workers = NormalizeWorkers(warehouse.normalize_workers, dlt_config)
-
-        def on_page(stats: RequestStats) -> None:
-            progress(stats)
-            normalize_workers.observe(stats)
-
-        client = LivePersonClient(credentials.connection(), progress=on_page)
+        client = LivePersonClient(credentials.connection(), progress=progress)
         if window is not None:
             context.log.info(f"Loading {', '.join(resource_names)} of {window}")
         replacements = {name: warehouse.replacement(pipeline, name, days)

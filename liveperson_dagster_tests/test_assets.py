@@ -82,16 +82,13 @@ def test_a_partition_loads_exactly_its_day_with_metadata(emulator, tmp_path):
 
 
 @pytest.mark.parametrize("chosen_by", [None, "environment", "resource"])
-def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator, tmp_path, monkeypatch, chosen_by):
-    from liveperson_dagster.runs import normalize_workers
-
-    monkeypatch.setattr(normalize_workers, "MIN_CONVERSATIONS_FOR_WORKERS", 10)
+def test_a_run_normalizes_in_one_process_unless_the_user_chose_workers(emulator, tmp_path, monkeypatch, chosen_by):
     monkeypatch.setenv("SOURCES__DATA_WRITER__FILE_MAX_ITEMS", "5")  # several extract files for the workers
-    user_workers = "1" if chosen_by == "environment" else None
+    user_workers = "2" if chosen_by == "environment" else None
     if user_workers:
         monkeypatch.setenv("NORMALIZE__WORKERS", user_workers)
     database = tmp_path / "warehouse.duckdb"
-    warehouse = LivePersonWarehouse(duckdb_path=str(database), normalize_workers=1 if chosen_by == "resource" else None)
+    warehouse = LivePersonWarehouse(duckdb_path=str(database), normalize_workers=2 if chosen_by == "resource" else None)
     result = materialize_days(emulator, database, "2026-11-03", warehouse=warehouse)
     assert result.success
     records = emulator.conversations(*utc_window("2026-11-03"))
@@ -99,7 +96,7 @@ def test_a_run_of_several_extract_files_normalizes_in_worker_processes(emulator,
     messages = query(database, "select count(*) from liveperson.conversations__message_records")[0][0]
     assert messages == sum(len(r.get("messageRecords", [])) for r in records)
     workers = materializations(result, CONVERSATIONS)[0].metadata["normalize_workers"].value
-    assert workers == (1 if chosen_by else min(len(os.sched_getaffinity(0)), 4))
+    assert workers == (2 if chosen_by else 1)
     # What the run changed in the process for itself does not outlive it.
     assert os.environ.get("NORMALIZE__WORKERS") == user_workers
     assert gc.get_freeze_count() == 0

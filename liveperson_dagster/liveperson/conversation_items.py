@@ -7,6 +7,8 @@ key, so every record of a batch has a row in every child table: a tombstone (`de
 no real row. dlt's delete-insert merge then deletes its earlier rows there and inserts none, in the same load
 transaction as everything else."""
 
+import logging
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import dlt
@@ -28,25 +30,45 @@ def conversation_items(pages: Iterable[list], replacement: Optional[Replacement]
     warehouse holds and the pages no longer return. `known_child_tables`: the child tables the warehouse has.
     `count(name, n)` is told the tombstones staged in each child table (`staged_deletions:<table>`), which are
     rows dlt counts but does not load."""
-    child_tables = set(known_child_tables)
-    returned: set = set()
-    batch: list = []
-    in_batch = 0
-    for page in pages:
-        tables = conversation_tables(page)
-        if not tables:
-            continue
-        batch.append(tables)
-        in_batch += tables[ROOT].num_rows
-        if in_batch >= BATCH_RECORDS:
+    with _json_hints_kept_quietly():
+        child_tables = set(known_child_tables)
+        returned: set = set()
+        batch: list = []
+        in_batch = 0
+        for page in pages:
+            tables = conversation_tables(page)
+            if not tables:
+                continue
+            batch.append(tables)
+            in_batch += tables[ROOT].num_rows
+            if in_batch >= BATCH_RECORDS:
+                yield from _batch_items(concatenated(batch), child_tables, returned, count)
+                batch, in_batch = [], 0
+        if batch:
             yield from _batch_items(concatenated(batch), child_tables, returned, count)
-            batch, in_batch = [], 0
-    if batch:
-        yield from _batch_items(concatenated(batch), child_tables, returned, count)
-    if replacement is not None:
-        gone = replacement.tombstones(returned)
-        if gone:
-            yield from _removed_items(gone, child_tables, count)
+        if replacement is not None:
+            gone = replacement.tombstones(returned)
+            if gone:
+                yield from _removed_items(gone, child_tables, count)
+
+
+class _JsonHintNotice(logging.Filter):
+    """dlt tells on every item (a warning, and a line per column at INFO) that the `json` hint of the two JSON
+    columns wins over their Arrow type (text): it is meant to (the text is the JSON), so that notice is not shown."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(f"In resource: {ROOT}, when merging arrow schema")
+
+
+@contextmanager
+def _json_hints_kept_quietly() -> Iterator[None]:
+    notice = _JsonHintNotice()
+    dlt_logger = logging.getLogger("dlt")
+    dlt_logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        dlt_logger.removeFilter(notice)
 
 
 def staged_deletions(table: str) -> str:
