@@ -5,8 +5,9 @@ Before a run's extract, once: in dlt's stored schema each child table loses its 
 its own where it stored a nested one) and every column of the conversation tables gets an explicit nullability (the
 frozen data types compare it); in the tables, each child row gets its record's key and load id (filled from the
 record's row: dlt adds both as not-null columns, which the older rows would refuse), and dlt's staging copies of the
-tables are dropped (the next load makes them again). Rows and dlt's ids stay as they are: the columnar build gives
-a record's rows the ids joins through `_dlt_parent_id` / `_dlt_root_id` expect. DuckDB and PostgreSQL."""
+tables are dropped (the next load makes them again). Rows and dlt's ids stay as they are, and the columnar build
+gives every row dlt's ids too, so joins through `_dlt_parent_id` / `_dlt_root_id` keep working. DuckDB and
+PostgreSQL."""
 
 from typing import Callable, List
 

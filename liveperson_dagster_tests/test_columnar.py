@@ -65,17 +65,25 @@ def test_the_columnar_tables_are_the_ones_dlts_normalizer_made_of_the_same_recor
         assert found[table][1] == expected[table][1], table
 
 
-def test_every_child_row_carries_its_record_key_and_ids_that_lead_to_its_parent():
-    tables = conversation_tables(emulated_pages()[0])
-    records = tables["conversations"]
-    assert records.column("_dlt_id").to_pylist() == records.column("conversation_id").to_pylist()
-    classifications = tables["conversations__intents__all_classifications"].to_pylist()
+def test_every_child_row_carries_its_record_key_and_ids_that_lead_to_its_parent_and_record():
+    pages = emulated_pages()
+    tables = concatenated([conversation_tables(page) for page in pages])
+    records = {row["_dlt_id"]: row for row in tables["conversations"].to_pylist()}
     intents = {row["_dlt_id"]: row for row in tables["conversations__intents"].to_pylist()}
+    classifications = tables["conversations__intents__all_classifications"].to_pylist()
     assert classifications
-    for row in classifications:
+    for row in classifications:  # a list in a list
         parent = intents[row["_dlt_parent_id"]]
-        assert row["conversation_id"] == parent["conversation_id"] == row["_dlt_root_id"]
-        assert row["_dlt_id"] == f"{parent['_dlt_id']}/all_classifications/{row['_dlt_list_idx']}"
+        assert row["conversation_id"] == parent["conversation_id"] == records[row["_dlt_root_id"]]["conversation_id"]
+    served = {record["info"]["conversationId"]: record for page in pages for record in page}
+    positions = {}
+    for row in tables["conversations__message_records"].to_pylist():
+        positions.setdefault(row["conversation_id"], []).append((row["_dlt_list_idx"], row["message_id"]))
+        assert records[row["_dlt_parent_id"]]["conversation_id"] == row["conversation_id"]
+    assert positions == {key: list(enumerate(message["messageId"] for message in record["messageRecords"]))
+                         for key, record in served.items() if record.get("messageRecords")}
+    ids = [row_id for table in tables.values() for row_id in table.column("_dlt_id").to_pylist()]
+    assert len(set(ids)) == len(ids) and max(map(len, ids)) <= 20
 
 
 def record(conversation_id: str, **info) -> dict:

@@ -4,11 +4,12 @@ normalizer, so that dlt only writes them.
 
 The tables are the ones dlt's normalizer made of the same records (`docs/wip/columnar_equivalence.py` compared
 them): dlt's snake_case names, objects flattened to `a__b` columns, the declared types of columns.py, the two JSON
-columns as JSON text. Every child row carries `conversation_id` and dlt's ids, made deterministic: a record's
-`_dlt_id` is its `conversation_id`, a child row's is its parent's, the list's name and its position (`_dlt_list_idx`),
-so `_dlt_parent_id` / `_dlt_root_id` joins keep working and a record loaded again gets the same ids."""
+columns as JSON text. Every child row carries `conversation_id`, its position in its list (`_dlt_list_idx`) and
+dlt's ids (`_dlt_id`, and `_dlt_parent_id` / `_dlt_root_id` naming its parent's and its record's), so the joins
+through them keep working."""
 
 import io
+import secrets
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import orjson
@@ -109,7 +110,7 @@ def _record_rules(array: pa.StructArray, keys: pa.Array) -> Tuple[dict, pa.Struc
         is_partial = pc.fill_null(pc.equal(partial, True), False)
     as_time = lambda ms: pc.cast(pc.multiply(ms, 1000), TIME)  # noqa: E731
     lifted = {
-        KEY: keys, "_dlt_id": keys,
+        KEY: keys, "_dlt_id": row_ids(len(array)),
         "start_time": as_time(info["startTimeL"]),
         "end_time": pc.if_else(is_open, pa.scalar(None, TIME), as_time(pc.fill_null(end_ms, 0))) if end_ms is not None
         else pa.nulls(len(array), TIME),
@@ -173,15 +174,22 @@ def _explode_list(lists: pa.Array, parent: dict, parent_table: str, name: str,
     position = pc.subtract(pa.array(range(len(flat)), pa.int64()), pc.cast(starts, pa.int64()))
     parent_ids = pc.take(parent["_dlt_id"], parents)
     own = {KEY: pc.take(parent[KEY], parents),
-           "_dlt_id": pc.binary_join_element_wise(parent_ids, name, pc.cast(position, pa.string()), "/"),
+           "_dlt_id": row_ids(len(flat)),
            "_dlt_parent_id": parent_ids,
-           "_dlt_root_id": pc.take(parent[KEY], parents),
+           "_dlt_root_id": pc.take(parent.get("_dlt_root_id", parent["_dlt_id"]), parents),
            "_dlt_list_idx": position}
     if pa.types.is_struct(flat.type):
         _explode(flat, own[KEY], table, out, own)
     else:
         declared = _declared(table).get("value")
         out.setdefault(table, []).append(pa.table({**own, "value": _typed(table, "value", flat, declared)}))
+
+
+def row_ids(count: int) -> pa.Array:
+    """`count` row ids as short as dlt's own and as unlikely to repeat: a random prefix of 72 bits for the rows of one
+    table of one page, and each row's number."""
+    return pc.binary_join_element_wise(secrets.token_urlsafe(9), pc.cast(pa.array(range(count), pa.int64()),
+                                                                          pa.string()), "")
 
 
 def _typed(table: str, column: str, array: pa.Array, declared: Optional[str]) -> pa.Array:
