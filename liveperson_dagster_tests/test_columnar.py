@@ -119,6 +119,18 @@ def test_a_field_with_values_of_two_kinds_on_a_page_is_named():
                                  "(values of two kinds in one column); nothing of this run was loaded")
 
 
+def test_a_number_quoted_on_some_records_only_takes_its_declared_type():
+    quoted = record("c2", latestAgentId="42")
+    quoted["transfers"] = [{"sourceAgentId": "7", "assignedAgentId": 8, "timeL": 1_793_000_000_002}]
+    plain = record("c1", latestAgentId=41)
+    plain["transfers"] = [{"sourceAgentId": 6, "assignedAgentId": "9", "timeL": 1_793_000_000_003}]
+    tables = conversation_tables([plain, quoted])
+    assert tables["conversations"].column("info__latest_agent_id").to_pylist() == [41, 42]
+    transfers = tables["conversations__transfers"]
+    assert transfers.column("source_agent_id").to_pylist() == [6, 7]
+    assert transfers.column("assigned_agent_id").to_pylist() == [9, 8]
+
+
 def test_a_field_typed_differently_on_two_pages_is_named():
     pages = [conversation_tables([record("c1", brandNote=7)]), conversation_tables([record("c2", brandNote="seven")])]
     with pytest.raises(LivePersonTypeError) as raised:

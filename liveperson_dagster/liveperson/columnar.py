@@ -2,9 +2,9 @@
 with pyarrow's JSON reader and compute kernels (which release the interpreter lock) instead of dlt's row-by-row
 normalizer, so that dlt only writes them.
 
-The tables are the ones dlt's normalizer made of the same records (`docs/wip/columnar_equivalence.py` compared
-them): dlt's snake_case names, objects flattened to `a__b` columns, the declared types of columns.py, the two JSON
-columns as JSON text. Every child row carries `conversation_id`, its position in its list (`_dlt_list_idx`) and
+The tables are the ones dlt's normalizer made of the same records (test_columnar.py compares them): dlt's
+snake_case names, objects flattened to `a__b` columns, the declared types of columns.py, the two JSON columns as
+JSON text. Every child row carries `conversation_id`, its position in its list (`_dlt_list_idx`) and
 dlt's ids (`_dlt_id`, and `_dlt_parent_id` / `_dlt_root_id` naming its parent's and its record's), so the joins
 through them keep working."""
 
@@ -66,7 +66,8 @@ def _is_loadable(record: dict) -> bool:
 def _records_array(records: Sequence[dict]) -> pa.StructArray:
     """The records as one struct array. The JSON reader infers a timestamp from text that looks like an ISO date
     (and the text is then lost) and refuses a field of two JSON types; such a page is built from the Python objects,
-    which keep text as text."""
+    which keep text as text, with the whole numbers of columns declared bigint unquoted where some records quote
+    them."""
     try:
         page = pj.read_json(io.BytesIO(orjson.dumps({"records": records})), read_options=_READ_OPTIONS)
         array = pc.list_flatten(page.column("records")).combine_chunks()
@@ -77,7 +78,24 @@ def _records_array(records: Sequence[dict]) -> pa.StructArray:
     try:
         return pa.array(records)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    try:  # a number the API quotes on some records and not on others: the declared type decides
+        return pa.array([_declared_numbers(record, ROOT, "") for record in records])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
         raise LivePersonTypeError(_mixed_value_error(records)) from None
+
+
+def _declared_numbers(value, table: str, column: str):
+    """`value` (a record, or a part of one) with the quoted whole numbers of columns declared bigint unquoted."""
+    if isinstance(value, dict):
+        return {key: _declared_numbers(item, table, f"{column}__{_naming.normalize_identifier(key)}" if column else
+                                       _naming.normalize_identifier(key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_declared_numbers(item, f"{table}__{column}", "" if isinstance(item, dict) else "value")
+                for item in value]
+    if isinstance(value, str) and _declared(table).get(column) == "bigint" and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
 
 
 def _has_timestamps(kind: pa.DataType) -> bool:
