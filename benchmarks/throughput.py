@@ -66,13 +66,15 @@ def cli_end_to_end(env: dict, first: date, last: date) -> dict:
                    "liveperson_dagster.definitions", "--select", "liveperson/conversations"]
         command += ["--partition", str(first)] if first == last else ["--partition-range", f"{first}...{last}"]
         started = time.monotonic()
-        process = subprocess.Popen(command, env=run_env, cwd=HERE.parent, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
-        peak_mb = tree_peak_rss_mb(process)
-        _, errors = process.communicate()
-        wall_s = time.monotonic() - started
-        if process.returncode != 0:
-            raise SystemExit(f"{' '.join(command[1:])} failed:\n{errors[-3000:]}")
+        # Its log to a file: a pipe nobody reads while the run goes on would stop it once the pipe is full.
+        with open(Path(scratch) / "command.log", "w+") as log:
+            process = subprocess.Popen(command, env=run_env, cwd=HERE.parent, stdout=subprocess.DEVNULL, stderr=log)
+            peak_mb = tree_peak_rss_mb(process)
+            process.wait()
+            wall_s = time.monotonic() - started
+            if process.returncode != 0:
+                log.seek(0)
+                raise SystemExit(f"{' '.join(command[1:])} failed:\n{log.read()[-3000:]}")
         with duckdb.connect(str(Path(scratch) / "warehouse.duckdb"), read_only=True) as connection:
             (conversations,) = connection.execute("select count(*) from liveperson.conversations").fetchone()
     # The search's pages of the run (one search over the run's window, 100 conversations a page).

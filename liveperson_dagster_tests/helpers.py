@@ -34,7 +34,8 @@ from liveperson_dagster.assets import build_assets
 from liveperson_dagster.checks import build_checks
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
 from liveperson_dagster.liveperson.columns import nested_hints_of
-from liveperson_dagster.liveperson.records import CONVERSATION_COLUMNS, conversation_row
+from liveperson_dagster.liveperson.records import CONVERSATION_COLUMNS, is_partial
+from liveperson_dagster.liveperson.windows import utc_from_ms
 from liveperson_dagster.liveperson.replacement import DELETED_COLUMN_HINT
 from liveperson_dagster.runs.partitions import daily_partitions, hourly_partitions
 from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
@@ -208,6 +209,51 @@ def warehouse_contents(database) -> dict:
 
 
 # The conversations as versions before the columnar records loaded them
+
+def conversation_row(record: dict) -> Optional[dict]:
+    """The row of a conversation record as the versions before the columnar records made it: `info.conversationId`
+    lifted to `conversation_id`, the start and end times to timestamp columns and `info.isPartial` to `is_partial`
+    (false when absent). None for a record without an id or start time."""
+    info = record.get("info") or {}
+    conversation_id = info.get("conversationId")
+    start_ms = info.get("startTimeL")
+    if not conversation_id or not isinstance(start_ms, int):
+        return None
+    end_ms = info.get("endTimeL")
+    is_open = not isinstance(end_ms, int) or end_ms <= 0
+    if is_open and ("endTime" in info or "endTimeL" in info):
+        # An open conversation has endTime "undefined" and endTimeL -1: null, not a text variant of a time column.
+        info = {**info, "endTime": None, "endTimeL": None}
+    if info.get("latestAgentId") == "":
+        info = {**info, "latestAgentId": None}  # no agent yet: null, not a value that is no agent id
+    _blank_agent_ids_to_null(record)
+    # No survey yet is `latestAgentSurvey: null`: left out, so that no column of nulls (of no type) is planned.
+    # A survey, when there is one, loads into its latest_agent_survey__* columns.
+    parts = {key: value for key, value in record.items() if not (key == "latestAgentSurvey" and value is None)}
+    return {
+        "conversation_id": str(conversation_id),
+        "start_time": utc_from_ms(start_ms),
+        "end_time": None if is_open else utc_from_ms(end_ms),
+        "status": info.get("status"),
+        "is_partial": is_partial(record),
+        **parts,
+        "info": info,
+    }
+
+
+# Agent ids of the conversation's parts (bigint columns): an empty string there names no agent.
+PART_AGENT_IDS = {"agentParticipants": ("agentId",), "agentParticipantsActive": ("agentId",),
+                  "agentParticipantsLeave": ("agentId",), "transfers": ("sourceAgentId", "assignedAgentId"),
+                  "interactions": ("assignedAgentId",)}
+
+
+def _blank_agent_ids_to_null(record: dict) -> None:
+    for part, fields in PART_AGENT_IDS.items():
+        for item in record.get(part) or ():
+            for field in fields:
+                if isinstance(item, dict) and item.get(field) == "":
+                    item[field] = None
+
 
 @dlt.source(name="liveperson", schema_contract={"data_type": "freeze"})
 def nested_version(pages: Callable[[], Iterable[list]], with_child_keys: bool = False):

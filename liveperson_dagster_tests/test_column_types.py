@@ -382,14 +382,17 @@ def test_ids_of_one_kind_have_one_type_in_every_table():
 
 
 def test_an_empty_agent_id_of_a_conversation_is_null_not_a_value_that_fails_its_column():
-    from liveperson_dagster.liveperson.records import conversation_row
+    from liveperson_dagster.liveperson.columnar import conversation_tables
 
-    row = conversation_row({"info": {"conversationId": "c1", "startTimeL": 1_700_000_000_000, "latestAgentId": ""},
-                            "transfers": [{"sourceAgentId": "", "assignedAgentId": "42"}],
-                            "agentParticipants": [{"agentId": ""}]})
-    assert row["info"]["latestAgentId"] is None
-    assert row["transfers"] == [{"sourceAgentId": None, "assignedAgentId": "42"}]
-    assert row["agentParticipants"] == [{"agentId": None}]
+    tables = conversation_tables([{"info": {"conversationId": "c1", "startTimeL": 1_700_000_000_000,
+                                            "latestAgentId": ""},
+                                   "transfers": [{"sourceAgentId": "", "assignedAgentId": "42"}],
+                                   "agentParticipants": [{"agentId": ""}]}])
+    assert tables["conversations"].column("info__latest_agent_id").to_pylist() == [None]
+    transfers = tables["conversations__transfers"]
+    assert (transfers.column("source_agent_id").to_pylist(), transfers.column("assigned_agent_id").to_pylist()) == (
+        [None], [42])
+    assert tables["conversations__agent_participants"].column("agent_id").to_pylist() == [None]
 
 
 def test_a_contract_violation_known_only_by_its_message_is_still_one_line_naming_table_column_and_type():

@@ -8,7 +8,7 @@ from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, AssetSelection,
 from liveperson_dagster.liveperson import LivePersonClient, RequestStats, Window
 from liveperson_dagster.liveperson import api_constants
 from liveperson_dagster.liveperson.client import completed
-from liveperson_dagster.liveperson.records import conversation_row
+from liveperson_dagster.liveperson.columnar import conversation_tables
 
 from .helpers import ACCOUNT_CONFIG, assets_of, connection_for, project_checks, query, resources_for, utc_window
 
@@ -194,12 +194,13 @@ def test_the_completion_keeps_the_order_and_stops_at_the_attempts():
     assert client.asked == [["b", "d", "e", "f"], ["d", "f"], ["d"]]
     assert len(client.asked) == api_constants.PARTIAL_REFETCH_ATTEMPTS
     assert (client.stats.count("partial_refetched"), client.stats.count("partial_remaining")) == (2, 2)
-    assert [conversation_row(r)["is_partial"] for r in result] == [False, False, False, True, True, False]
+    assert conversation_tables(result)["conversations"].column("is_partial").to_pylist() == [
+        False, False, False, True, True, False]
     # A page without partial records is returned as it is, without a request.
     whole = [record("a", False), record("c", None)]
     assert completed(client, whole, PARTS) is whole and len(client.asked) == 3
 
 
 def test_is_partial_is_a_boolean_column_false_when_absent():
-    assert [conversation_row(record("x", flag))["is_partial"] for flag in (True, "true", False, "false", None)] == [
-        True, True, False, False, False]
+    assert [conversation_tables([record("x", flag)])["conversations"].column("is_partial").to_pylist()
+            for flag in (True, "true", False, "false", None)] == [[True], [True], [False], [False], [False]]

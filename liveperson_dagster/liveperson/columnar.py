@@ -109,9 +109,10 @@ def _has_timestamps(kind: pa.DataType) -> bool:
 
 
 def _record_rules(array: pa.StructArray, keys: pa.Array) -> Tuple[dict, pa.StructArray]:
-    """records.conversation_row's rules as Arrow compute: the lifted columns (`conversation_id`, the start and end
-    timestamps, `status`, `is_partial`), and the records with open conversations' end times null (LivePerson sends
-    "undefined" and -1) and no `latestAgentSurvey` column of nulls."""
+    """The record rules as Arrow compute: the lifted columns (`conversation_id`, the start and end timestamps,
+    `status`, `is_partial`: `info.isPartial`, false when absent), and the records with open conversations' end times
+    null (LivePerson sends "undefined" and -1). A part null on every record of the page (`latestAgentSurvey` without
+    a survey) makes no column, and an empty agent id is null (`_typed`)."""
     info = _fields(array.field("info"))
     end_ms = info.get("endTimeL")
     is_open = (pa.array([True] * len(array)) if end_ms is None or not pa.types.is_integer(end_ms.type)

@@ -81,51 +81,6 @@ def is_partial(record: dict) -> bool:
     return as_bool((record.get("info") or {}).get("isPartial")) is True
 
 
-def conversation_row(record: dict) -> Optional[dict]:
-    """Lifts `info.conversationId` to `conversation_id` (dlt cannot merge on a nested key), the start and
-    end times to timestamp columns and `info.isPartial` to `is_partial` (false when absent). Returns None for a
-    record without an id or start time."""
-    info = record.get("info") or {}
-    conversation_id = info.get("conversationId")
-    start_ms = info.get("startTimeL")
-    if not conversation_id or not isinstance(start_ms, int):
-        return None
-    end_ms = info.get("endTimeL")
-    is_open = not isinstance(end_ms, int) or end_ms <= 0
-    if is_open and ("endTime" in info or "endTimeL" in info):
-        # An open conversation has endTime "undefined" and endTimeL -1: null, not a text variant of a time column.
-        info = {**info, "endTime": None, "endTimeL": None}
-    if info.get("latestAgentId") == "":
-        info = {**info, "latestAgentId": None}  # no agent yet: null, not a value that is no agent id
-    _blank_agent_ids_to_null(record)
-    # No survey yet is `latestAgentSurvey: null`: left out, so that no column of nulls (of no type) is planned.
-    # A survey, when there is one, loads into its latest_agent_survey__* columns.
-    parts = {key: value for key, value in record.items() if not (key == "latestAgentSurvey" and value is None)}
-    return {
-        "conversation_id": str(conversation_id),
-        "start_time": utc_from_ms(start_ms),
-        "end_time": None if is_open else utc_from_ms(end_ms),
-        "status": info.get("status"),
-        "is_partial": is_partial(record),
-        **parts,
-        "info": info,
-    }
-
-
-# Agent ids of the conversation's parts (bigint columns): an empty string there names no agent.
-PART_AGENT_IDS = {"agentParticipants": ("agentId",), "agentParticipantsActive": ("agentId",),
-                  "agentParticipantsLeave": ("agentId",), "transfers": ("sourceAgentId", "assignedAgentId"),
-                  "interactions": ("assignedAgentId",)}
-
-
-def _blank_agent_ids_to_null(record: dict) -> None:
-    for part, fields in PART_AGENT_IDS.items():
-        for item in record.get(part) or ():
-            for field in fields:
-                if isinstance(item, dict) and item.get(field) == "":
-                    item[field] = None
-
-
 def start_ms_of(record: dict) -> Optional[int]:
     value = (record.get("info") or {}).get("startTimeL")
     return value if isinstance(value, int) else None
