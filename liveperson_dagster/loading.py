@@ -18,7 +18,7 @@ from .liveperson import LivePersonClient, RequestStats, Window, liveperson_sourc
 from .liveperson.api_constants import ALL_CONTENT_PARTS
 from .liveperson.columns import type_error_of
 from .liveperson.errors import LivePersonOutOfRangeError, causes
-from .liveperson.conversation_items import staged_deletions
+from .liveperson.record_items import staged_deletions
 from .liveperson.source import REPLACED_TABLES
 from .runs.normalize_workers import NormalizeWorkers, workers_die_with_run
 from .accounts import Account
@@ -103,7 +103,7 @@ def load_resources(
         table = key.path[-1]
         removed = replacements[table].removed if table in replacements else 0
         rows = row_counts.get(table, 0) - removed  # tombstones are staged rows, not loaded ones
-        # Tombstones are staged rows, not loaded ones (conversation_items.py).
+        # Tombstones are staged rows, not loaded ones (record_items.py).
         own_tables = {name: count - stats.get(staged_deletions(name), 0) for name, count in row_counts.items()
                       if is_table_or_child(name, table)}
         own_changes = {name: columns for name, columns in schema_changes.items() if is_table_or_child(name, table)}

@@ -1,5 +1,5 @@
-"""Warehouses loaded while dlt nested the conversations' child tables (before the records were columnar) take the
-columnar child tables, which are tables of their own merged on `conversation_id` (liveperson/conversation_items.py).
+"""Warehouses loaded while dlt nested the child tables of conversations and chats (before the records were columnar)
+take the columnar child tables, which are tables of their own merged on the record's key (liveperson/record_items.py).
 
 Before a run's extract, once: in dlt's stored schema each child table loses its `parent` (dlt refuses a table of
 its own where it stored a nested one) and every column of the conversation tables gets an explicit nullability (the
@@ -13,42 +13,48 @@ from typing import Callable, List
 
 import dlt
 
-from .liveperson.columnar import KEY, ROOT
+from .liveperson.columnar import CHAT_TABLES, CONVERSATION_TABLES, RecordTables
+
+KINDS = (CONVERSATION_TABLES, CHAT_TABLES)
 
 
-def nested_child_tables(schema) -> List[str]:
-    """The conversation child tables that `schema` (dlt's, synced from the warehouse) still has nested."""
-    return sorted(name for name, table in schema.tables.items()
-                  if name.startswith(f"{ROOT}__") and table.get("parent"))
+def nested_child_tables(schema, kind: RecordTables) -> List[str]:
+    """The child tables of `kind` that `schema` (dlt's, synced from the warehouse) still has nested."""
+    return sorted(name for name, table in schema.tables.items() if kind.is_child(name) and table.get("parent"))
 
 
 def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
-    """Migrates the warehouse of `pipeline` (synced, not yet extracted) when it has nested conversation child
-    tables; does nothing otherwise. Safe to run again if interrupted."""
+    """Migrates the warehouse of `pipeline` (synced, not yet extracted) when it has nested child tables of
+    conversations or chats; does nothing otherwise. Safe to run again if interrupted."""
     schema = pipeline.default_schema if pipeline.default_schema_name else None
-    children = nested_child_tables(schema) if schema is not None else []
-    if not children:
+    nested = {kind: nested_child_tables(schema, kind) for kind in KINDS} if schema is not None else {}
+    nested = {kind: children for kind, children in nested.items() if children}
+    if not nested:
         return
     with pipeline.sql_client() as client:
         if client.has_dataset():
-            _migrate_tables(client, children)
-    for name in children:
-        table = schema.tables[name]
-        table.pop("parent", None)
-        table["columns"].setdefault(KEY, {"name": KEY, "data_type": "text"}).update(nullable=False, merge_key=True)
-    for name in (ROOT, *children):
-        for column in schema.tables[name]["columns"].values():
-            column.setdefault("nullable", True)
-            if column.get("data_type") == "timestamp":
-                column.setdefault("precision", 6)
-                column.setdefault("timezone", True)
+            for kind, children in nested.items():
+                _migrate_tables(client, kind, children)
+    for kind, children in nested.items():
+        for name in children:
+            table = schema.tables[name]
+            table.pop("parent", None)
+            table["columns"].setdefault(kind.key, {"name": kind.key, "data_type": "text"}).update(
+                nullable=False, merge_key=True)
+        for name in (kind.table, *children):
+            for column in schema.tables[name]["columns"].values():
+                column.setdefault("nullable", True)
+                if column.get("data_type") == "timestamp":
+                    column.setdefault("precision", 6)
+                    column.setdefault("timezone", True)
     schema._bump_version()
     pipeline.schemas.save_schema(schema)
-    log(f"Conversation child tables nested by an older version are tables of their own now (merged on {KEY}): "
-        f"{', '.join(children)}")
+    for kind, children in nested.items():
+        log(f"Child tables nested by an older version are tables of their own now (merged on {kind.key}): "
+            f"{', '.join(children)}")
 
 
-def _migrate_tables(client, children: List[str]) -> None:
+def _migrate_tables(client, kind: RecordTables, children: List[str]) -> None:
     existing = {row[0] for row in client.execute_sql(
         "select table_name from information_schema.tables where table_schema = %s", client.dataset_name)}
     columns = {}
@@ -56,15 +62,16 @@ def _migrate_tables(client, children: List[str]) -> None:
             "select table_name, column_name from information_schema.columns where table_schema = %s",
             client.dataset_name):
         columns.setdefault(table, set()).add(column)
-    text = client.capabilities.get_type_mapper().to_destination_type({"name": KEY, "data_type": "text"}, {"name": ROOT})
-    record = client.make_qualified_table_name(ROOT)
+    text = client.capabilities.get_type_mapper().to_destination_type({"name": kind.key, "data_type": "text"},
+                                                                      {"name": kind.table})
+    record = client.make_qualified_table_name(kind.table)
     root_id, row_id = client.escape_column_name("_dlt_root_id"), client.escape_column_name("_dlt_id")
     with client.begin_transaction():
         for name in children:
             if name not in existing:
                 continue
             child = client.make_qualified_table_name(name)
-            for column in (KEY, "_dlt_load_id"):
+            for column in (kind.key, "_dlt_load_id"):
                 escaped = client.escape_column_name(column)
                 if column not in columns.get(name, ()):
                     client.execute_sql(f"alter table {child} add column {escaped} {text}")

@@ -34,7 +34,7 @@ from liveperson_dagster.assets import build_assets
 from liveperson_dagster.checks import build_checks
 from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
 from liveperson_dagster.liveperson.columns import nested_hints_of
-from liveperson_dagster.liveperson.records import CONVERSATION_COLUMNS, is_partial
+from liveperson_dagster.liveperson.records import CHAT_ENGAGEMENT_COLUMNS, CONVERSATION_COLUMNS, is_partial
 from liveperson_dagster.liveperson.windows import utc_from_ms
 from liveperson_dagster.liveperson.replacement import DELETED_COLUMN_HINT
 from liveperson_dagster.runs.partitions import daily_partitions, hourly_partitions
@@ -255,15 +255,56 @@ def _blank_agent_ids_to_null(record: dict) -> None:
                     item[field] = None
 
 
+def chat_engagement_row(record: dict) -> Optional[dict]:
+    """The row of a chat record as the versions before the columnar records made it."""
+    info = record.get("info") or {}
+    engagement_id = info.get("engagementId")
+    start_ms = info.get("startTimeL")
+    if not engagement_id or not isinstance(start_ms, int):
+        return None
+    end_ms = info.get("endTimeL")
+    ended = isinstance(end_ms, int) and end_ms > 0
+    return {
+        "engagement_id": str(engagement_id),
+        "start_time": utc_from_ms(start_ms),
+        "end_time": utc_from_ms(end_ms) if ended else None,
+        **_without_empty_purchase_fields(record),
+    }
+
+
+def _without_empty_purchase_fields(record: dict) -> dict:
+    """A purchase SDE's null fields and `cart` of nulls and no products (as LivePerson sends a purchase without
+    them) left out: columns that only ever hold nulls have no type to plan, and dlt warns of them on every load.
+    Nothing is lost (a row without the field reads null)."""
+    sdes = record.get("sdes")
+    events = sdes.get("events") if isinstance(sdes, dict) else None
+    if not isinstance(events, list):
+        return record
+    kept = []
+    for event in events:
+        purchase = event.get("purchase") if isinstance(event, dict) else None
+        cart = purchase.get("cart") if isinstance(purchase, dict) else None
+        if isinstance(purchase, dict):
+            empty_cart = isinstance(cart, dict) and all(value in (None, []) for value in cart.values())
+            event = {**event, "purchase": {key: value for key, value in purchase.items()
+                                           if value is not None and not (key == "cart" and empty_cart)}}
+        kept.append(event)
+    return {**record, "sdes": {**sdes, "events": kept}}
+
+
+
 @dlt.source(name="liveperson", schema_contract={"data_type": "freeze"})
-def nested_version(pages: Callable[[], Iterable[list]], with_child_keys: bool = False):
-    """The conversations resource of the versions before the columnar records: dict rows, child tables nested by
-    dlt's normalizer; `conversation_id` in the child rows only `with_child_keys` (the last of those versions)."""
+def nested_version(pages: Callable[[], Iterable[list]], with_child_keys: bool = False,
+                   chat_pages: Callable[[], Iterable[list]] = lambda: ()):
+    """The conversations and chats resources of the versions before the columnar records: dict rows, child tables
+    nested by dlt's normalizer; the record's key in the child rows only `with_child_keys` (the last of those
+    versions)."""
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")
     if with_child_keys:
         DataItemNormalizer.update_normalizer_config(schema, {"propagation": {"tables": {
-            "conversations": {"conversation_id": "conversation_id"}}}})
+            "conversations": {"conversation_id": "conversation_id"},
+            "chat_engagements": {"engagement_id": "engagement_id"}}}})
 
     @dlt.resource(name="conversations", primary_key="conversation_id",
                   write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
@@ -272,7 +313,15 @@ def nested_version(pages: Callable[[], Iterable[list]], with_child_keys: bool = 
         for page in pages():
             yield [conversation_row(record) for record in page]
 
-    return conversations
+    @dlt.resource(name="chat_engagements", primary_key="engagement_id",
+                  write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+                  columns={**CHAT_ENGAGEMENT_COLUMNS, **DELETED_COLUMN_HINT},
+                  nested_hints=nested_hints_of("chat_engagements"))
+    def chat_engagements():
+        for page in chat_pages():
+            yield [chat_engagement_row(record) for record in page]
+
+    return conversations, chat_engagements
 
 
 # The `dagster` CLI

@@ -9,11 +9,12 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from liveperson_dagster.liveperson.columnar import concatenated, conversation_tables
+from liveperson_dagster.liveperson import LivePersonClient, Window
+from liveperson_dagster.liveperson.columnar import CHAT_TABLES, concatenated, conversation_tables, record_tables
 from liveperson_dagster.liveperson.errors import LivePersonTypeError
 from liveperson_emulator.data import Dataset
 
-from .helpers import nested_version
+from .helpers import connection_for, nested_version, utc_window
 
 DLT_COLUMNS = {"_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx", "_dlt_load_id", "deleted_upstream"}
 
@@ -25,10 +26,10 @@ def emulated_pages(days: int = 1, per_day: int = 400) -> list:
     return [records[first:first + 100] for first in range(0, len(records), 100)]
 
 
-def columns_and_rows(connection, schema: str) -> Dict[str, tuple]:
+def columns_and_rows(connection, schema: str, record: str) -> Dict[str, tuple]:
     tables = [name for (name,) in connection.execute(
-        "select table_name from information_schema.tables where table_schema = ? and table_name like 'conversations%'",
-        [schema]).fetchall()]
+        "select table_name from information_schema.tables where table_schema = ? and table_name like ?",
+        [schema, f"{record}%"]).fetchall()]
     found = {}
     for table in tables:
         columns = dict(connection.execute(
@@ -51,18 +52,41 @@ def test_the_columnar_tables_are_the_ones_dlts_normalizer_made_of_the_same_recor
     pipeline.run(nested_version(lambda: [[dict(record) for record in page] for page in pages], with_child_keys=True),
                  loader_file_format="parquet")
     built = concatenated([conversation_tables(page) for page in pages])
+    assert assert_same_tables(database, built, "conversations") >= 15
+
+
+def assert_same_tables(database: str, built: Dict[str, pa.Table], record: str) -> int:
+    """The tables of `record` dlt made in schema `nested` of `database` and `built` hold the same columns, types and
+    rows; the number of tables."""
     with duckdb.connect(database) as connection:
         connection.execute("create schema columnar")
         for name, table in built.items():
             connection.register("built", table)
             connection.execute(f"create table columnar.{name} as select * from built")
             connection.unregister("built")
-        expected, found = columns_and_rows(connection, "nested"), columns_and_rows(connection, "columnar")
-    assert len(expected) >= 15
+        expected, found = (columns_and_rows(connection, schema, record) for schema in ("nested", "columnar"))
     assert sorted(found) == sorted(expected)
     for table in expected:
         assert found[table][0] == expected[table][0], table
         assert found[table][1] == expected[table][1], table
+    return len(expected)
+
+
+def test_the_chat_tables_are_the_ones_dlts_normalizer_made_of_the_same_records(emulator, tmp_path):
+    # Chats as the emulator serves them: `campaign.lobId` quoted on some records and not on others, purchase SDEs
+    # with and without their fields.
+    client = LivePersonClient(connection_for(emulator))
+    pages = [page for day in ("2026-11-03", "2026-11-04")
+             for page in client.search_chat_engagements(Window(*utc_window(day)))]
+    assert {type(record["campaign"]["lobId"]) for page in pages for record in page} == {int, str}
+    database = str(tmp_path / "w.duckdb")
+    pipeline = dlt.pipeline("nested", pipelines_dir=str(tmp_path / "dlt"), destination=dlt.destinations.duckdb(database),
+                            dataset_name="nested")
+    pipeline.run(nested_version(lambda: (), with_child_keys=True,
+                                chat_pages=lambda: [[dict(record) for record in page] for page in pages])
+                 .with_resources("chat_engagements"), loader_file_format="parquet")
+    built = concatenated([record_tables(page, CHAT_TABLES) for page in pages])
+    assert_same_tables(database, built, "chat_engagements")
 
 
 def test_every_child_row_carries_its_record_key_and_ids_that_lead_to_its_parent_and_record():

@@ -1,6 +1,6 @@
-"""A warehouse loaded while dlt nested the conversations' child tables takes the columnar ones (tables of their own,
-merged on `conversation_id`): its rows stay, a day loaded again replaces its records' rows exactly, and every child
-row still finds its parent and its record through dlt's ids."""
+"""A warehouse loaded while dlt nested the child tables of conversations and chats takes the columnar ones (tables of
+their own, merged on the record's key): its rows stay, a day loaded again replaces its records' rows exactly, and
+every child row still finds its parent and its record through dlt's ids."""
 
 from contextlib import closing
 from functools import partial
@@ -17,8 +17,9 @@ from .helpers import (assets_of, connection_for, fresh_postgres_database, nested
                       utc_window)
 
 FIRST_DAY, SECOND_DAY = "2026-11-03", "2026-11-04"
+RECORDS = {"conversations": "conversation_id", "chat_engagements": "engagement_id"}
 TABLES_SQL = ("select table_name from information_schema.tables where table_schema = 'liveperson' "
-              "and table_name like 'conversations\\_\\_%' escape '\\' order by 1")
+              "and table_name like '{record}\\_\\_%' escape '\\' order by 1")
 DLT_COLUMNS = {"_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_load_id", "deleted_upstream"}
 
 
@@ -26,35 +27,38 @@ def load_with_the_nested_version(emulator, destination, working_dir) -> None:
     pipeline = dlt.pipeline(PIPELINE_NAME, destination=destination, dataset_name="liveperson",
                             pipelines_dir=str(working_dir))
     client = LivePersonClient(connection_for(emulator))
-    pipeline.run(nested_version(lambda: client.search_conversations(Window(*utc_window(FIRST_DAY)), ALL_CONTENT_PARTS)),
+    window = Window(*utc_window(FIRST_DAY))
+    pipeline.run(nested_version(lambda: client.search_conversations(window, ALL_CONTENT_PARTS),
+                                chat_pages=lambda: client.search_chat_engagements(window)),
                  loader_file_format="parquet" if destination.destination_name == "duckdb" else None)
 
 
 def load_days(resources, days, instance) -> None:
     for day in days:
-        assert materialize(assets_of("conversations"), resources=resources, instance=instance, partition_key=day).success
+        assert materialize(assets_of(*RECORDS), resources=resources, instance=instance, partition_key=day).success
 
 
 def contents(run_query) -> dict:
-    """Every conversation table's rows (dlt's ids and load ids aside), sorted; and the child rows whose parent or
-    record is not found through dlt's ids, by table."""
+    """Every table's rows of conversations and chats (dlt's ids and load ids aside), sorted; and the child rows
+    whose parent or record is not found through dlt's ids, by table."""
     tables = {}
     broken = {}
-    for (table,) in [("conversations",), *run_query(TABLES_SQL)]:
+    for record, (table,) in [(record, found) for record in RECORDS
+                             for found in [(record,), *run_query(TABLES_SQL.format(record=record))]]:
         columns = sorted(name for (name,) in run_query(
             "select column_name from information_schema.columns where table_schema = 'liveperson' "
             f"and table_name = '{table}'") if name not in DLT_COLUMNS)
         selected = ", ".join(f'"{name}"' for name in columns)
         rows = run_query(f"select {selected} from liveperson.{table}")
         tables[table] = (columns, sorted(map(repr, rows)))
-        if table != "conversations":
+        if table != record:
             parent = table.rsplit("__", 1)[0]
             while parent not in tables:  # an object on the way (`a__b__list`): the nearest table above
                 parent = parent.rsplit("__", 1)[0]
             broken[table] = run_query(
                 f"select count(*) filter (where p._dlt_id is null), count(*) filter (where r._dlt_id is null) "
                 f"from liveperson.{table} c left join liveperson.{parent} p on c._dlt_parent_id = p._dlt_id "
-                f"left join liveperson.conversations r on c._dlt_root_id = r._dlt_id")[0]
+                f"left join liveperson.{record} r on c._dlt_root_id = r._dlt_id")[0]
     return {"tables": tables, "orphans": {table: tuple(counts) for table, counts in broken.items() if any(counts)}}
 
 
@@ -62,9 +66,11 @@ def migrated_and_reloaded(emulator, resources, destination, run_query, working_d
     """The first day loaded by the nested version, then the second day and the first again by this one: the log
     lines of the second day's run."""
     load_with_the_nested_version(emulator, destination, working_dir)
-    assert "conversation_id" not in {name for (name,) in run_query(
-        "select column_name from information_schema.columns where table_schema = 'liveperson' "
-        "and table_name = 'conversations__message_records'")}
+    for table, key in (("conversations__message_records", "conversation_id"),
+                       ("chat_engagements__transcript__lines", "engagement_id")):
+        assert key not in {name for (name,) in run_query(
+            "select column_name from information_schema.columns where table_schema = 'liveperson' "
+            f"and table_name = '{table}'")}
     instance = DagsterInstance.ephemeral()
     load_days(resources, [SECOND_DAY, FIRST_DAY], instance)
     (run,) = [run for run in instance.get_runs() if run.tags.get("dagster/partition") == SECOND_DAY]
@@ -80,8 +86,8 @@ def test_an_older_duckdb_warehouse_takes_the_columnar_child_tables(emulator, tmp
 
     messages = migrated_and_reloaded(emulator, resources_for(emulator, database),
                                      dlt.destinations.duckdb(str(database)), run_query, tmp_path / "dlt")
-    (migrated,) = [message for message in messages if message.startswith("Conversation child tables nested")]
-    assert "conversations__message_records" in migrated
+    conversations, chats = [message for message in messages if message.startswith("Child tables nested")]
+    assert "conversations__message_records" in conversations and "chat_engagements__transcript__lines" in chats
 
     fresh = tmp_path / "fresh.duckdb"
     load_days(resources_for(emulator, fresh), [SECOND_DAY, FIRST_DAY], DagsterInstance.ephemeral())
@@ -121,5 +127,7 @@ def test_an_older_postgres_warehouse_takes_the_columnar_child_tables(emulator, t
         messages = sum(len(record["messageRecords"]) for day in (FIRST_DAY, SECOND_DAY)
                        for record in emulator.conversations(*utc_window(day)))
         assert run_query("select count(*) from liveperson.conversations__message_records") == [(messages,)]
-        assert run_query("select count(distinct conversation_id) from liveperson.conversations__message_records "
+        assert run_query("select count(*) from liveperson.conversations__message_records "
                          "where conversation_id is null") == [(0,)]
+        assert run_query("select count(*) from liveperson.chat_engagements__transcript__lines "
+                         "where engagement_id is null") == [(0,)]

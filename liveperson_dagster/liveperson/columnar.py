@@ -1,16 +1,17 @@
-"""Conversation records as Arrow tables: the record's own table and one table per list in it, built from a page
+"""Conversation and chat records as Arrow tables: the record's own table and one table per list in it, built from a page
 with pyarrow's JSON reader and compute kernels (which release the interpreter lock) instead of dlt's row-by-row
 normalizer, so that dlt only writes them.
 
 The tables are the ones dlt's normalizer made of the same records (test_columnar.py compares them): dlt's
 snake_case names, objects flattened to `a__b` columns, the declared types of columns.py, the two JSON columns as
-JSON text. Every child row carries `conversation_id`, its position in its list (`_dlt_list_idx`) and
+JSON text. Every child row carries its record's key (`conversation_id`, `engagement_id`), its position in its list (`_dlt_list_idx`) and
 dlt's ids (`_dlt_id`, and `_dlt_parent_id` / `_dlt_root_id` naming its parent's and its record's), so the joins
 through them keep working."""
 
 import io
 import secrets
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import orjson
 import pyarrow as pa
@@ -21,16 +22,35 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 from .columns import declared_types
 from .errors import LivePersonTypeError
 
-ROOT = "conversations"
-KEY = "conversation_id"
 ARROW_TYPES = {"text": pa.string(), "bigint": pa.int64(), "double": pa.float64(), "bool": pa.bool_(),
                "timestamp": pa.timestamp("us", tz="UTC")}
 TIME = ARROW_TYPES["timestamp"]
-# Parts kept as JSON text (records.CONVERSATION_COLUMNS says why), by column: their place in the record.
-JSON_COLUMNS = {"previously_submitted_agent_surveys": ("previouslySubmittedAgentSurveys",),
-                "latest_agent_survey__submitted_answers": ("latestAgentSurvey", "submittedAnswers")}
-# Columns every row of a table has; dlt declares its ids not null.
-ID_COLUMNS = (KEY, "_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")
+# Columns every row of a child table has (with its record's key); dlt declares its ids not null.
+ID_COLUMNS = ("_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx")
+
+
+@dataclass(frozen=True, eq=False)  # one instance per kind: compared and hashed as itself
+class RecordTables:
+    """A kind of record built as tables: its table, its key and the `info` field that holds it, its parts kept as
+    JSON text (by column: their place in the record), and whether it is a messaging conversation (open ones get
+    null end times; `status` and `is_partial` are lifted)."""
+
+    table: str
+    key: str
+    info_key: str
+    json_columns: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    conversation: bool = False
+
+    def is_child(self, table: str) -> bool:
+        return table.startswith(f"{self.table}__")
+
+
+# The JSON parts: records.CONVERSATION_COLUMNS says why.
+CONVERSATION_TABLES = RecordTables(
+    "conversations", "conversation_id", "conversationId",
+    {"previously_submitted_agent_surveys": ("previouslySubmittedAgentSurveys",),
+     "latest_agent_survey__submitted_answers": ("latestAgentSurvey", "submittedAnswers")}, conversation=True)
+CHAT_TABLES = RecordTables("chat_engagements", "engagement_id", "engagementId")
 _naming = NamingConvention()
 _DECLARED: Dict[str, Dict[str, str]] = {}
 
@@ -39,31 +59,39 @@ def _declared(table: str) -> Dict[str, str]:
     if not _DECLARED:
         _DECLARED.update(declared_types())
     return _DECLARED.get(table, {})
+
+
 _READ_OPTIONS = pj.ReadOptions(use_threads=False, block_size=1 << 26)
 
 
-def conversation_tables(records: Sequence[dict]) -> Dict[str, pa.Table]:
-    """The tables of `records` (a page of the search, completed): `conversations` and each child table with rows,
-    by table name. Records without a conversation id or an integer start time are left out."""
-    records = [record for record in records if _is_loadable(record)]
+def record_tables(records: Sequence[dict], kind: RecordTables) -> Dict[str, pa.Table]:
+    """The tables of `records` (a page of a search): the record's table and each child table with rows, by table
+    name. Records without a key or an integer start time are left out."""
+    records = [record for record in records if _is_loadable(record, kind)]
     if not records:
         return {}
-    array = _records_array(records)
+    array = _records_array(records, kind)
     tables: Dict[str, List[pa.Table]] = {}
-    keys = pc.cast(array.field("info").field("conversationId"), pa.string())
-    lifted, shaped = _record_rules(array, keys)
-    lifted.update({name: _json_texts(records, path) for name, path in JSON_COLUMNS.items()})
-    _explode(shaped, keys, ROOT, tables, lifted)
+    keys = pc.cast(array.field("info").field(kind.info_key), pa.string())
+    lifted, shaped = _record_rules(array, keys, kind)
+    lifted.update({name: _json_texts(records, path) for name, path in kind.json_columns.items()})
+    _explode(shaped, kind.table, tables, lifted, kind)
     return {name: parts[0] for name, parts in tables.items()}
 
 
-def _is_loadable(record: dict) -> bool:
+def conversation_tables(records: Sequence[dict]) -> Dict[str, pa.Table]:
+    return record_tables(records, CONVERSATION_TABLES)
+
+
+def _is_loadable(record: dict, kind: RecordTables) -> bool:
     info = record.get("info") if isinstance(record, dict) else None
-    start = info.get("startTimeL") if isinstance(info, dict) else None
-    return bool(info.get("conversationId")) and isinstance(start, int) and not isinstance(start, bool) if info else False
+    if not isinstance(info, dict):
+        return False
+    start = info.get("startTimeL")
+    return bool(info.get(kind.info_key)) and isinstance(start, int) and not isinstance(start, bool)
 
 
-def _records_array(records: Sequence[dict]) -> pa.StructArray:
+def _records_array(records: Sequence[dict], kind: RecordTables) -> pa.StructArray:
     """The records as one struct array. The JSON reader infers a timestamp from text that looks like an ISO date
     (and the text is then lost) and refuses a field of two JSON types; such a page is built from the Python objects,
     which keep text as text, with the whole numbers of columns declared bigint unquoted where some records quote
@@ -80,9 +108,9 @@ def _records_array(records: Sequence[dict]) -> pa.StructArray:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     try:  # a number the API quotes on some records and not on others: the declared type decides
-        return pa.array([_declared_numbers(record, ROOT, "") for record in records])
+        return pa.array([_declared_numbers(record, kind.table, "") for record in records])
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        raise LivePersonTypeError(_mixed_value_error(records)) from None
+        raise LivePersonTypeError(_mixed_value_error(records, kind.table)) from None
 
 
 def _declared_numbers(value, table: str, column: str):
@@ -108,15 +136,28 @@ def _has_timestamps(kind: pa.DataType) -> bool:
     return False
 
 
-def _record_rules(array: pa.StructArray, keys: pa.Array) -> Tuple[dict, pa.StructArray]:
-    """The record rules as Arrow compute: the lifted columns (`conversation_id`, the start and end timestamps,
-    `status`, `is_partial`: `info.isPartial`, false when absent), and the records with open conversations' end times
+def _record_rules(array: pa.StructArray, keys: pa.Array, kind: RecordTables) -> Tuple[dict, pa.StructArray]:
+    """The record rules as Arrow compute: the lifted columns (the key, the start and end timestamps; for
+    conversations `status` and `is_partial`: `info.isPartial`, false when absent), and open conversations' end times
     null (LivePerson sends "undefined" and -1). A part null on every record of the page (`latestAgentSurvey` without
-    a survey) makes no column, and an empty agent id is null (`_typed`)."""
+    a survey, a purchase's empty fields) makes no column, and an empty agent id is null (`_typed`)."""
     info = _fields(array.field("info"))
     end_ms = info.get("endTimeL")
     is_open = (pa.array([True] * len(array)) if end_ms is None or not pa.types.is_integer(end_ms.type)
                else pc.fill_null(pc.less_equal(end_ms, 0), True))
+    as_time = lambda ms: pc.cast(pc.multiply(ms, 1000), TIME)  # noqa: E731
+    lifted = {
+        kind.key: keys, "_dlt_id": row_ids(len(array)),
+        "start_time": as_time(info["startTimeL"]),
+        "end_time": pc.if_else(is_open, pa.scalar(None, TIME), as_time(pc.fill_null(end_ms, 0))) if end_ms is not None
+        else pa.nulls(len(array), TIME),
+    }
+    fields = _fields(array)
+    for path in kind.json_columns.values():
+        if len(path) == 1:
+            fields.pop(path[0], None)
+    if not kind.conversation:
+        return lifted, pa.StructArray.from_arrays(list(fields.values()), names=list(fields))
     for name in ("endTime", "endTimeL"):
         if name in info:
             info[name] = pc.if_else(is_open, pa.scalar(None, info[name].type), info[name])
@@ -127,20 +168,8 @@ def _record_rules(array: pa.StructArray, keys: pa.Array) -> Tuple[dict, pa.Struc
         is_partial = pc.fill_null(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(partial)), "true"), False)
     else:
         is_partial = pc.fill_null(pc.equal(partial, True), False)
-    as_time = lambda ms: pc.cast(pc.multiply(ms, 1000), TIME)  # noqa: E731
-    lifted = {
-        KEY: keys, "_dlt_id": row_ids(len(array)),
-        "start_time": as_time(info["startTimeL"]),
-        "end_time": pc.if_else(is_open, pa.scalar(None, TIME), as_time(pc.fill_null(end_ms, 0))) if end_ms is not None
-        else pa.nulls(len(array), TIME),
-        "status": info.get("status", pa.nulls(len(array), pa.string())),
-        "is_partial": is_partial,
-    }
-    fields = _fields(array)
+    lifted.update(status=info.get("status", pa.nulls(len(array), pa.string())), is_partial=is_partial)
     fields["info"] = pa.StructArray.from_arrays(list(info.values()), names=list(info))
-    for path in JSON_COLUMNS.values():
-        if len(path) == 1:
-            fields.pop(path[0], None)
     return lifted, pa.StructArray.from_arrays(list(fields.values()), names=list(fields))
 
 
@@ -158,8 +187,9 @@ def _json_texts(records: Sequence[dict], path: Tuple[str, ...]) -> pa.Array:
     return pa.array(values, pa.string())
 
 
-def _explode(rows: pa.StructArray, keys: pa.Array, table: str, out: Dict[str, List[pa.Table]], own: dict) -> None:
-    """The table of `rows` (objects flattened) into `out[table]`, each list into a child table carrying `keys`."""
+def _explode(rows: pa.StructArray, table: str, out: Dict[str, List[pa.Table]], own: dict, kind: RecordTables) -> None:
+    """The table of `rows` (objects flattened, `own` columns first) into `out[table]`, each list into a child table
+    whose rows carry the record's key."""
     columns = dict(own)
     declared = _declared(table)
 
@@ -168,23 +198,23 @@ def _explode(rows: pa.StructArray, keys: pa.Array, table: str, out: Dict[str, Li
             name = f"{prefix}__{_naming.normalize_identifier(field.name)}" if prefix else (
                 _naming.normalize_identifier(field.name))
             child = struct.field(index)
-            if table == ROOT and name in JSON_COLUMNS:
+            if table == kind.table and name in kind.json_columns:
                 continue
             if pa.types.is_struct(field.type):
                 walk(child, name)
             elif pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
                 if not pa.types.is_null(field.type.value_type):  # every list of the page empty: no rows
-                    _explode_list(child, columns, table, name, out)
+                    _explode_list(child, columns, table, name, out, kind)
             elif not pa.types.is_null(field.type):
                 columns[name] = _typed(table, name, child, declared.get(name))
 
     walk(rows, "")
-    if len(columns) > len(own) or table == ROOT:
+    if len(columns) > len(own) or table == kind.table:
         out.setdefault(table, []).append(pa.table(columns))
 
 
-def _explode_list(lists: pa.Array, parent: dict, parent_table: str, name: str,
-                  out: Dict[str, List[pa.Table]]) -> None:
+def _explode_list(lists: pa.Array, parent: dict, parent_table: str, name: str, out: Dict[str, List[pa.Table]],
+                  kind: RecordTables) -> None:
     flat, parents = pc.list_flatten(lists), pc.list_parent_indices(lists)
     if not len(flat):
         return
@@ -192,13 +222,13 @@ def _explode_list(lists: pa.Array, parent: dict, parent_table: str, name: str,
     starts = pc.take(lists.offsets, parents)
     position = pc.subtract(pa.array(range(len(flat)), pa.int64()), pc.cast(starts, pa.int64()))
     parent_ids = pc.take(parent["_dlt_id"], parents)
-    own = {KEY: pc.take(parent[KEY], parents),
+    own = {kind.key: pc.take(parent[kind.key], parents),
            "_dlt_id": row_ids(len(flat)),
            "_dlt_parent_id": parent_ids,
            "_dlt_root_id": pc.take(parent.get("_dlt_root_id", parent["_dlt_id"]), parents),
            "_dlt_list_idx": position}
     if pa.types.is_struct(flat.type):
-        _explode(flat, own[KEY], table, out, own)
+        _explode(flat, table, out, own, kind)
     else:
         declared = _declared(table).get("value")
         out.setdefault(table, []).append(pa.table({**own, "value": _typed(table, "value", flat, declared)}))
@@ -239,7 +269,7 @@ def _fits(value, target: pa.DataType) -> bool:
         return False
 
 
-def _mixed_value_error(records: Iterable[dict]) -> str:
+def _mixed_value_error(records: Iterable[dict], root: str) -> str:
     """Names the first field that holds values of two kinds on one page (a number and a text, say)."""
     kinds: Dict[Tuple[str, str], Tuple[str, object]] = {}
 
@@ -268,31 +298,31 @@ def _mixed_value_error(records: Iterable[dict]) -> str:
         return None
 
     for record in records:
-        found = visit(record, ROOT, "")
+        found = visit(record, root, "")
         if found:
             return found
-    return f"{ROOT}: a page of records could not be read as columns; nothing of this run was loaded"
+    return f"{root}: a page of records could not be read as columns; nothing of this run was loaded"
 
 
-def with_tombstones(tables: Dict[str, pa.Table], keys: pa.Array, child_tables: Iterable[str],
-                    deleted_column: str) -> Dict[str, pa.Table]:
+def with_tombstones(tables: Dict[str, pa.Table], keys: pa.Array, child_tables: Iterable[str], deleted_column: str,
+                    kind: RecordTables) -> Dict[str, pa.Table]:
     """`tables` plus, in each of `child_tables`, one tombstone row for every record of `keys` without rows there:
-    merged on `conversation_id`, the table's earlier rows of those records are then deleted and none inserted."""
+    merged on the record's key, the table's earlier rows of those records are then deleted and none inserted."""
     result = dict(tables)
-    for table in sorted(set(child_tables) | {name for name in tables if name != ROOT}):
-        present = tables[table].column(KEY) if table in tables else pa.array([], pa.string())
+    for table in sorted(set(child_tables) | {name for name in tables if name != kind.table}):
+        present = tables[table].column(kind.key) if table in tables else pa.array([], pa.string())
         missing = pc.filter(keys, pc.invert(pc.is_in(keys, value_set=present)))
         if len(missing):
-            tombstones = tombstone_rows(missing, table, deleted_column)
+            tombstones = tombstone_rows(missing, table, deleted_column, kind.key)
             result[table] = (tombstones if table not in tables else
                              pa.concat_tables([tables[table], tombstones], promote_options="permissive"))
     return result
 
 
-def tombstone_rows(keys: pa.Array, table: str, deleted_column: str) -> pa.Table:
+def tombstone_rows(keys: pa.Array, table: str, deleted_column: str, key: str) -> pa.Table:
     """Rows that delete the rows of `keys` in `table` (dlt's hard-delete marker), with the ids dlt requires."""
     name = table.rsplit("__", 1)[1]
-    return pa.table({KEY: keys, "_dlt_id": pc.binary_join_element_wise(keys, name, "deleted", "/"),
+    return pa.table({key: keys, "_dlt_id": pc.binary_join_element_wise(keys, name, "deleted", "/"),
                      "_dlt_parent_id": keys, "_dlt_root_id": keys,
                      "_dlt_list_idx": pa.array([-1] * len(keys), pa.int64()),
                      deleted_column: pa.array([True] * len(keys))})
@@ -319,9 +349,9 @@ def _concatenated(table: str, tables: List[pa.Table]) -> pa.Table:
         raise
 
 
-def not_null_ids(name: str, table: pa.Table) -> pa.Table:
-    """The id columns (and a record's start time) marked not null, as the hints and dlt declare them (its freeze
-    contract compares nullability too)."""
-    not_null = (*ID_COLUMNS, "start_time") if name == ROOT else ID_COLUMNS
+def not_null_ids(name: str, table: pa.Table, kind: RecordTables) -> pa.Table:
+    """The key and id columns (and a record's start time) marked not null, as the hints and dlt declare them (its
+    freeze contract compares nullability too)."""
+    not_null = (kind.key, *ID_COLUMNS, "start_time") if name == kind.table else (kind.key, *ID_COLUMNS)
     fields = [field.with_nullable(False) if field.name in not_null else field for field in table.schema]
     return table.cast(pa.schema(fields))

@@ -90,43 +90,6 @@ def ids_of(records: Iterable[dict]) -> list:
     return [r.get("id") for r in records if isinstance(r, dict)]
 
 
-def chat_engagement_row(record: dict) -> Optional[dict]:
-    """Lifts `info.engagementId` to `engagement_id` and the start and end times to timestamp columns."""
-    info = record.get("info") or {}
-    engagement_id = info.get("engagementId")
-    start_ms = info.get("startTimeL")
-    if not engagement_id or not isinstance(start_ms, int):
-        return None
-    end_ms = info.get("endTimeL")
-    ended = isinstance(end_ms, int) and end_ms > 0
-    return {
-        "engagement_id": str(engagement_id),
-        "start_time": utc_from_ms(start_ms),
-        "end_time": utc_from_ms(end_ms) if ended else None,
-        **_without_empty_purchase_fields(record),
-    }
-
-
-def _without_empty_purchase_fields(record: dict) -> dict:
-    """A purchase SDE's null fields and `cart` of nulls and no products (as LivePerson sends a purchase without
-    them) left out: columns that only ever hold nulls have no type to plan, and dlt warns of them on every load.
-    Nothing is lost (a row without the field reads null)."""
-    sdes = record.get("sdes")
-    events = sdes.get("events") if isinstance(sdes, dict) else None
-    if not isinstance(events, list):
-        return record
-    kept = []
-    for event in events:
-        purchase = event.get("purchase") if isinstance(event, dict) else None
-        cart = purchase.get("cart") if isinstance(purchase, dict) else None
-        if isinstance(purchase, dict):
-            empty_cart = isinstance(cart, dict) and all(value in (None, []) for value in cart.values())
-            event = {**event, "purchase": {key: value for key, value in purchase.items()
-                                           if value is not None and not (key == "cart" and empty_cart)}}
-        kept.append(event)
-    return {**record, "sdes": {**sdes, "events": kept}}
-
-
 CHAT_ENGAGEMENT_COLUMNS = {
     **columns_of("chat_engagements"),
     "engagement_id": {"data_type": "text", "nullable": False, "primary_key": True},

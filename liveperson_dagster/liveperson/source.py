@@ -3,21 +3,21 @@
 from typing import Iterator, Mapping, Optional, Sequence
 
 import dlt
-from dlt.common.normalizers.json.relational import DataItemNormalizer
 
 from . import api_constants
 from .client import LISTED_BY_NAME, LivePersonClient, completed
 from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
 from .replacement import DELETED_COLUMN_HINT, ReplacedTable, Replacement
+from .columnar import CHAT_TABLES, CONVERSATION_TABLES
 from .columns import nested_hints_of
-from .conversation_items import child_tables_of, conversation_items
+from .record_items import child_tables_of, record_items
 from .records import (
     AGENT_METRICS_COLUMNS,
     CHAT_ENGAGEMENT_COLUMNS,
+    CONVERSATION_COLUMNS,
     QUEUE_HEALTH_COLUMNS,
     STATUS_CHANGE_COLUMNS,
-    chat_engagement_row,
     column_hints,
     status_change_row,
     typed_config_record,
@@ -62,10 +62,6 @@ def liveperson_source(
     # parsing every string into a timestamp doubled the normalize time. `start_time`/`end_time` are timestamps.
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")
-    # Every child row carries its record's key (dlt's normalizer copies it down every level), so analysts and the
-    # marts join a child table on `conversation_id` / `engagement_id`, not on dlt's row ids.
-    DataItemNormalizer.update_normalizer_config(schema, {"propagation": {"tables": {
-        table: {key: key} for table, key in CHILD_TABLE_KEYS.items()}}})
     # LivePerson serves them for the last 24 hours only: a window of history (a day) would be refused.
     operations = (messaging_queue_health(client, window), messaging_agent_metrics(client, window))
     for resource in operations:
@@ -124,7 +120,7 @@ def config_snapshot(collection: str):
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="conversation_id",
     # No `columns`: dlt starts the hints of each child table from the resource's, and the record's columns are not
-    # a child table's. Each table's columns are given with its items (conversation_items.py).
+    # a child table's. Each table's columns are given with its items (record_items.py).
 )
 def conversations(
     client: Optional[LivePersonClient] = None,
@@ -135,12 +131,13 @@ def conversations(
 ):
     """Messaging conversations whose start time lies in `window` (with `updated_since_ms`, those of them updated
     since then); each list in a record becomes a child table whose rows carry `conversation_id`, built as Arrow
-    tables (conversation_items.py). Records served partial are fetched again by id; those still partial are loaded
+    tables (record_items.py). Records served partial are fetched again by id; those still partial are loaded
     with `is_partial` true (client.completed)."""
     pages = _require(client).search_conversations(_window_required(window, "conversations"), content_parts,
                                                   updated_since_ms)
     pages = (completed(client, page, content_parts) for page in pages)  # partial records fetched again by id
-    yield from conversation_items(pages, replacement, child_tables_of(dlt.current.source_schema()), client.stats.add)
+    yield from record_items(pages, CONVERSATION_TABLES, CONVERSATION_COLUMNS, replacement,
+                            child_tables_of(dlt.current.source_schema(), CONVERSATION_TABLES), client.stats.add)
 
 
 # The tables a window load replaces, and what a row of each cannot be without (see replacement.py).
@@ -189,15 +186,15 @@ def agent_status_changes(client: Optional[LivePersonClient] = None, window: Opti
     name="chat_engagements",
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="engagement_id",
-    columns={**CHAT_ENGAGEMENT_COLUMNS, **DELETED_COLUMN_HINT},
-    nested_hints=nested_hints_of("chat_engagements"),
+    # No `columns`, as for conversations.
 )
 def chat_engagements(client: Optional[LivePersonClient] = None, window: Optional[Window] = None,
                      replacement: Optional[Replacement] = None):
     """Ended chats (Engagement History) whose start time lies in `window`; transcript lines and the other parts
     become child tables."""
     pages = _require(client).search_chat_engagements(_window_required(window, "chat engagements"))
-    yield from _rows(pages, chat_engagement_row, replacement)
+    yield from record_items(pages, CHAT_TABLES, CHAT_ENGAGEMENT_COLUMNS, replacement,
+                            child_tables_of(dlt.current.source_schema(), CHAT_TABLES), client.stats.add)
 
 
 # Messaging Operations: the rows of an hour replace that hour's rows (`hour` is the merge key): interval bounds follow
