@@ -8,7 +8,10 @@ from typing import Callable, Dict, Optional
 
 import dlt
 
-from .liveperson.source import CHILD_TABLE_KEYS
+from .liveperson.columnar import RECORD_TABLES
+
+# The key every row of a record's child tables carries: the record's own.
+CHILD_TABLE_KEYS = {kind.table: kind.key for kind in RECORD_TABLES}
 
 
 def record_of(table: str) -> Optional[str]:
@@ -18,15 +21,33 @@ def record_of(table: str) -> Optional[str]:
     return record if record != table and record in CHILD_TABLE_KEYS else None
 
 
-def tables_without_keys(client) -> Dict[str, str]:
-    """The child tables of the dataset whose rows lack their record's key column: table -> key."""
+def columns_by_table(client) -> Dict[str, set]:
+    """The column names of each table of the client's dataset."""
     columns: Dict[str, set] = {}
     for table, column in client.execute_sql(
             "select table_name, column_name from information_schema.columns where table_schema = %s",
             client.dataset_name):
         columns.setdefault(table, set()).add(column)
-    return {table: CHILD_TABLE_KEYS[record] for table, names in sorted(columns.items())
+    return columns
+
+
+def tables_without_keys(client) -> Dict[str, str]:
+    """The child tables of the dataset whose rows lack their record's key column: table -> key."""
+    return {table: CHILD_TABLE_KEYS[record] for table, names in sorted(columns_by_table(client).items())
             if (record := record_of(table)) and CHILD_TABLE_KEYS[record] not in names}
+
+
+def fill_from_record(client, table: str, record: str, column: str, add: bool) -> None:
+    """The text `column` of the child `table` (added first when `add`) filled, where empty, from the row of
+    `record` each row belongs to (dlt's `_dlt_root_id`)."""
+    child, parent = map(client.make_qualified_table_name, (table, record))
+    escaped, root_id, row_id = map(client.escape_column_name, (column, "_dlt_root_id", "_dlt_id"))
+    if add:
+        sql_type = client.capabilities.get_type_mapper().to_destination_type({"name": column, "data_type": "text"},
+                                                                             {"name": table})
+        client.execute_sql(f"alter table {child} add column {escaped} {sql_type}")
+    client.execute_sql(f"update {child} set {escaped} = record.{escaped} from {parent} as record "
+                       f"where {child}.{root_id} = record.{row_id} and {child}.{escaped} is null")
 
 
 def add_record_keys(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
@@ -40,14 +61,8 @@ def add_record_keys(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
         missing = tables_without_keys(client)
         if not missing:
             return
-        type_mapper = client.capabilities.get_type_mapper()
         with client.begin_transaction():
             for table, key in missing.items():
-                child, record = map(client.make_qualified_table_name, (table, record_of(table)))
-                column, root_id, row_id = map(client.escape_column_name, (key, "_dlt_root_id", "_dlt_id"))
-                sql_type = type_mapper.to_destination_type({"name": key, "data_type": "text"}, {"name": table})
-                client.execute_sql(f"alter table {child} add column {column} {sql_type}")
-                client.execute_sql(f"update {child} set {column} = record.{column} from {record} as record "
-                                   f"where {child}.{root_id} = record.{row_id}")
+                fill_from_record(client, table, record_of(table), key, add=True)
     log(f"Child tables loaded by an older version now carry their record's key: "
         f"{', '.join(f'{table}.{key}' for table, key in missing.items())}")

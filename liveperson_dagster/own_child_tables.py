@@ -13,9 +13,8 @@ from typing import Callable, List
 
 import dlt
 
-from .liveperson.columnar import CHAT_TABLES, CONVERSATION_TABLES, RecordTables
-
-KINDS = (CONVERSATION_TABLES, CHAT_TABLES)
+from .child_keys import columns_by_table, fill_from_record
+from .liveperson.columnar import RECORD_TABLES, RecordTables
 
 
 def nested_child_tables(schema, kind: RecordTables) -> List[str]:
@@ -27,7 +26,7 @@ def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) ->
     """Migrates the warehouse of `pipeline` (synced, not yet extracted) when it has nested child tables of
     conversations or chats; does nothing otherwise. Safe to run again if interrupted."""
     schema = pipeline.default_schema if pipeline.default_schema_name else None
-    nested = {kind: nested_child_tables(schema, kind) for kind in KINDS} if schema is not None else {}
+    nested = {kind: nested_child_tables(schema, kind) for kind in RECORD_TABLES} if schema is not None else {}
     nested = {kind: children for kind, children in nested.items() if children}
     if not nested:
         return
@@ -55,28 +54,13 @@ def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) ->
 
 
 def _migrate_tables(client, kind: RecordTables, children: List[str]) -> None:
-    existing = {row[0] for row in client.execute_sql(
-        "select table_name from information_schema.tables where table_schema = %s", client.dataset_name)}
-    columns = {}
-    for table, column in client.execute_sql(
-            "select table_name, column_name from information_schema.columns where table_schema = %s",
-            client.dataset_name):
-        columns.setdefault(table, set()).add(column)
-    text = client.capabilities.get_type_mapper().to_destination_type({"name": kind.key, "data_type": "text"},
-                                                                      {"name": kind.table})
-    record = client.make_qualified_table_name(kind.table)
-    root_id, row_id = client.escape_column_name("_dlt_root_id"), client.escape_column_name("_dlt_id")
+    columns = columns_by_table(client)
     with client.begin_transaction():
         for name in children:
-            if name not in existing:
+            if name not in columns:  # declared in dlt's schema, never created
                 continue
-            child = client.make_qualified_table_name(name)
             for column in (kind.key, "_dlt_load_id"):
-                escaped = client.escape_column_name(column)
-                if column not in columns.get(name, ()):
-                    client.execute_sql(f"alter table {child} add column {escaped} {text}")
-                client.execute_sql(f"update {child} set {escaped} = record.{escaped} from {record} as record "
-                                   f"where {child}.{root_id} = record.{row_id} and {child}.{escaped} is null")
+                fill_from_record(client, name, kind.table, column, add=column not in columns[name])
         with client.with_staging_dataset():
             staging = {row[0] for row in client.execute_sql(
                 "select table_name from information_schema.tables where table_schema = %s", client.dataset_name)}

@@ -51,6 +51,7 @@ CONVERSATION_TABLES = RecordTables(
     {"previously_submitted_agent_surveys": ("previouslySubmittedAgentSurveys",),
      "latest_agent_survey__submitted_answers": ("latestAgentSurvey", "submittedAnswers")}, conversation=True)
 CHAT_TABLES = RecordTables("chat_engagements", "engagement_id", "engagementId")
+RECORD_TABLES = (CONVERSATION_TABLES, CHAT_TABLES)
 _naming = NamingConvention()
 _DECLARED: Dict[str, Dict[str, str]] = {}
 

@@ -25,9 +25,6 @@ from .records import (
 from .windows import Window
 
 
-# The key every row of a record's child tables carries: the record's own.
-CHILD_TABLE_KEYS = {"conversations": "conversation_id", "chat_engagements": "engagement_id"}
-
 
 # Column types are declared (columns.py), never inferred from a first value; a value that does not fit its column
 # fails the load (columns.type_error_of names it) instead of adding a `<column>__v_<type>` variant column.
