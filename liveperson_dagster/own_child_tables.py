@@ -24,11 +24,17 @@ def nested_child_tables(schema, kind: RecordTables) -> List[str]:
 
 def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
     """Migrates the warehouse of `pipeline` (synced, not yet extracted) when it has nested child tables of
-    conversations or chats; does nothing otherwise. Safe to run again if interrupted."""
+    conversations or chats, and says the nullability of their columns where the stored schema does not
+    (`nullability_said`); does nothing otherwise. Safe to run again if interrupted."""
     schema = pipeline.default_schema if pipeline.default_schema_name else None
-    nested = {kind: nested_child_tables(schema, kind) for kind in RECORD_TABLES} if schema is not None else {}
+    if schema is None:
+        return
+    nested = {kind: nested_child_tables(schema, kind) for kind in RECORD_TABLES}
     nested = {kind: children for kind, children in nested.items() if children}
     if not nested:
+        if nullability_said(schema):
+            schema._bump_version()
+            pipeline.schemas.save_schema(schema)
         return
     with pipeline.sql_client() as client:
         if client.has_dataset():
@@ -42,15 +48,29 @@ def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) ->
                 nullable=False, merge_key=True)
         for name in (kind.table, *children):
             for column in schema.tables[name]["columns"].values():
-                column.setdefault("nullable", True)
                 if column.get("data_type") == "timestamp":
                     column.setdefault("precision", 6)
                     column.setdefault("timezone", True)
+    nullability_said(schema)
     schema._bump_version()
     pipeline.schemas.save_schema(schema)
     for kind, children in nested.items():
         log(f"Child tables nested by an older version are tables of their own now (merged on {kind.key}): "
             f"{', '.join(children)}")
+
+
+def nullability_said(schema) -> bool:
+    """Gives every column of the record tables that has no nullability in `schema` the one it has in the tables
+    (nullable): dlt's frozen data types compare it, and versions before record_items.explicitly_nullable stored
+    declared columns no record had sent yet without it. Whether it changed any."""
+    changed = False
+    for name, table in schema.tables.items():
+        if any(name == kind.table or kind.is_child(name) for kind in RECORD_TABLES):
+            for column in table["columns"].values():
+                if "nullable" not in column:
+                    column["nullable"] = True
+                    changed = True
+    return changed
 
 
 def _migrate_tables(client, kind: RecordTables, children: List[str]) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
+from liveperson_dagster.liveperson import api_constants, record_items
 from liveperson_dagster.resources import LivePersonWarehouse
 
 from .helpers import (ACCOUNT_CONFIG, assets_of, conversation_ids, expected_message_records, query, resources_for,
@@ -18,7 +19,7 @@ liveperson_account_config = assets_of(*ACCOUNT_CONFIG)
 (liveperson_conversations,) = assets_of("conversations")
 
 
-def materialize_days(emulator, database, *days: str, instance=None, warehouse=None):
+def materialize_days(emulator, database, *days: str, instance=None, warehouse=None, config=None):
     tags = {}
     partition_key = None
     if len(days) == 1:
@@ -29,6 +30,7 @@ def materialize_days(emulator, database, *days: str, instance=None, warehouse=No
         [liveperson_conversations], resources={**resources_for(emulator, database),
                                                **({"warehouse": warehouse} if warehouse else {})},
         partition_key=partition_key, tags=tags, instance=instance,
+        run_config={"ops": {"liveperson_conversations": {"config": config}}} if config else None,
     )
 
 
@@ -79,6 +81,58 @@ def test_a_partition_loads_exactly_its_day_with_metadata(emulator, tmp_path):
     assert metadata["window_start"].value == "2026-11-03T00:00:00+00:00"
     assert metadata["dlt_load_ids"].value
     assert metadata["normalize_workers"].value == 1  # one extract file: worker processes would only cost
+
+
+def test_a_run_loads_one_file_per_table_however_many_batches(start_emulator, tmp_path, monkeypatch):
+    # dlt's load bookkeeping grows with the square of its jobs: the batches of a table share its file.
+    emulator = start_emulator(conversations_per_day=3000)
+    monkeypatch.setattr(record_items, "BATCH_RECORDS", 100)  # a batch a page
+    database = tmp_path / "warehouse.duckdb"
+    result = materialize_days(emulator, database, "2026-11-03")
+    assert result.success
+    records = emulator.conversations(*utc_window("2026-11-03"))
+    assert len(records) > 10 * record_items.BATCH_RECORDS
+    assert conversation_ids(database) == sorted(r["info"]["conversationId"] for r in records)
+    jobs = materializations(result, CONVERSATIONS)[0].metadata["jobs"].value
+    assert sorted(job["file_format"] for job in jobs if job["table_name"] == "conversations") == ["parquet", "sql"]
+
+
+def survey_skill_ids(database) -> dict:
+    return dict(query(database, "select conversation_id, latest_agent_survey__survey_skill_id from liveperson.conversations"))
+
+
+def expected_survey_skill_ids(emulator, day: str) -> dict:
+    return {r["info"]["conversationId"]: (r.get("latestAgentSurvey") or {}).get("surveySkillId")
+            for r in emulator.conversations(*utc_window(day))}
+
+
+def test_a_declared_column_first_sent_by_a_later_batch_loads(emulator, tmp_path, monkeypatch):
+    monkeypatch.setattr(api_constants, "SEARCH_PAGE_SIZE", 5)
+    monkeypatch.setattr(record_items, "BATCH_RECORDS", 5)
+    expected = expected_survey_skill_ids(emulator, "2026-11-03")
+    first_batch = sorted(emulator.conversations(*utc_window("2026-11-03")), key=lambda r: r["info"]["startTimeL"])[:5]
+    assert not any((r.get("latestAgentSurvey") or {}).get("surveySkillId") for r in first_batch)
+    assert any(expected.values())
+    database = tmp_path / "warehouse.duckdb"
+    assert materialize_days(emulator, database, "2026-11-03").success
+    assert survey_skill_ids(database) == {key: int(value) if value else None for key, value in expected.items()}
+
+
+@pytest.mark.parametrize("first_run_by", ["this version", "an older version"])
+def test_parts_asked_for_later_load_into_their_declared_columns(emulator, tmp_path, monkeypatch, first_run_by):
+    # The first days without the survey and campaign parts: their declared columns are in dlt's schema, never sent.
+    database = tmp_path / "warehouse.duckdb"
+    parts = [part for part in api_constants.ALL_CONTENT_PARTS if part not in ("latestAgentSurvey", "campaign")]
+    if first_run_by == "an older version":  # stored the declared columns without their nullability
+        monkeypatch.setattr(record_items, "explicitly_nullable", lambda columns: columns)
+    assert materialize_days(emulator, database, "2026-11-02", config={"content_parts": parts}).success
+    assert set(survey_skill_ids(database).values()) == {None}
+    monkeypatch.undo()
+    assert materialize_days(emulator, database, "2026-11-03").success
+    expected = expected_survey_skill_ids(emulator, "2026-11-03")
+    loaded = survey_skill_ids(database)
+    assert {key: loaded[key] for key in expected} == {key: int(v) if v else None for key, v in expected.items()}
+    assert any(expected.values())
 
 
 @pytest.mark.parametrize("chosen_by", [None, "environment", "resource"])

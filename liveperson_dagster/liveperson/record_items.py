@@ -90,13 +90,20 @@ def _item(name: str, table: pa.Table, kind: RecordTables, columns: dict):
         table = table.append_column(DELETED_COLUMN, pa.nulls(table.num_rows, pa.bool_()))
     table = not_null_ids(name, table, kind)
     if name == kind.table:
-        hints = dlt.mark.make_hints(table_name=name, columns={**columns, **DELETED_COLUMN_HINT})
+        hints = dlt.mark.make_hints(table_name=name, columns={**explicitly_nullable(columns), **DELETED_COLUMN_HINT})
         return dlt.mark.with_hints(table, hints, create_table_variant=True)
     hints = dlt.mark.make_hints(
         table_name=name, write_disposition=CHILD_DISPOSITION, primary_key=(), merge_key=kind.key,
         columns={kind.key: {"name": kind.key, "data_type": "text", "nullable": False, "merge_key": True},
                  **DELETED_COLUMN_HINT})
     return dlt.mark.with_hints(table, hints, create_table_variant=True)
+
+
+def explicitly_nullable(columns: dict) -> dict:
+    """Column hints that say their nullability (nullable unless said otherwise). dlt's frozen data types compare
+    it: a declared column that no record had sent yet, stored without it, refused the first batch or run that sent
+    one (an Arrow field says nullable)."""
+    return {column: {"nullable": True, **hint} for column, hint in columns.items()}
 
 
 class _JsonHintNotice(logging.Filter):
