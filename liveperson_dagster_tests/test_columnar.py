@@ -10,8 +10,10 @@ import pyarrow as pa
 import pytest
 
 from liveperson_dagster.liveperson import LivePersonClient, Window
-from liveperson_dagster.liveperson.columnar import CHAT_TABLES, concatenated, conversation_tables, record_tables
+from liveperson_dagster.liveperson.columnar import (CHAT_TABLES, CONVERSATION_TABLES, concatenated, conversation_tables,
+                                                   record_tables)
 from liveperson_dagster.liveperson.errors import LivePersonTypeError
+from liveperson_dagster.liveperson.record_items import built_ahead
 from liveperson_emulator.data import Dataset
 
 from .helpers import connection_for, nested_version, utc_window
@@ -167,3 +169,22 @@ def test_records_without_an_id_or_start_time_are_left_out():
     tables = conversation_tables([record("c1"), {"info": {"conversationId": "c2"}}, {"info": {"startTimeL": 1}}])
     assert tables["conversations"].column("conversation_id").to_pylist() == ["c1"]
     assert conversation_tables([{"info": {}}]) == {}
+
+
+def test_pages_built_ahead_come_in_order_and_a_page_that_fails_fails_in_its_turn():
+    pages = emulated_pages(per_day=300)
+    bad = [dict(pages[1][0], info={**pages[1][0]["info"], "latestAgentId": "not-a-number"}), *pages[1][1:]]
+    consumed = []
+
+    def fetched(pages):
+        for page in pages:
+            consumed.append(len(consumed))
+            yield page
+
+    built = built_ahead(fetched([pages[0], bad, pages[2]]), CONVERSATION_TABLES)
+    first = next(built)
+    assert first["conversations"].column("conversation_id").to_pylist() == \
+        [record["info"]["conversationId"] for record in pages[0]]
+    with pytest.raises(LivePersonTypeError, match="conversations.info__latest_agent_id"):
+        next(built)
+    assert consumed == [0, 1, 2]  # built ahead of their turn

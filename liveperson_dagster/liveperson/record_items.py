@@ -7,6 +7,8 @@ key, so every record of a batch has a row in every child table: a tombstone (`de
 no real row. dlt's delete-insert merge of that table then deletes its earlier rows there and inserts none."""
 
 import logging
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
@@ -19,6 +21,7 @@ from .replacement import DELETED_COLUMN, DELETED_COLUMN_HINT, Replacement
 # Records per item handed to dlt: fewer, larger Arrow items cost dlt's extract less (measured: 260 µs a conversation
 # with one table per page and table, 92-102 µs with 20 pages together), and a batch stays a few tens of MB.
 BATCH_RECORDS = 2000
+PAGES_BUILT_AHEAD = 4
 CHILD_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
 
 
@@ -33,8 +36,7 @@ def record_items(pages: Iterable[list], kind: RecordTables, columns: dict, repla
         returned: set = set()
         batch: list = []
         in_batch = 0
-        for page in pages:
-            tables = record_tables(page, kind)
+        for tables in built_ahead(pages, kind):
             if not tables:
                 continue
             batch.append(tables)
@@ -48,6 +50,24 @@ def record_items(pages: Iterable[list], kind: RecordTables, columns: dict, repla
             gone = replacement.tombstones(returned)
             if gone:
                 yield from _removed_items(gone, kind, columns, child_tables, count)
+
+
+def built_ahead(pages: Iterable[list], kind: RecordTables) -> Iterator[dict]:
+    """The columnar tables of `pages`, in order, built in a thread of their own a few pages ahead: most of a build
+    (Arrow's JSON reader and compute kernels) releases the interpreter lock, and the run's own thread is left to
+    hand dlt the batches."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="liveperson-columnar") as pool:
+        building: deque = deque()
+        try:
+            for page in pages:
+                building.append(pool.submit(record_tables, page, kind))
+                if len(building) > PAGES_BUILT_AHEAD:
+                    yield building.popleft().result()
+            while building:
+                yield building.popleft().result()
+        finally:
+            for future in building:
+                future.cancel()
 
 
 def child_tables_of(schema, kind: RecordTables) -> list:
