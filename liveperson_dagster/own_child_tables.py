@@ -9,11 +9,10 @@ tables are dropped (the next load makes them again). Rows and dlt's ids stay as 
 gives every row dlt's ids too, so joins through `_dlt_parent_id` / `_dlt_root_id` keep working. DuckDB and
 PostgreSQL."""
 
-from typing import Callable, List
+from typing import Callable, Dict, List
 
 import dlt
 
-from .child_keys import columns_by_table, fill_from_record
 from .liveperson.columnar import RECORD_TABLES, RecordTables
 
 
@@ -87,3 +86,26 @@ def _migrate_tables(client, kind: RecordTables, children: List[str]) -> None:
             for name in children:
                 if name in staging:
                     client.execute_sql(f"drop table {client.make_qualified_table_name(name)}")
+
+
+def columns_by_table(client) -> Dict[str, set]:
+    """The column names of each table of the client's dataset."""
+    columns: Dict[str, set] = {}
+    for table, column in client.execute_sql(
+            "select table_name, column_name from information_schema.columns where table_schema = %s",
+            client.dataset_name):
+        columns.setdefault(table, set()).add(column)
+    return columns
+
+
+def fill_from_record(client, table: str, record: str, column: str, add: bool) -> None:
+    """The text `column` of the child `table` (added first when `add`) filled, where empty, from the row of
+    `record` each row belongs to (dlt's `_dlt_root_id`)."""
+    child, parent = map(client.make_qualified_table_name, (table, record))
+    escaped, root_id, row_id = map(client.escape_column_name, (column, "_dlt_root_id", "_dlt_id"))
+    if add:
+        sql_type = client.capabilities.get_type_mapper().to_destination_type({"name": column, "data_type": "text"},
+                                                                             {"name": table})
+        client.execute_sql(f"alter table {child} add column {escaped} {sql_type}")
+    client.execute_sql(f"update {child} set {escaped} = record.{escaped} from {parent} as record "
+                       f"where {child}.{root_id} = record.{row_id} and {child}.{escaped} is null")

@@ -14,7 +14,6 @@ from dlt.destinations.sql_client import SqlClientBase
 from pydantic import Field
 
 from .accounts import OVERRIDES
-from .child_keys import add_record_keys
 from .own_child_tables import make_child_tables_own
 from .config import (
     DATASET_NAME,
@@ -131,10 +130,8 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
     def load(self, pipeline: dlt.Pipeline, log: Callable[[str], None]) -> LoadInfo:
         """dlt's load step of a run's pipeline (one of `pipeline_for_run`) into this warehouse. On DuckDB, a load
         refused because a reader opened the file during the fetch waits for it, keeping the fetched data; on
-        PostgreSQL, it loads alone in the dataset (see dataset_lock.py). Child tables of an older version get their
-        record's key first (child_keys.py)."""
-        def keyed_then_loaded() -> LoadInfo:
-            add_record_keys(pipeline, log)
+        PostgreSQL, it loads alone in the dataset (see dataset_lock.py)."""
+        def loaded() -> LoadInfo:
             if self.destination != "duckdb":
                 return pipeline.load()
             # One connection for the whole load, and two jobs at a time: given a path, dlt opens and closes the file
@@ -146,11 +143,11 @@ class LivePersonWarehouse(ConfigurableResource, WarehouseSettings):
                 return pipeline.load(credentials=connection, workers=DUCKDB_LOAD_WORKERS)
 
         if self.destination == "duckdb":
-            return warehouse_lock.retry_while_file_held(keyed_then_loaded, self.duckdb_file(),
+            return warehouse_lock.retry_while_file_held(loaded, self.duckdb_file(),
                                                         self.duckdb_lock_timeout_seconds, log)
         if self.destination == "postgres":
             with postgres_dataset_lock(pipeline, log, self.postgres_lock_timeout_seconds):
-                return keyed_then_loaded()
+                return loaded()
         return pipeline.load()
 
     def refuse_past_retention(self, days: Sequence[Window], now: datetime) -> None:

@@ -32,13 +32,14 @@ from dagster_dlt import DagsterDltResource
 from liveperson_emulator import Emulator
 from liveperson_dagster.assets import build_assets
 from liveperson_dagster.checks import build_checks
-from liveperson_dagster.liveperson import HttpSettings, LivePersonConnection
+from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window
+from liveperson_dagster.liveperson.api_constants import ALL_CONTENT_PARTS
 from liveperson_dagster.liveperson.columns import nested_hints_of
 from liveperson_dagster.liveperson.records import CHAT_ENGAGEMENT_COLUMNS, CONVERSATION_COLUMNS, is_partial
 from liveperson_dagster.liveperson.windows import utc_from_ms
 from liveperson_dagster.liveperson.replacement import DELETED_COLUMN_HINT
 from liveperson_dagster.runs.partitions import daily_partitions, hourly_partitions
-from liveperson_dagster.resources import LivePersonCredentials, LivePersonWarehouse
+from liveperson_dagster.resources import PIPELINE_NAME, LivePersonCredentials, LivePersonWarehouse
 from liveperson_dagster.config import ProjectSettings, connection_from_variables
 from liveperson_dagster.translator import OPERATIONS_RESOURCES
 
@@ -322,6 +323,18 @@ def nested_version(pages: Callable[[], Iterable[list]], with_child_keys: bool = 
             yield [chat_engagement_row(record) for record in page]
 
     return conversations, chat_engagements
+
+
+def load_with_the_nested_version(emulator, destination, working_dir, day: str) -> None:
+    """`day`'s conversations and chats loaded into `destination` as the versions before the columnar records did
+    (no child keys)."""
+    pipeline = dlt.pipeline(PIPELINE_NAME, destination=destination, dataset_name="liveperson",
+                            pipelines_dir=str(working_dir))
+    client = LivePersonClient(connection_for(emulator))
+    window = Window(*utc_window(day))
+    pipeline.run(nested_version(lambda: client.search_conversations(window, ALL_CONTENT_PARTS),
+                                chat_pages=lambda: client.search_chat_engagements(window)),
+                 loader_file_format="parquet" if destination.destination_name == "duckdb" else None)
 
 
 # The `dagster` CLI

@@ -1,18 +1,18 @@
 """Every row of a child table carries its record's key (`conversation_id`, `engagement_id`), on every level, so that
 analysts and the marts join on it; a warehouse loaded before that gets the key in its older rows before the first
-load that writes child rows."""
+run's extract (own_child_tables.py)."""
 
 from contextlib import closing
 from functools import partial
 
 import dlt
-import duckdb
 from dagster import DagsterInstance, materialize
 
 from liveperson_dagster.liveperson import Window, liveperson_source
 from liveperson_dagster.resources import LivePersonWarehouse
 
-from .helpers import assets_of, connection_for, fresh_postgres_database, query, require_postgres, resources_for, utc_window
+from .helpers import (assets_of, connection_for, fresh_postgres_database, load_with_the_nested_version, query,
+                      require_postgres, resources_for, utc_window)
 
 FIRST_DAY, SECOND_DAY = "2026-11-03", "2026-11-04"
 KEYS = {"conversations": "conversation_id", "chat_engagements": "engagement_id"}
@@ -52,43 +52,29 @@ def test_a_plain_dlt_run_keys_the_child_rows_of_conversations_and_chats_on_every
         (sum(len(record["messageRecords"]) for record in emulator.conversations(*utc_window(FIRST_DAY))),)]
 
 
-def load_days(emulator, resources, days, instance) -> None:
-    for day in days:
-        result = materialize(assets_of("conversations", "chat_engagements"), resources=resources, instance=instance,
-                             partition_key=day)
-        assert result.success
-
-
-def older_warehouse_then_a_new_day(emulator, resources, execute) -> list:
-    """The first day loaded, its child tables then made as a version before child keys left them (no key column),
-    the second day loaded; the log lines of the second day's run."""
+def older_warehouse_then_a_new_day(emulator, resources, destination, working_dir) -> list:
+    """The first day loaded by a version before child keys (nested child tables without the key column), the second
+    day by this one; the log lines of the second day's run."""
+    load_with_the_nested_version(emulator, destination, working_dir, FIRST_DAY)
     instance = DagsterInstance.ephemeral()
-    load_days(emulator, resources, [FIRST_DAY], instance)
-    for record, key in KEYS.items():
-        for (table,) in execute(TABLES_SQL.format(record=record)):
-            execute(f"alter table liveperson.{table} drop column {key}")
-    load_days(emulator, resources, [SECOND_DAY], instance)
-    (run,) = [run for run in instance.get_runs() if run.tags.get("dagster/partition") == SECOND_DAY]
+    assert materialize(assets_of("conversations", "chat_engagements"), resources=resources, instance=instance,
+                       partition_key=SECOND_DAY).success
+    (run,) = instance.get_runs()
     return [entry.user_message for entry in instance.all_logs(run.run_id)]
 
 
 def test_an_older_duckdb_warehouse_gets_the_keys_of_its_child_rows_before_the_next_load(emulator, tmp_path):
     database = tmp_path / "w.duckdb"
-
-    def execute(sql: str) -> list:
-        with duckdb.connect(str(database)) as connection:
-            return connection.execute(sql).fetchall()
-
-    messages = older_warehouse_then_a_new_day(emulator, resources_for(emulator, database), execute)
+    messages = older_warehouse_then_a_new_day(emulator, resources_for(emulator, database),
+                                              dlt.destinations.duckdb(str(database)), tmp_path / "dlt")
     assert_every_child_row_keyed(lambda sql: query(database, sql))
     days = query(database, "select count(distinct cast(record.start_time as date)) from "
                            "liveperson.conversations__message_records child join liveperson.conversations record "
                            "on child.conversation_id = record.conversation_id")
     assert days == [(2,)]
-    # Every child table at once, before the first step's load (the other finds nothing left to do).
-    (added,) = [message for message in messages if message.startswith("Child tables loaded by an older version")]
-    assert "conversations__message_records.conversation_id" in added, added
-    assert "chat_engagements__transcript__lines.engagement_id" in added, added
+    # Every child table at once, before the first step's extract (the other finds nothing left to do).
+    conversations, chats = [message for message in messages if message.startswith("Child tables nested")]
+    assert "conversations__message_records" in conversations and "chat_engagements__transcript__lines" in chats
 
 
 def postgres_execute(database: str, sql: str) -> list:
@@ -105,9 +91,9 @@ def test_an_older_postgres_warehouse_gets_the_keys_of_its_child_rows_before_the_
                                                                                          monkeypatch):
     require_postgres()
     with fresh_postgres_database() as name:
-        monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", f"postgresql://postgres:unused@127.0.0.1:5432/{name}")
+        credentials = f"postgresql://postgres:unused@127.0.0.1:5432/{name}"
+        monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", credentials)
         resources = {**resources_for(emulator, tmp_path / "unused.duckdb"),
                      "warehouse": LivePersonWarehouse(destination="postgres")}
-        execute = partial(postgres_execute, name)
-        older_warehouse_then_a_new_day(emulator, resources, execute)
-        assert_every_child_row_keyed(execute)
+        older_warehouse_then_a_new_day(emulator, resources, dlt.destinations.postgres(credentials), tmp_path / "dlt")
+        assert_every_child_row_keyed(partial(postgres_execute, name))

@@ -9,11 +9,9 @@ import dlt
 import duckdb
 from dagster import DagsterInstance, materialize
 
-from liveperson_dagster.liveperson import LivePersonClient, Window
-from liveperson_dagster.liveperson.api_constants import ALL_CONTENT_PARTS
-from liveperson_dagster.resources import PIPELINE_NAME, LivePersonWarehouse
+from liveperson_dagster.resources import LivePersonWarehouse
 
-from .helpers import (assets_of, connection_for, fresh_postgres_database, nested_version, require_postgres, resources_for,
+from .helpers import (assets_of, fresh_postgres_database, load_with_the_nested_version, require_postgres, resources_for,
                       utc_window)
 
 FIRST_DAY, SECOND_DAY = "2026-11-03", "2026-11-04"
@@ -21,16 +19,6 @@ RECORDS = {"conversations": "conversation_id", "chat_engagements": "engagement_i
 TABLES_SQL = ("select table_name from information_schema.tables where table_schema = 'liveperson' "
               "and table_name like '{record}\\_\\_%' escape '\\' order by 1")
 DLT_COLUMNS = {"_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_load_id", "deleted_upstream"}
-
-
-def load_with_the_nested_version(emulator, destination, working_dir) -> None:
-    pipeline = dlt.pipeline(PIPELINE_NAME, destination=destination, dataset_name="liveperson",
-                            pipelines_dir=str(working_dir))
-    client = LivePersonClient(connection_for(emulator))
-    window = Window(*utc_window(FIRST_DAY))
-    pipeline.run(nested_version(lambda: client.search_conversations(window, ALL_CONTENT_PARTS),
-                                chat_pages=lambda: client.search_chat_engagements(window)),
-                 loader_file_format="parquet" if destination.destination_name == "duckdb" else None)
 
 
 def load_days(resources, days, instance) -> None:
@@ -65,7 +53,7 @@ def contents(run_query) -> dict:
 def migrated_and_reloaded(emulator, resources, destination, run_query, working_dir) -> list:
     """The first day loaded by the nested version, then the second day and the first again by this one: the log
     lines of the second day's run."""
-    load_with_the_nested_version(emulator, destination, working_dir)
+    load_with_the_nested_version(emulator, destination, working_dir, FIRST_DAY)
     for table, key in (("conversations__message_records", "conversation_id"),
                        ("chat_engagements__transcript__lines", "engagement_id")):
         assert key not in {name for (name,) in run_query(
