@@ -32,10 +32,12 @@ SOURCE_LOGGER = "liveperson_dagster.liveperson"
 # it loads, and short buffer flushes hold the interpreter lock briefly while the fetch threads wait for it.
 DLT_RUN_DEFAULTS = {
     "DATA_WRITER__BUFFER_MAX_ITEMS": "100",
-    # Files rotated by size, not by rows: the columnar records' extract files are moved into the load package, each
+    # Extract files rotated by size, not by rows: the columnar records' files are moved into the load package, each
     # a load job, and dlt's bookkeeping of a load grows with the square of its jobs (rotated by rows, a day of 21,236
     # conversations made 217 jobs, a file per table and batch, and its load took 1.6 s more).
     "DATA_WRITER__FILE_MAX_BYTES": str(256 * 2**20),
+    # The files normalize writes (rows of the other tables; every table's insert statements for PostgreSQL) as before.
+    "NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS": "5000",
     # Extracted files are temporary and local: gzip costs more CPU than the disk it saves.
     "DATA_WRITER__DISABLE_COMPRESSION": "true",
     # Arrow tables (the conversations' columnar records) get `_dlt_load_id` as rows do: the checks and the marts read it.
