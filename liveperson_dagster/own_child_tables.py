@@ -14,6 +14,10 @@ from typing import Callable, Dict, List
 import dlt
 
 from .liveperson.columnar import RECORD_TABLES, RecordTables
+from .liveperson.record_items import ARROW_TIMESTAMP
+
+# The tables the source builds as Arrow tables (besides the record tables' children).
+ARROW_BUILT_TABLES = (*(kind.table for kind in RECORD_TABLES), "agent_status_changes")
 
 
 def nested_child_tables(schema, kind: RecordTables) -> List[str]:
@@ -24,14 +28,14 @@ def nested_child_tables(schema, kind: RecordTables) -> List[str]:
 def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
     """Migrates the warehouse of `pipeline` (synced, not yet extracted) when it has nested child tables of
     conversations or chats, and says the nullability of their columns where the stored schema does not
-    (`nullability_said`); does nothing otherwise. Safe to run again if interrupted."""
+    (`column_properties_said`); does nothing otherwise. Safe to run again if interrupted."""
     schema = pipeline.default_schema if pipeline.default_schema_name else None
     if schema is None:
         return
     nested = {kind: nested_child_tables(schema, kind) for kind in RECORD_TABLES}
     nested = {kind: children for kind, children in nested.items() if children}
     if not nested:
-        if nullability_said(schema):
+        if column_properties_said(schema):
             schema._bump_version()
             pipeline.schemas.save_schema(schema)
         return
@@ -45,12 +49,7 @@ def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) ->
             table.pop("parent", None)
             table["columns"].setdefault(kind.key, {"name": kind.key, "data_type": "text"}).update(
                 nullable=False, merge_key=True)
-        for name in (kind.table, *children):
-            for column in schema.tables[name]["columns"].values():
-                if column.get("data_type") == "timestamp":
-                    column.setdefault("precision", 6)
-                    column.setdefault("timezone", True)
-    nullability_said(schema)
+    column_properties_said(schema)
     schema._bump_version()
     pipeline.schemas.save_schema(schema)
     for kind, children in nested.items():
@@ -58,16 +57,19 @@ def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) ->
             f"{', '.join(children)}")
 
 
-def nullability_said(schema) -> bool:
-    """Gives every column of the record tables that has no nullability in `schema` the one it has in the tables
-    (nullable): dlt's frozen data types compare it, and versions before record_items.explicitly_nullable stored
-    declared columns no record had sent yet without it. Whether it changed any."""
+def column_properties_said(schema) -> bool:
+    """Gives every column of the tables built as Arrow tables (conversations, chats and their child tables, agent
+    status changes) what `schema` does not say of it and an Arrow field does (nullable, timestamps in microseconds
+    with a time zone): dlt's frozen data types compare them, and versions before record_items.arrow_column_hints
+    stored declared columns and rows without them. Whether it changed any."""
     changed = False
     for name, table in schema.tables.items():
-        if any(name == kind.table or kind.is_child(name) for kind in RECORD_TABLES):
+        if name in ARROW_BUILT_TABLES or any(kind.is_child(name) for kind in RECORD_TABLES):
             for column in table["columns"].values():
-                if "nullable" not in column:
-                    column["nullable"] = True
+                said = {"nullable": True, **(ARROW_TIMESTAMP if column.get("data_type") == "timestamp" else {})}
+                missing = {key: value for key, value in said.items() if key not in column}
+                if missing:
+                    column.update(missing)
                     changed = True
     return changed
 

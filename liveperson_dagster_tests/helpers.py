@@ -35,7 +35,8 @@ from liveperson_dagster.checks import build_checks
 from liveperson_dagster.liveperson import HttpSettings, LivePersonClient, LivePersonConnection, Window
 from liveperson_dagster.liveperson.api_constants import ALL_CONTENT_PARTS
 from liveperson_dagster.liveperson.columns import nested_hints_of
-from liveperson_dagster.liveperson.records import CHAT_ENGAGEMENT_COLUMNS, CONVERSATION_COLUMNS, is_partial
+from liveperson_dagster.liveperson.records import (CHAT_ENGAGEMENT_COLUMNS, CONVERSATION_COLUMNS, STATUS_CHANGE_COLUMNS,
+                                                   is_partial, status_change_row)
 from liveperson_dagster.liveperson.windows import utc_from_ms
 from liveperson_dagster.liveperson.replacement import DELETED_COLUMN_HINT
 from liveperson_dagster.runs.partitions import daily_partitions, hourly_partitions
@@ -323,6 +324,22 @@ def nested_version(pages: Callable[[], Iterable[list]], with_child_keys: bool = 
             yield [chat_engagement_row(record) for record in page]
 
     return conversations, chat_engagements
+
+
+@dlt.source(name="liveperson", schema_contract={"data_type": "freeze"})
+def status_changes_as_rows(pages: Callable[[], Iterable[list]]):
+    """The agent status changes resource of the versions before they were Arrow tables: dict rows through dlt's
+    row normalizer."""
+    dlt.current.source_schema().remove_type_detection("iso_timestamp")
+
+    @dlt.resource(name="agent_status_changes", primary_key="status_change_id",
+                  write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+                  columns={**STATUS_CHANGE_COLUMNS, **DELETED_COLUMN_HINT})
+    def agent_status_changes():
+        for page in pages():
+            yield [row for row in map(status_change_row, page) if row is not None]
+
+    return agent_status_changes
 
 
 def load_with_the_nested_version(emulator, destination, working_dir, day: str) -> None:

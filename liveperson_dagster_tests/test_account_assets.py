@@ -8,20 +8,24 @@ import shutil
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import dlt
 import duckdb
 import pytest
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetSelection, DagsterInstance, materialize
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from liveperson_dagster import loading
-from liveperson_dagster.liveperson import LivePersonClient, Window
+from liveperson_dagster.liveperson import LivePersonClient, Window, liveperson_source
 from liveperson_dagster.liveperson import api_constants
-from liveperson_dagster.liveperson.errors import LivePersonOutOfRangeError
+from liveperson_dagster.liveperson.columnar import flat_table
+from liveperson_dagster.liveperson.errors import LivePersonOutOfRangeError, LivePersonTypeError
+from liveperson_dagster.liveperson.source import STATUS_CHANGE_TABLE_COLUMNS
+from liveperson_dagster.resources import PIPELINE_NAME
 from liveperson_dagster.config import ProjectSettings
 from liveperson_emulator import Faults
 
 from .helpers import (assets_of, connection_for, project_assets, project_checks, query, resources_for,
-                      utc_window, warehouse_tables)
+                      status_changes_as_rows, utc_window, warehouse_tables)
 
 # table -> the emulator's listing of it
 NEW_CONFIG = {"agent_status_reasons": "status_reasons", "profiles": "profiles", "lobs": "lobs",
@@ -181,6 +185,44 @@ def test_a_range_run_loads_the_same_status_changes_as_single_days(emulator, tmp_
     assert len(instance.get_runs()) == 1
     expected = expected_changes(emulator, local_window(DAY, zone, "2026-11-05"))
     assert loaded_changes(ranged) == loaded_changes(days) == expected
+
+
+def test_status_changes_reach_dlt_as_arrow_tables_of_their_declared_types(emulator, tmp_path):
+    pipeline = dlt.pipeline("lp_changes", pipelines_dir=str(tmp_path / "dlt"),
+                            destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")), dataset_name="liveperson")
+    pipeline.extract(liveperson_source(connection_for(emulator), Window(*utc_window(DAY)))
+                     .with_resources("agent_status_changes"))
+    (package,) = [pipeline.get_load_package_info(load_id) for load_id in pipeline.list_extracted_load_packages()]
+    formats = {job.job_file_info.file_format for jobs in package.jobs.values() for job in jobs
+               if job.job_file_info.table_name == "agent_status_changes"}
+    assert formats == {"parquet"}  # Arrow tables: dict rows would be extracted as typed-jsonl for the normalizer
+
+
+def test_a_status_change_value_that_does_not_fit_is_named_and_a_number_where_text_is_declared_is_its_text():
+    row = {"status_change_id": "a", "agent_id": 7, "time": datetime(2026, 11, 3, tzinfo=timezone.utc),
+           "employee_id": 1234}
+    table = flat_table([row], "agent_status_changes", STATUS_CHANGE_TABLE_COLUMNS)
+    assert table.column("employee_id").to_pylist() == ["1234"] and table.column("agent_id").to_pylist() == [7]
+    with pytest.raises(LivePersonTypeError) as raised:
+        flat_table([row, {**row, "agent_id": "agent seven"}], "agent_status_changes", STATUS_CHANGE_TABLE_COLUMNS)
+    assert str(raised.value) == ("agent_status_changes.agent_id: LivePerson sent 'agent seven', which is not a bigint "
+                                 "(the column's declared type); nothing of this run was loaded")
+
+
+def test_status_changes_load_into_a_warehouse_an_older_version_loaded_as_rows(emulator, tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    pipeline = dlt.pipeline(PIPELINE_NAME, pipelines_dir=str(tmp_path / "dlt"), dataset_name="liveperson",
+                            destination=dlt.destinations.duckdb(str(database)))
+    client = LivePersonClient(connection_for(emulator))
+    pipeline.run(status_changes_as_rows(lambda: client.status_changes(Window(*utc_window(DAY)))),
+                 loader_file_format="parquet")
+    assert loaded_changes(database) == expected_changes(emulator, utc_window(DAY))
+    assets = assets_of("agent_status_changes")
+    assert run_days(assets, emulator, database, NEXT_DAY).success
+    assert run_days(assets, emulator, database, DAY).success  # the older rows replaced
+    union = expected_changes(emulator, utc_window(DAY, NEXT_DAY))
+    assert loaded_changes(database) == union
+    assert count_and_distinct(database, "agent_status_changes", "status_change_id") == (len(union), len(union))
 
 
 # 3. Chat engagements

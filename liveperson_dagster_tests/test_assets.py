@@ -124,7 +124,7 @@ def test_parts_asked_for_later_load_into_their_declared_columns(emulator, tmp_pa
     database = tmp_path / "warehouse.duckdb"
     parts = [part for part in api_constants.ALL_CONTENT_PARTS if part not in ("latestAgentSurvey", "campaign")]
     if first_run_by == "an older version":  # stored the declared columns without their nullability
-        monkeypatch.setattr(record_items, "explicitly_nullable", lambda columns: columns)
+        monkeypatch.setattr(record_items, "arrow_column_hints", lambda columns: columns)
     assert materialize_days(emulator, database, "2026-11-02", config={"content_parts": parts}).success
     assert set(survey_skill_ids(database).values()) == {None}
     monkeypatch.undo()

@@ -256,10 +256,38 @@ def _typed(table: str, column: str, array: pa.Array, declared: Optional[str]) ->
 
 
 def _cast_error(table: str, column: str, array: pa.Array, target: pa.DataType, declared: str) -> str:
-    value = next((value for value in array.to_pylist() if not _fits(value, target)), "?")
+    return _misfit_error(table, column, next((value for value in array.to_pylist() if not _fits(value, target)), "?"),
+                         declared)
+
+
+def _misfit_error(table: str, column: str, value, declared: str) -> str:
     shown = repr(value) if len(repr(value)) <= 80 else f"{repr(value)[:77]}..."
     return (f"{table}.{column}: LivePerson sent {shown}, which is not a {declared} (the column's declared type); "
             "nothing of this run was loaded")
+
+
+def flat_table(rows: Sequence[dict], table: str, columns: Mapping[str, dict]) -> pa.Table:
+    """`rows` of a table without child tables (dicts of its declared `columns`) as an Arrow table of the declared
+    types, with dlt's row ids; a value that does not fit its column fails the load, named."""
+    schema = pa.schema([pa.field(name, ARROW_TYPES[hint["data_type"]], nullable=hint.get("nullable", True))
+                        for name, hint in columns.items()])
+    built = _from_rows(rows, schema)
+    if built is None:  # a number where text is declared is its text, as dlt's row normalizer made it
+        texts = [field.name for field in schema if pa.types.is_string(field.type)]
+        rows = [{**row, **{name: str(row[name]) for name in texts if row.get(name) is not None}} for row in rows]
+        built = _from_rows(rows, schema)
+    if built is None:
+        column, value = next(((field.name, row.get(field.name)) for field in schema for row in rows
+                              if not _fits(row.get(field.name), field.type)), ("?", "?"))
+        raise LivePersonTypeError(_misfit_error(table, column, value, columns.get(column, {}).get("data_type", "?")))
+    return built.append_column(pa.field("_dlt_id", pa.string(), nullable=False), row_ids(len(rows)))
+
+
+def _from_rows(rows: Sequence[dict], schema: pa.Schema) -> Optional[pa.Table]:
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
 
 
 def _fits(value, target: pa.DataType) -> bool:

@@ -210,6 +210,11 @@ def _describe(error) -> str:
     value = row.get(column)
     parsed = variant_base(column)
     stored = ((error.table_schema or {}).get("columns") or {})
+    if parsed is None and stored.get(column, {}).get("data_type") == declared_types().get(table, {}).get(column):
+        # The same type, other properties (nullability, precision): dlt's schema as an older version stored it.
+        return (f"{table}.{column} is stored with other column properties than this version declares (an older "
+                "version's schema): load it once through the project's assets, which update dlt's stored schema "
+                "(README, Existing warehouses); nothing of this run was loaded")
     if parsed is None:
         # Not a value but a column whose stored type differs from the declared one: a warehouse of an older version.
         return (f"{table}.{column} is {stored.get(column, {}).get('data_type', '?')} in the warehouse but declared "

@@ -23,6 +23,8 @@ from .replacement import DELETED_COLUMN, DELETED_COLUMN_HINT, Replacement
 BATCH_RECORDS = 2000
 PAGES_BUILT_AHEAD = 4
 CHILD_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
+# What dlt reads from an Arrow timestamp of the columnar tables (microseconds, UTC).
+ARROW_TIMESTAMP = {"precision": 6, "timezone": True}
 
 
 def record_items(pages: Iterable[list], kind: RecordTables, columns: dict, replacement: Optional[Replacement],
@@ -110,7 +112,7 @@ def _item(name: str, table: pa.Table, kind: RecordTables, columns: dict):
         table = table.append_column(DELETED_COLUMN, pa.nulls(table.num_rows, pa.bool_()))
     table = not_null_ids(name, table, kind)
     if name == kind.table:
-        hints = dlt.mark.make_hints(table_name=name, columns={**explicitly_nullable(columns), **DELETED_COLUMN_HINT})
+        hints = dlt.mark.make_hints(table_name=name, columns={**arrow_column_hints(columns), **DELETED_COLUMN_HINT})
         return dlt.mark.with_hints(table, hints, create_table_variant=True)
     hints = dlt.mark.make_hints(
         table_name=name, write_disposition=CHILD_DISPOSITION, primary_key=(), merge_key=kind.key,
@@ -119,11 +121,12 @@ def _item(name: str, table: pa.Table, kind: RecordTables, columns: dict):
     return dlt.mark.with_hints(table, hints, create_table_variant=True)
 
 
-def explicitly_nullable(columns: dict) -> dict:
-    """Column hints that say their nullability (nullable unless said otherwise). dlt's frozen data types compare
-    it: a declared column that no record had sent yet, stored without it, refused the first batch or run that sent
-    one (an Arrow field says nullable)."""
-    return {column: {"nullable": True, **hint} for column, hint in columns.items()}
+def arrow_column_hints(columns: dict) -> dict:
+    """Column hints that say what an Arrow field of them says: nullable unless said otherwise, timestamps in
+    microseconds with a time zone. dlt's frozen data types compare these too: a declared column that no record had
+    sent yet, stored without them, refused the first batch or run that sent one."""
+    return {column: {"nullable": True, **(ARROW_TIMESTAMP if hint.get("data_type") == "timestamp" else {}), **hint}
+            for column, hint in columns.items()}
 
 
 class _JsonHintNotice(logging.Filter):

@@ -9,9 +9,9 @@ from .client import LISTED_BY_NAME, LivePersonClient, completed
 from .connection import LivePersonConnection
 from .errors import LivePersonConfigError
 from .replacement import DELETED_COLUMN_HINT, ReplacedTable, Replacement
-from .columnar import CHAT_TABLES, CONVERSATION_TABLES
+from .columnar import CHAT_TABLES, CONVERSATION_TABLES, flat_table
 from .columns import nested_hints_of
-from .record_items import child_tables_of, record_items
+from .record_items import arrow_column_hints, child_tables_of, record_items
 from .records import (
     AGENT_METRICS_COLUMNS,
     CHAT_ENGAGEMENT_COLUMNS,
@@ -166,17 +166,23 @@ def _window_required(window: Optional[Window], what: str) -> Window:
     return window
 
 
+STATUS_CHANGE_TABLE_COLUMNS = {**arrow_column_hints(STATUS_CHANGE_COLUMNS), **DELETED_COLUMN_HINT}
+
+
 @dlt.resource(
     name="agent_status_changes",
     write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     primary_key="status_change_id",
-    columns={**STATUS_CHANGE_COLUMNS, **DELETED_COLUMN_HINT},
+    columns=STATUS_CHANGE_TABLE_COLUMNS,
 )
 def agent_status_changes(client: Optional[LivePersonClient] = None, window: Optional[Window] = None,
                          replacement: Optional[Replacement] = None):
-    """Agent status changes (logins, logouts, status and reason changes) whose `time` lies in `window`."""
+    """Agent status changes (logins, logouts, status and reason changes) whose `time` lies in `window`; each page
+    reaches dlt as an Arrow table of the declared types (no row normalizing)."""
     pages = _require(client).status_changes(_window_required(window, "agent status changes"))
-    yield from _rows(pages, status_change_row, replacement)
+    for rows in _rows(pages, status_change_row, replacement):
+        if rows:
+            yield flat_table(rows, "agent_status_changes", STATUS_CHANGE_TABLE_COLUMNS)
 
 
 @dlt.resource(
