@@ -2,10 +2,10 @@
 take the columnar child tables, which are tables of their own merged on the record's key (liveperson/record_items.py).
 
 Before a run's extract, once: in dlt's stored schema each child table loses its `parent` (dlt refuses a table of
-its own where it stored a nested one) and every column of the conversation tables gets an explicit nullability (the
-frozen data types compare it); in the tables, each child row gets its record's key and load id (filled from the
-record's row: dlt adds both as not-null columns, which the older rows would refuse), and dlt's staging copies of the
-tables are dropped (the next load makes them again). Rows and dlt's ids stay as they are, and the columnar build
+its own where it stored a nested one) and every column of the tables built as Arrow tables gets the nullability and
+timestamp precision an Arrow column says (the frozen data types compare them); in the tables, each child row gets
+its record's key and load id (filled from the record's row: dlt adds both as not-null columns, which the older rows
+would refuse), and dlt's staging copies of the tables are dropped (the next load makes them again). Rows and dlt's ids stay as they are, and the columnar build
 gives every row dlt's ids too, so joins through `_dlt_parent_id` / `_dlt_root_id` keep working. DuckDB and
 PostgreSQL."""
 
@@ -27,31 +27,27 @@ def nested_child_tables(schema, kind: RecordTables) -> List[str]:
 
 def make_child_tables_own(pipeline: dlt.Pipeline, log: Callable[[str], None]) -> None:
     """Migrates the warehouse of `pipeline` (synced, not yet extracted) when it has nested child tables of
-    conversations or chats, and says the nullability of their columns where the stored schema does not
-    (`column_properties_said`); does nothing otherwise. Safe to run again if interrupted."""
+    conversations or chats, and gives the columns of the tables built as Arrow tables the properties the stored
+    schema does not say (`column_properties_said`); does nothing otherwise. Safe to run again if interrupted."""
     schema = pipeline.default_schema if pipeline.default_schema_name else None
     if schema is None:
         return
     nested = {kind: nested_child_tables(schema, kind) for kind in RECORD_TABLES}
     nested = {kind: children for kind, children in nested.items() if children}
-    if not nested:
-        if column_properties_said(schema):
-            schema._bump_version()
-            pipeline.schemas.save_schema(schema)
-        return
-    with pipeline.sql_client() as client:
-        if client.has_dataset():
-            for kind, children in nested.items():
-                _migrate_tables(client, kind, children)
-    for kind, children in nested.items():
-        for name in children:
-            table = schema.tables[name]
-            table.pop("parent", None)
-            table["columns"].setdefault(kind.key, {"name": kind.key, "data_type": "text"}).update(
-                nullable=False, merge_key=True)
-    column_properties_said(schema)
-    schema._bump_version()
-    pipeline.schemas.save_schema(schema)
+    if nested:
+        with pipeline.sql_client() as client:
+            if client.has_dataset():
+                for kind, children in nested.items():
+                    _migrate_tables(client, kind, children)
+        for kind, children in nested.items():
+            for name in children:
+                table = schema.tables[name]
+                table.pop("parent", None)
+                table["columns"].setdefault(kind.key, {"name": kind.key, "data_type": "text"}).update(
+                    nullable=False, merge_key=True)
+    if column_properties_said(schema) or nested:
+        schema._bump_version()
+        pipeline.schemas.save_schema(schema)
     for kind, children in nested.items():
         log(f"Child tables nested by an older version are tables of their own now (merged on {kind.key}): "
             f"{', '.join(children)}")
