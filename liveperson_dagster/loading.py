@@ -103,8 +103,8 @@ def load_resources(
     for key, dlt_metadata in results:
         table = key.path[-1]
         removed = replacements[table].removed if table in replacements else 0
-        rows = row_counts.get(table, 0) - removed  # tombstones are staged rows, not loaded ones
-        # Tombstones are staged rows, not loaded ones (record_items.py).
+        # Tombstones are staged rows, not loaded ones (replacement.py, record_items.py).
+        rows = row_counts.get(table, 0) - removed
         own_tables = {name: count - stats.get(staged_deletions(name), 0) for name, count in row_counts.items()
                       if is_table_or_child(name, table)}
         own_changes = {name: columns for name, columns in schema_changes.items() if is_table_or_child(name, table)}
